@@ -1,0 +1,146 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// One set of compiler settings for every Agentry target: Swift 6 mode, explicit `any`, and
+/// warnings that fail the build.
+let strictSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+    name: "Agentry",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "agentry", targets: ["AgentryCLI"]),
+        .library(name: "AgentryTesting", targets: ["AgentryTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.9.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.20.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.30.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.25.0"),
+    ],
+    targets: [
+        // Pure domain modules: no web framework, no database driver, no HTTP client.
+        .target(name: "AgentryLedger", swiftSettings: strictSettings),
+        .target(
+            name: "AgentryAudit",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
+        .target(name: "AgentryPolicy", dependencies: ["AgentryLedger"], swiftSettings: strictSettings),
+        .target(
+            name: "AgentryIdentity",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "AgentryRegistry",
+            dependencies: ["AgentryIdentity", "AgentryLedger", "AgentryPolicy"],
+            swiftSettings: strictSettings
+        ),
+        // Outer rings: stores, gateway, runtime, simulators, server, CLI.
+        .target(
+            name: "AgentryStore",
+            dependencies: ["AgentryIdentity"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "AgentrySQLite",
+            dependencies: ["AgentryStore", "AgentryIdentity", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "AgentryPostgres",
+            dependencies: [
+                "AgentryStore", "AgentryIdentity",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "AgentryGateway",
+            dependencies: [
+                "AgentryAudit", "AgentryIdentity", "AgentryLedger", "AgentryPolicy", "AgentryRegistry",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "AgentryRuntime",
+            dependencies: ["AgentryGateway", "AgentryRegistry"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "AgentrySimulators",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "AgentryServer",
+            dependencies: [
+                "AgentryIdentity", "AgentryStore", "AgentrySQLite", "AgentryPostgres", "AgentryGateway",
+                "AgentryRuntime", "AgentrySimulators",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "AgentryCLI",
+            dependencies: [
+                "AgentryServer", "AgentryIdentity",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "AgentryTesting",
+            dependencies: [
+                "AgentryIdentity", "AgentryStore", "AgentrySQLite", "AgentryPostgres", "AgentryServer",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "AgentryIdentityTests",
+            dependencies: ["AgentryIdentity"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "AgentryStoreTests",
+            dependencies: ["AgentryTesting", "AgentrySQLite", "AgentryPostgres", "AgentryStore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "AgentryServerTests",
+            dependencies: [
+                "AgentryServer", "AgentryTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "AgentryCLITests",
+            dependencies: ["AgentryTesting", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

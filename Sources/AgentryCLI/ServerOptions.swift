@@ -1,0 +1,81 @@
+import AgentryServer
+import ArgumentParser
+import Foundation
+
+/// The settings `serve` and `migrate` share; each has the same meaning in agentry.yaml and the environment.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "Configuration file (default ./agentry.yaml when present; env AGENTRY_CONFIG).")
+    var config: String?
+    @Option(help: "Address to bind (default 127.0.0.1; env AGENTRY_HOST; yaml host).")
+    var host: String?
+    @Option(help: "TCP port to bind, 0 for any free port (default 8080; env AGENTRY_PORT; yaml port).")
+    var port: String?
+    @Option(
+        help: "Directory of the embedded SQLite store (default ./agentry-data; env AGENTRY_DATA_DIR; yaml data_dir).")
+    var dataDir: String?
+    @Option(
+        help:
+            "postgres://user:password@host:5432/db to store in PostgreSQL (env AGENTRY_DATABASE_URL; yaml database_url)."
+    )
+    var databaseURL: String?
+    @Option(
+        help:
+            "trace, debug, info, notice, warning, error or critical (default info; env AGENTRY_LOG_LEVEL; yaml log_level)."
+    )
+    var logLevel: String?
+    @Option(
+        help:
+            "Email of the admin created on the very first start (default admin@agentry.local; env AGENTRY_ADMIN_EMAIL)."
+    )
+    var adminEmail: String?
+    @Option(help: "Largest request body in bytes (default 1048576; env AGENTRY_BODY_BYTES_MAX; yaml body_bytes_max).")
+    var bodyBytesMax: String?
+    @Option(help: "true to trust an SSO proxy's identity header (default false; env AGENTRY_PROXY_IDENTITY_ENABLED).")
+    var proxyIdentityEnabled: String?
+    @Option(
+        help: "Header carrying the user's email (default X-Forwarded-Email; env AGENTRY_PROXY_IDENTITY_EMAIL_HEADER).")
+    var proxyIdentityEmailHeader: String?
+    @Option(help: "Header carrying the user's name (default X-Forwarded-User; env AGENTRY_PROXY_IDENTITY_NAME_HEADER).")
+    var proxyIdentityNameHeader: String?
+    @Option(help: "Comma-separated IPs/CIDRs of trusted proxies (env AGENTRY_PROXY_IDENTITY_TRUSTED_PROXIES).")
+    var proxyIdentityTrustedProxies: String?
+    @Option(
+        help:
+            "true to create unknown proxy users as members (default true; env AGENTRY_PROXY_IDENTITY_PROVISION_USERS).")
+    var proxyIdentityProvisionUsers: String?
+
+    /// The flags given, by configuration key.
+    var flags: [String: String] {
+        let pairs: [(String, String?)] = [
+            ("host", host), ("port", port), ("data_dir", dataDir), ("database_url", databaseURL),
+            ("log_level", logLevel), ("admin_email", adminEmail), ("body_bytes_max", bodyBytesMax),
+            ("proxy_identity.enabled", proxyIdentityEnabled), ("proxy_identity.email_header", proxyIdentityEmailHeader),
+            ("proxy_identity.name_header", proxyIdentityNameHeader),
+            ("proxy_identity.trusted_proxies", proxyIdentityTrustedProxies),
+            ("proxy_identity.provision_users", proxyIdentityProvisionUsers),
+        ]
+        return Dictionary(uniqueKeysWithValues: pairs.compactMap { key, value in value.map { (key, $0) } })
+    }
+
+    /// Merges agentry.yaml, the environment and the flags, in that order of precedence (flags win).
+    func resolve() throws -> ServerConfiguration {
+        let environment = ProcessInfo.processInfo.environment
+        let path = config ?? environment["AGENTRY_CONFIG"]
+        var fileText: String?
+        if let path {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw CLIError(
+                    "cannot read the configuration file \(path); check the path given by --config or AGENTRY_CONFIG")
+            }
+            fileText = text
+        } else {
+            fileText = try? String(contentsOfFile: "agentry.yaml", encoding: .utf8)
+        }
+        do {
+            return try ConfigurationLoader.resolve(
+                fileText: fileText, fileName: path ?? "agentry.yaml", environment: environment, flags: flags)
+        } catch let error as ConfigurationError {
+            throw CLIError("invalid configuration: \(error.description)")
+        }
+    }
+}

@@ -1,0 +1,188 @@
+import struct Foundation.Date
+import struct Foundation.TimeInterval
+
+/// The rules of identity (validation, roles, token lifecycle, authentication) over any `IdentityStore`.
+public struct IdentityService: Sendable {
+    /// Where users, teams and tokens live.
+    public let store: any IdentityStore
+    /// The current time; tests pass a fixed clock.
+    public let now: @Sendable () -> Date
+
+    /// Creates the service over `store`, reading time from `clock` at the millisecond precision stores keep.
+    public init(store: any IdentityStore, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.now = {
+            let milliseconds = (clock().timeIntervalSince1970 * 1000).rounded()
+            return Date(timeIntervalSince1970: milliseconds / 1000)
+        }
+    }
+
+    /// Creates a team after validating its name (a slug used in scopes) and department.
+    public func createTeam(name: String, department: String) async throws -> Team {
+        let name = try Validate.slug(name, field: "name", max: IdentityLimits.teamNameCharactersMax)
+        let department = try Validate.label(
+            department, field: "department", max: IdentityLimits.departmentCharactersMax)
+        let time = now()
+        let team = Team(
+            id: RandomText.identifier(prefix: "team"), name: name, department: department,
+            createdAt: time, updatedAt: time)
+        try await store.insertTeam(team)
+        return team
+    }
+
+    /// Changes a team's name and/or department.
+    public func updateTeam(id: String, name: String?, department: String?) async throws -> Team {
+        guard var team = try await store.team(id: id) else { throw IdentityError.teamNotFound(id) }
+        if let name { team.name = try Validate.slug(name, field: "name", max: IdentityLimits.teamNameCharactersMax) }
+        if let department {
+            team.department = try Validate.label(
+                department, field: "department", max: IdentityLimits.departmentCharactersMax)
+        }
+        team.updatedAt = now()
+        try await store.updateTeam(team)
+        return team
+    }
+
+    /// Resolves a team by id (`team_…`) or by name.
+    public func team(reference: String) async throws -> Team {
+        let found = reference.hasPrefix("team_") ? try await store.team(id: reference) : nil
+        if let found { return found }
+        guard let byName = try await store.team(name: reference) else { throw IdentityError.teamNotFound(reference) }
+        return byName
+    }
+
+    /// Creates a user; `member` is always among the roles.
+    public func createUser(
+        email: String, displayName: String, teamReference: String?, roles: Set<Role>
+    ) async throws -> User {
+        let email = try EmailAddress(email)
+        let displayName = try Validate.label(
+            displayName, field: "display_name", max: IdentityLimits.displayNameCharactersMax)
+        var teamID: String?
+        if let teamReference { teamID = try await team(reference: teamReference).id }
+        let time = now()
+        let user = User(
+            id: RandomText.identifier(prefix: "usr"), email: email, displayName: displayName, teamID: teamID,
+            roles: roles.union([.member]), createdAt: time, updatedAt: time)
+        try await store.insertUser(user)
+        return user
+    }
+
+    /// Applies `change` to a user, refusing to remove the last active admin.
+    public func updateUser(id: String, change: UserChange) async throws -> User {
+        guard let before = try await store.user(id: id) else { throw IdentityError.userNotFound(id) }
+        var user = before
+        if let name = change.displayName {
+            user.displayName = try Validate.label(
+                name, field: "display_name", max: IdentityLimits.displayNameCharactersMax)
+        }
+        if let reference = change.teamReference {
+            if let reference { user.teamID = try await team(reference: reference).id } else { user.teamID = nil }
+        }
+        if let roles = change.roles { user.roles = roles.union([.member]) }
+        if let disabled = change.disabled { user.disabledAt = disabled ? (before.disabledAt ?? now()) : nil }
+        let wasAdmin = before.isActive && before.has(.admin)
+        let staysAdmin = user.isActive && user.has(.admin)
+        if wasAdmin, !staysAdmin, try await store.activeAdminCount() <= 1 { throw IdentityError.lastAdmin }
+        user.updatedAt = now()
+        try await store.updateUser(user)
+        return user
+    }
+
+    /// Issues a personal access token for `userID`, valid for `lifetime` seconds when given.
+    public func issuePersonalToken(userID: String, name: String, lifetime: TimeInterval?) async throws -> IssuedToken {
+        let name = try Validate.label(name, field: "name", max: IdentityLimits.tokenNameCharactersMax)
+        let maxSeconds = TimeInterval(IdentityLimits.tokenLifetimeDaysMax) * 86_400
+        if let lifetime, !(lifetime > 0 && lifetime <= maxSeconds) {
+            throw IdentityError.invalidField(
+                field: "expires_in_days", reason: "must be between 1 and \(IdentityLimits.tokenLifetimeDaysMax) days")
+        }
+        let time = now()
+        let issued = IssuedToken.issue(
+            kind: .pat, userID: userID, name: name, now: time, expiresAt: lifetime.map { time.addingTimeInterval($0) })
+        try await store.insertToken(issued.record)
+        return issued
+    }
+
+    /// Revokes a token; only its owner or an admin may, and a stranger learns nothing about it.
+    public func revokeToken(id: String, by actor: User) async throws -> TokenRecord {
+        guard let token = try await store.token(id: id), token.userID == actor.id || actor.has(.admin) else {
+            throw IdentityError.tokenNotFound(id)
+        }
+        guard let revoked = try await store.revokeToken(id: token.id, at: now()) else {
+            throw IdentityError.tokenNotFound(id)
+        }
+        return revoked
+    }
+
+    /// Finds the active user behind `secret`, accepting only tokens of the `accepted` kinds.
+    public func authenticate(secret: String, accepted: [TokenKind]) async throws -> (User, TokenRecord) {
+        guard let kind = TokenKind.of(secret: secret), secret.utf8.count <= 200 else {
+            throw AuthenticationError.invalidToken
+        }
+        guard let token = try await store.token(secretHash: TokenHash.of(secret)) else {
+            throw AuthenticationError.invalidToken
+        }
+        precondition(token.kind == kind, "a stored token's kind disagrees with its secret's prefix")
+        guard token.revokedAt == nil else { throw AuthenticationError.tokenRevoked }
+        if let expiry = token.expiresAt, expiry <= now() { throw AuthenticationError.tokenExpired }
+        guard accepted.contains(kind) else {
+            throw AuthenticationError.wrongTokenKind(presented: kind, accepted: accepted)
+        }
+        guard let user = try await store.user(id: token.userID) else { throw AuthenticationError.invalidToken }
+        guard user.isActive else { throw AuthenticationError.userDisabled }
+        return (user, token)
+    }
+
+    /// The active user a trusted proxy vouched for, created as a member on first sight when `provision` allows.
+    public func proxyUser(email: String, displayName: String?, provision: Bool) async throws -> User {
+        let address: EmailAddress
+        do { address = try EmailAddress(email) } catch { throw AuthenticationError.invalidToken }
+        if let user = try await store.user(email: address) {
+            guard user.isActive else { throw AuthenticationError.userDisabled }
+            return user
+        }
+        guard provision else { throw AuthenticationError.invalidToken }
+        let name = displayName.flatMap { $0.isEmpty ? nil : $0 } ?? String(address.value.prefix { $0 != "@" })
+        do {
+            return try await createUser(email: address.value, displayName: name, teamReference: nil, roles: [.member])
+        } catch IdentityError.emailTaken {
+            // Two first requests raced; the other one created the user.
+            guard let user = try await store.user(email: address) else { throw AuthenticationError.invalidToken }
+            return user
+        }
+    }
+
+    /// On an empty store, creates the first admin and returns its token; afterwards returns nil forever.
+    public func bootstrapAdmin(email: String) async throws -> IssuedToken? {
+        let address = try EmailAddress(email)
+        let time = now()
+        let user = User(
+            id: RandomText.identifier(prefix: "usr"), email: address, displayName: "Administrator", teamID: nil,
+            roles: [.member, .admin], createdAt: time, updatedAt: time)
+        let issued = IssuedToken.issue(kind: .pat, userID: user.id, name: "bootstrap", now: time, expiresAt: nil)
+        return try await store.bootstrapAdmin(user: user, token: issued.record) ? issued : nil
+    }
+}
+
+/// The fields of a user that an update may change; nil means "leave as is".
+public struct UserChange: Sendable {
+    /// New display name.
+    public var displayName: String?
+    /// New team: `.some(nil)` removes the user from any team.
+    public var teamReference: String??
+    /// New set of roles (`member` is added if missing).
+    public var roles: Set<Role>?
+    /// Disable (true) or re-enable (false) the user.
+    public var disabled: Bool?
+
+    /// Creates a change; every field defaults to "unchanged".
+    public init(
+        displayName: String? = nil, teamReference: String?? = nil, roles: Set<Role>? = nil, disabled: Bool? = nil
+    ) {
+        self.displayName = displayName
+        self.teamReference = teamReference
+        self.roles = roles
+        self.disabled = disabled
+    }
+}

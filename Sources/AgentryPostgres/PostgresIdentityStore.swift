@@ -1,0 +1,186 @@
+import AgentryIdentity
+import AgentryStore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// `IdentityStore` over PostgreSQL; listings compare ids in the "C" collation so order matches SQLite's.
+struct PostgresIdentityStore: IdentityStore {
+    let client: PostgresClient
+    let logger: Logger
+
+    typealias TeamColumns = (String, String, String, Int64, Int64)
+    typealias UserColumns = (String, String, String, String?, Int64, Int64, Int64?)
+    typealias TokenColumns = (String, String, String, String, String, String, Int64, Int64?, Int64?)
+
+    func insertTeam(_ team: Team) async throws {
+        let (created, updated) = (StoredTime.milliseconds(team.createdAt), StoredTime.milliseconds(team.updatedAt))
+        try await run(onUnique: .teamNameTaken(team.name)) {
+            try await client.query(
+                """
+                INSERT INTO teams (id, name, department, created_at, updated_at)
+                VALUES (\(team.id), \(team.name), \(team.department), \(created), \(updated))
+                """, logger: logger)
+        }
+    }
+
+    func updateTeam(_ team: Team) async throws {
+        let updated = StoredTime.milliseconds(team.updatedAt)
+        try await run(onUnique: .teamNameTaken(team.name)) {
+            let rows = try await client.query(
+                """
+                UPDATE teams SET name = \(team.name), department = \(team.department), updated_at = \(updated)
+                WHERE id = \(team.id) RETURNING id
+                """, logger: logger)
+            guard try await rows.collect().count == 1 else { throw IdentityError.teamNotFound(team.id) }
+        }
+    }
+
+    func team(id: String) async throws -> Team? {
+        try await teams(
+            client.query(
+                "SELECT id, name, department, created_at, updated_at FROM teams WHERE id = \(id)", logger: logger)
+        ).first
+    }
+
+    func team(name: String) async throws -> Team? {
+        try await teams(
+            client.query(
+                "SELECT id, name, department, created_at, updated_at FROM teams WHERE name = \(name)", logger: logger)
+        ).first
+    }
+
+    func teams(after: String?, limit: Int) async throws -> [Team] {
+        try await teams(
+            client.query(
+                """
+                SELECT id, name, department, created_at, updated_at FROM teams
+                WHERE id COLLATE "C" > \(after ?? "") ORDER BY id COLLATE "C" LIMIT \(limit)
+                """, logger: logger))
+    }
+
+    func insertUser(_ user: User) async throws {
+        try await run(onUnique: .emailTaken(user.email.value)) {
+            try await client.withTransaction(logger: logger) { connection in
+                try await Self.insert(user, on: connection, logger: logger)
+            }
+        }
+    }
+
+    func updateUser(_ user: User) async throws {
+        let (updated, disabled) = (
+            StoredTime.milliseconds(user.updatedAt), user.disabledAt.map(StoredTime.milliseconds)
+        )
+        try await run(onUnique: .emailTaken(user.email.value)) {
+            try await client.withTransaction(logger: logger) { connection in
+                let rows = try await connection.query(
+                    """
+                    UPDATE users SET email = \(user.email.value), display_name = \(user.displayName),
+                        team_id = \(user.teamID), updated_at = \(updated), disabled_at = \(disabled)
+                    WHERE id = \(user.id) RETURNING id
+                    """, logger: logger)
+                guard try await rows.collect().count == 1 else { throw IdentityError.userNotFound(user.id) }
+                try await connection.query("DELETE FROM user_roles WHERE user_id = \(user.id)", logger: logger)
+                try await Self.insertRoles(of: user, on: connection, logger: logger)
+            }
+        }
+    }
+
+    func user(id: String) async throws -> User? {
+        try await users(
+            client.query(
+                """
+                SELECT id, email, display_name, team_id, created_at, updated_at, disabled_at FROM users
+                WHERE id = \(id)
+                """, logger: logger)
+        ).first
+    }
+
+    func user(email: EmailAddress) async throws -> User? {
+        try await users(
+            client.query(
+                """
+                SELECT id, email, display_name, team_id, created_at, updated_at, disabled_at FROM users
+                WHERE email = \(email.value)
+                """, logger: logger)
+        ).first
+    }
+
+    func users(after: String?, limit: Int) async throws -> [User] {
+        try await users(
+            client.query(
+                """
+                SELECT id, email, display_name, team_id, created_at, updated_at, disabled_at FROM users
+                WHERE id COLLATE "C" > \(after ?? "") ORDER BY id COLLATE "C" LIMIT \(limit)
+                """, logger: logger))
+    }
+
+    func activeAdminCount() async throws -> Int {
+        let rows = try await client.query(
+            """
+            SELECT COUNT(*) FROM users JOIN user_roles ON user_roles.user_id = users.id
+            WHERE user_roles.role = 'admin' AND users.disabled_at IS NULL
+            """, logger: logger)
+        for try await count in rows.decode(Int64.self) { return Int(count) }
+        return 0
+    }
+
+    func insertToken(_ token: TokenRecord) async throws {
+        try await run(onUnique: .invalidField(field: "token", reason: "duplicate token")) {
+            try await client.withConnection { connection in try await Self.insert(token, on: connection, logger: logger)
+            }
+        }
+    }
+
+    func token(secretHash: String) async throws -> TokenRecord? {
+        try await tokens(
+            client.query(
+                """
+                SELECT id, kind, user_id, name, secret_hash, hint, created_at, expires_at, revoked_at FROM tokens
+                WHERE secret_hash = \(secretHash)
+                """, logger: logger)
+        ).first
+    }
+
+    func token(id: String) async throws -> TokenRecord? {
+        try await tokens(
+            client.query(
+                """
+                SELECT id, kind, user_id, name, secret_hash, hint, created_at, expires_at, revoked_at FROM tokens
+                WHERE id = \(id)
+                """, logger: logger)
+        ).first
+    }
+
+    func tokens(userID: String) async throws -> [TokenRecord] {
+        try await tokens(
+            client.query(
+                """
+                SELECT id, kind, user_id, name, secret_hash, hint, created_at, expires_at, revoked_at FROM tokens
+                WHERE user_id = \(userID) ORDER BY id COLLATE "C"
+                """, logger: logger))
+    }
+
+    func revokeToken(id: String, at: Date) async throws -> TokenRecord? {
+        let revoked = StoredTime.milliseconds(at)
+        try await client.query(
+            "UPDATE tokens SET revoked_at = \(revoked) WHERE id = \(id) AND revoked_at IS NULL", logger: logger)
+        return try await token(id: id)
+    }
+
+    func bootstrapAdmin(user: User, token: TokenRecord) async throws -> Bool {
+        try await PostgresErrors.unwrapping {
+            try await client.withTransaction(logger: logger) { connection -> Bool in
+                // The lock makes "no user yet" and the inserts one step for every instance starting at once.
+                try await connection.query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE", logger: logger)
+                let rows = try await connection.query("SELECT COUNT(*) FROM users", logger: logger)
+                var count: Int64 = 0
+                for try await value in rows.decode(Int64.self) { count = value }
+                guard count == 0 else { return false }
+                try await Self.insert(user, on: connection, logger: logger)
+                try await Self.insert(token, on: connection, logger: logger)
+                return true
+            }
+        }
+    }
+}

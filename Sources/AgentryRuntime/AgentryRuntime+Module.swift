@@ -1,0 +1,3 @@
+// AgentryRuntime: runs agents, the declarative tool-calling loop and sandboxed code agents.
+// This module's types arrive with the issue that builds it; the dependency arrows in
+// Package.swift are already final, so adding them is filling a room, not moving walls.

@@ -1,0 +1,224 @@
+import AgentryIdentity
+import AgentryStore
+import Foundation
+import GRDB
+
+/// `IdentityStore` over a SQLite pool; every multi-row change is one transaction.
+struct SQLiteIdentityStore: IdentityStore {
+    let pool: DatabasePool
+
+    func insertTeam(_ team: Team) async throws {
+        try await write(onUnique: IdentityError.teamNameTaken(team.name)) { db in
+            try db.execute(
+                sql: "INSERT INTO teams (id, name, department, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [
+                    team.id, team.name, team.department, StoredTime.milliseconds(team.createdAt),
+                    StoredTime.milliseconds(team.updatedAt),
+                ])
+        }
+    }
+
+    func updateTeam(_ team: Team) async throws {
+        try await write(onUnique: IdentityError.teamNameTaken(team.name)) { db in
+            try db.execute(
+                sql: "UPDATE teams SET name = ?, department = ?, updated_at = ? WHERE id = ?",
+                arguments: [team.name, team.department, StoredTime.milliseconds(team.updatedAt), team.id])
+            guard db.changesCount == 1 else { throw IdentityError.teamNotFound(team.id) }
+        }
+    }
+
+    func team(id: String) async throws -> Team? {
+        try await pool.read { db in try Self.teams(db, where: "id = ?", [id]).first }
+    }
+
+    func team(name: String) async throws -> Team? {
+        try await pool.read { db in try Self.teams(db, where: "name = ?", [name]).first }
+    }
+
+    func teams(after: String?, limit: Int) async throws -> [Team] {
+        try await pool.read { db in
+            try Self.teams(db, where: "id > ? ORDER BY id LIMIT ?", [after ?? "", limit])
+        }
+    }
+
+    func insertUser(_ user: User) async throws {
+        try await write(onUnique: IdentityError.emailTaken(user.email.value)) { db in
+            try Self.insert(user, into: db)
+        }
+    }
+
+    func updateUser(_ user: User) async throws {
+        try await write(onUnique: IdentityError.emailTaken(user.email.value)) { db in
+            try db.execute(
+                sql: """
+                    UPDATE users SET email = ?, display_name = ?, team_id = ?, updated_at = ?, disabled_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    user.email.value, user.displayName, user.teamID, StoredTime.milliseconds(user.updatedAt),
+                    user.disabledAt.map(StoredTime.milliseconds), user.id,
+                ])
+            guard db.changesCount == 1 else { throw IdentityError.userNotFound(user.id) }
+            try db.execute(sql: "DELETE FROM user_roles WHERE user_id = ?", arguments: [user.id])
+            try Self.insertRoles(of: user, into: db)
+        }
+    }
+
+    func user(id: String) async throws -> User? {
+        try await pool.read { db in try Self.users(db, where: "id = ?", [id]).first }
+    }
+
+    func user(email: EmailAddress) async throws -> User? {
+        try await pool.read { db in try Self.users(db, where: "email = ?", [email.value]).first }
+    }
+
+    func users(after: String?, limit: Int) async throws -> [User] {
+        try await pool.read { db in try Self.users(db, where: "id > ? ORDER BY id LIMIT ?", [after ?? "", limit]) }
+    }
+
+    func activeAdminCount() async throws -> Int {
+        try await pool.read { db in
+            try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FROM users JOIN user_roles ON user_roles.user_id = users.id
+                    WHERE user_roles.role = 'admin' AND users.disabled_at IS NULL
+                    """) ?? 0
+        }
+    }
+
+    func insertToken(_ token: TokenRecord) async throws {
+        try await write(onUnique: IdentityError.invalidField(field: "token", reason: "duplicate token")) { db in
+            try Self.insert(token, into: db)
+        }
+    }
+
+    func token(secretHash: String) async throws -> TokenRecord? {
+        try await pool.read { db in try Self.tokens(db, where: "secret_hash = ?", [secretHash]).first }
+    }
+
+    func token(id: String) async throws -> TokenRecord? {
+        try await pool.read { db in try Self.tokens(db, where: "id = ?", [id]).first }
+    }
+
+    func tokens(userID: String) async throws -> [TokenRecord] {
+        try await pool.read { db in try Self.tokens(db, where: "user_id = ? ORDER BY id", [userID]) }
+    }
+
+    func revokeToken(id: String, at: Date) async throws -> TokenRecord? {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                arguments: [StoredTime.milliseconds(at), id])
+            return try Self.tokens(db, where: "id = ?", [id]).first
+        }
+    }
+
+    func bootstrapAdmin(user: User, token: TokenRecord) async throws -> Bool {
+        // GRDB's write runs in an IMMEDIATE transaction, so the emptiness check and the inserts are one step.
+        try await pool.write { db in
+            guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM users") == 0 else { return false }
+            try Self.insert(user, into: db)
+            try Self.insert(token, into: db)
+            return true
+        }
+    }
+
+    // MARK: - Rows
+
+    private func write(onUnique conflict: IdentityError, _ body: @escaping @Sendable (Database) throws -> Void)
+        async throws
+    {
+        do {
+            try await pool.write(body)
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+            throw conflict
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
+            throw IdentityError.invalidField(field: "team", reason: "the team does not exist")
+        }
+    }
+
+    private static func insert(_ user: User, into db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO users (id, email, display_name, team_id, created_at, updated_at, disabled_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                user.id, user.email.value, user.displayName, user.teamID, StoredTime.milliseconds(user.createdAt),
+                StoredTime.milliseconds(user.updatedAt), user.disabledAt.map(StoredTime.milliseconds),
+            ])
+        try insertRoles(of: user, into: db)
+    }
+
+    private static func insertRoles(of user: User, into db: Database) throws {
+        for role in user.roles.sorted() {
+            try db.execute(
+                sql: "INSERT INTO user_roles (user_id, role) VALUES (?, ?)", arguments: [user.id, role.rawValue])
+        }
+    }
+
+    private static func insert(_ token: TokenRecord, into db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO tokens (id, kind, user_id, name, secret_hash, hint, created_at, expires_at, revoked_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                token.id, token.kind.rawValue, token.userID, token.name, token.secretHash, token.hint,
+                StoredTime.milliseconds(token.createdAt), token.expiresAt.map(StoredTime.milliseconds),
+                token.revokedAt.map(StoredTime.milliseconds),
+            ])
+    }
+
+    private static func teams(_ db: Database, where clause: String, _ arguments: StatementArguments) throws -> [Team] {
+        try Row.fetchAll(
+            db, sql: "SELECT id, name, department, created_at, updated_at FROM teams WHERE \(clause)",
+            arguments: arguments
+        ).map { row in
+            RowMapping.team(
+                id: row["id"], name: row["name"], department: row["department"], createdAt: row["created_at"],
+                updatedAt: row["updated_at"])
+        }
+    }
+
+    private static func users(_ db: Database, where clause: String, _ arguments: StatementArguments) throws -> [User] {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT id, email, display_name, team_id, created_at, updated_at, disabled_at FROM users WHERE \(clause)
+                """,
+            arguments: arguments)
+        let ids = rows.map { $0["id"] as String }
+        let roleRows = try Row.fetchAll(
+            db,
+            sql:
+                "SELECT user_id, role FROM user_roles WHERE user_id IN (\(ids.map { _ in "?" }.joined(separator: ",")))",
+            arguments: StatementArguments(ids))
+        let roles = RowMapping.rolesByUser(roleRows.map { ($0["user_id"], $0["role"]) })
+        return try rows.map { row in
+            try RowMapping.user(
+                id: row["id"], email: row["email"], displayName: row["display_name"], teamID: row["team_id"],
+                createdAt: row["created_at"], updatedAt: row["updated_at"], disabledAt: row["disabled_at"],
+                roles: roles[row["id"] as String] ?? [])
+        }
+    }
+
+    private static func tokens(_ db: Database, where clause: String, _ arguments: StatementArguments) throws
+        -> [TokenRecord]
+    {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT id, kind, user_id, name, secret_hash, hint, created_at, expires_at, revoked_at
+                FROM tokens WHERE \(clause)
+                """,
+            arguments: arguments
+        ).map { row in
+            RowMapping.token(
+                id: row["id"], kind: row["kind"], userID: row["user_id"], name: row["name"],
+                secretHash: row["secret_hash"], hint: row["hint"], createdAt: row["created_at"],
+                expiresAt: row["expires_at"], revokedAt: row["revoked_at"])
+        }
+    }
+}

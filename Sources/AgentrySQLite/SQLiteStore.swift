@@ -1,0 +1,74 @@
+import AgentryIdentity
+import AgentryStore
+import Foundation
+import GRDB
+
+/// The embedded store: one SQLite file in WAL mode, opened through a GRDB `DatabasePool`.
+public final class SQLiteStore: StoreBackend {
+    /// The pool every query goes through: one writer, concurrent readers.
+    let pool: DatabasePool
+    /// The database file's path.
+    public let path: String
+
+    /// `sqlite`.
+    public var kind: String { "sqlite" }
+    /// Users, teams and tokens in this file.
+    public var identity: any IdentityStore { SQLiteIdentityStore(pool: pool) }
+
+    /// Opens (creating if needed) the database file at `path`; throws `StoreError.unavailable` with the reason.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.foreignKeysEnabled = true
+        configuration.label = "agentry"
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw StoreError.unavailable(reason: "cannot open SQLite database \(path): \(SQLiteStore.describe(error))")
+        }
+        self.path = path
+    }
+
+    /// Applies pending migrations, each in its own IMMEDIATE transaction so concurrent processes serialise.
+    public func migrate() async throws -> [Int] {
+        try await pool.write { db in try db.execute(sql: MigrationTable.create) }
+        var appliedNow: [Int] = []
+        for migration in Migrations.all {
+            let applied = try await pool.write { db -> Bool in
+                let rows = try Row.fetchAll(db, sql: "SELECT version, name FROM schema_migrations ORDER BY version")
+                let recorded = rows.map { (version: Int($0["version"] as Int64), name: $0["name"] as String) }
+                let pending = try MigrationTable.pending(applied: recorded, known: Migrations.all)
+                guard pending.contains(migration) else { return false }
+                for statement in migration.statements + migration.sqliteOnly { try db.execute(sql: statement) }
+                try db.execute(
+                    sql: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    arguments: [migration.version, migration.name, StoredTime.milliseconds(Date())])
+                return true
+            }
+            if applied { appliedNow.append(migration.version) }
+        }
+        return appliedNow
+    }
+
+    /// The newest version in `schema_migrations`, 0 before the first migration.
+    public func schemaVersion() async throws -> Int {
+        try await pool.read { db in
+            guard try db.tableExists("schema_migrations") else { return 0 }
+            return try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(version), 0) FROM schema_migrations") ?? 0
+        }
+    }
+
+    /// Reads tables, columns, keys and named CHECK constraints from SQLite's catalog.
+    public func logicalSchema() async throws -> LogicalSchema {
+        try await pool.read { db in try SQLiteSchemaReader.read(db) }
+    }
+
+    /// Closes the pool.
+    public func close() async throws { try pool.close() }
+
+    /// A one-line reason for a GRDB or file error, without SQL arguments.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError { return error.message ?? "SQLite error \(error.resultCode.rawValue)" }
+        return String(describing: error)
+    }
+}

@@ -1,0 +1,35 @@
+import AgentryIdentity
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Establishes who a registry API request acts as: a personal access token, or a trusted proxy's header.
+struct Authenticator: Sendable {
+    let identity: IdentityService
+    let proxy: ProxyIdentitySettings
+
+    /// The principal of `request`, or a 401 `AuthenticationError` saying what is wrong.
+    func principal(for request: Request, context: AgentryRequestContext) async throws -> Principal {
+        if let email = proxyEmail(request) {
+            guard let address = context.remoteAddress, proxy.trustedProxies.contains(where: { $0.contains(address) })
+            else {
+                throw AuthenticationError.untrustedProxy(header: proxy.emailHeader)
+            }
+            let name = HTTPField.Name(proxy.nameHeader).flatMap { request.headers[$0] }
+            let user = try await identity.proxyUser(email: email, displayName: name, provision: proxy.provisionUsers)
+            return Principal(user: user, token: nil)
+        }
+        guard let authorization = request.headers[.authorization] else { throw AuthenticationError.missingCredential }
+        let parts = authorization.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw AuthenticationError.invalidToken }
+        let secret = parts[1].trimmingCharacters(in: .whitespaces)
+        let (user, token) = try await identity.authenticate(secret: secret, accepted: [.pat])
+        return Principal(user: user, token: token)
+    }
+
+    /// The identity header's value when the mode is on and the header is present.
+    private func proxyEmail(_ request: Request) -> String? {
+        guard proxy.enabled, let name = HTTPField.Name(proxy.emailHeader) else { return nil }
+        return request.headers[name]
+    }
+}

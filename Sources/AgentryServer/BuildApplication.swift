@@ -1,0 +1,67 @@
+import AgentryIdentity
+import AgentryStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metrics
+import NIOCore
+import Prometheus
+
+/// Everything the application needs, created by the caller (the CLI or a test) and passed in.
+public struct ApplicationDependencies: Sendable {
+    /// The opened, migrated store.
+    public var store: any StoreBackend
+    /// The logger requests derive theirs from.
+    public var logger: Logger
+    /// Where request metrics are collected and read by `/metrics`.
+    public var metrics: PrometheusCollectorRegistry
+    /// The clock identity operations read.
+    public var clock: @Sendable () -> Date
+
+    /// Bundles the dependencies.
+    public init(
+        store: any StoreBackend, logger: Logger, metrics: PrometheusCollectorRegistry = .init(),
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.store = store
+        self.logger = logger
+        self.metrics = metrics
+        self.clock = clock
+    }
+}
+
+/// The router with every route and middleware; the one place the HTTP side is wired.
+public func buildRouter(
+    configuration: ServerConfiguration, dependencies: ApplicationDependencies
+) -> Router<AgentryRequestContext> {
+    let identity = IdentityService(store: dependencies.store.identity, clock: dependencies.clock)
+    let router = Router(context: AgentryRequestContext.self)
+    var routes: [(HTTPRequest.Method, String)] = []
+    let catalog = RouteCatalog()
+    router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: MetricsMiddleware(factory: PrometheusMetricsFactory(registry: dependencies.metrics)))
+    router.add(middleware: ErrorMiddleware(routes: catalog, bodyBytesMax: configuration.bodyBytesMax))
+    HealthController(store: dependencies.store, metrics: dependencies.metrics).register(on: router, catalog: &routes)
+    let group = router.group("api/v1").add(
+        middleware: AuthenticationMiddleware(
+            authenticator: Authenticator(identity: identity, proxy: configuration.proxyIdentity)))
+    let api = APIRouter(group: group, prefix: "/api/v1")
+    UsersController(identity: identity, bodyBytesMax: configuration.bodyBytesMax).register(on: api)
+    TeamsController(identity: identity, bodyBytesMax: configuration.bodyBytesMax).register(on: api)
+    TokensController(identity: identity, bodyBytesMax: configuration.bodyBytesMax).register(on: api)
+    catalog.set(routes + api.routes)
+    return router
+}
+
+/// The Hummingbird application serving `configuration` with `dependencies`.
+public func buildApplication(
+    configuration: ServerConfiguration, dependencies: ApplicationDependencies,
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    Application(
+        router: buildRouter(configuration: configuration, dependencies: dependencies),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        onServerRunning: onServerRunning,
+        logger: dependencies.logger)
+}

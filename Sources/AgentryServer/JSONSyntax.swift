@@ -1,0 +1,169 @@
+/// A strict RFC 8259 syntax check that reports where the first error is, before any decoding happens.
+///
+/// Foundation's decoder says *that* a body is malformed; clients need to know *where*. This scanner
+/// walks the bytes once, tracks line and column, and bounds nesting depth.
+struct JSONSyntax {
+    /// The first syntax error: what is wrong and its 1-based line and column.
+    struct Failure: Error, Equatable {
+        let reason: String
+        let line: Int
+        let column: Int
+        /// "unexpected 'x' at line 1, column 5".
+        var description: String { "\(reason) at line \(line), column \(column)" }
+    }
+
+    private let bytes: [UInt8]
+    private let depthMax: Int
+    private var index = 0
+    private var line = 1
+    private var lineStart = 0
+
+    /// Checks that `bytes` hold exactly one JSON value (with optional surrounding whitespace).
+    static func check(_ bytes: [UInt8], depthMax: Int) throws(Failure) {
+        var scanner = JSONSyntax(bytes: bytes, depthMax: depthMax)
+        scanner.skipWhitespace()
+        try scanner.value(depth: 0)
+        scanner.skipWhitespace()
+        guard scanner.index == bytes.count else { throw scanner.failure("unexpected data after the JSON value") }
+    }
+
+    private init(bytes: [UInt8], depthMax: Int) {
+        self.bytes = bytes
+        self.depthMax = depthMax
+    }
+
+    private func failure(_ reason: String) -> Failure {
+        Failure(reason: reason, line: line, column: index - lineStart + 1)
+    }
+
+    private func unexpected() -> Failure {
+        guard index < bytes.count else { return failure("unexpected end of input") }
+        let byte = bytes[index]
+        let shown =
+            (0x20..<0x7F).contains(byte) ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16))"
+        return failure("unexpected \(shown)")
+    }
+
+    private mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0D: index += 1
+            case 0x0A:
+                index += 1
+                line += 1
+                lineStart = index
+            default: return
+            }
+        }
+    }
+
+    private mutating func value(depth: Int) throws(Failure) {
+        guard index < bytes.count else { throw unexpected() }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): try container(depth: depth + 1, close: UInt8(ascii: "}"), keyed: true)
+        case UInt8(ascii: "["): try container(depth: depth + 1, close: UInt8(ascii: "]"), keyed: false)
+        case UInt8(ascii: "\""): try string()
+        case UInt8(ascii: "t"): try literal("true")
+        case UInt8(ascii: "f"): try literal("false")
+        case UInt8(ascii: "n"): try literal("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number()
+        default: throw unexpected()
+        }
+    }
+
+    private mutating func container(depth: Int, close: UInt8, keyed: Bool) throws(Failure) {
+        guard depth <= depthMax else { throw failure("nesting deeper than \(depthMax) levels") }
+        index += 1
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == close {
+            index += 1
+            return
+        }
+        while true {
+            if keyed {
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw unexpected() }
+                try string()
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw unexpected() }
+                index += 1
+                skipWhitespace()
+            }
+            try value(depth: depth)
+            skipWhitespace()
+            guard index < bytes.count else { throw unexpected() }
+            if bytes[index] == close {
+                index += 1
+                return
+            }
+            guard bytes[index] == UInt8(ascii: ",") else { throw unexpected() }
+            index += 1
+            skipWhitespace()
+        }
+    }
+
+    private mutating func string() throws(Failure) {
+        index += 1
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "\""):
+                index += 1
+                return
+            case UInt8(ascii: "\\"):
+                index += 1
+                guard index < bytes.count else { throw unexpected() }
+                if bytes[index] == UInt8(ascii: "u") {
+                    for _ in 0..<4 {
+                        index += 1
+                        guard index < bytes.count, Self.isHexDigit(bytes[index]) else {
+                            throw failure("invalid \\u escape")
+                        }
+                    }
+                } else if !"\"\\/bfnrt".utf8.contains(bytes[index]) {
+                    throw failure("invalid escape")
+                }
+                index += 1
+            case 0x00..<0x20: throw failure("control character in string")
+            default: index += 1
+            }
+        }
+        throw failure("unterminated string")
+    }
+
+    private mutating func literal(_ word: String) throws(Failure) {
+        for expected in word.utf8 {
+            guard index < bytes.count, bytes[index] == expected else { throw unexpected() }
+            index += 1
+        }
+    }
+
+    private mutating func number() throws(Failure) {
+        if bytes[index] == UInt8(ascii: "-") { index += 1 }
+        guard index < bytes.count, Self.isDigit(bytes[index]) else { throw unexpected() }
+        if bytes[index] == UInt8(ascii: "0") { index += 1 } else { skipDigits() }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            guard index < bytes.count, Self.isDigit(bytes[index]) else { throw unexpected() }
+            skipDigits()
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
+            guard index < bytes.count, Self.isDigit(bytes[index]) else { throw unexpected() }
+            skipDigits()
+        }
+    }
+
+    private mutating func skipDigits() {
+        while index < bytes.count, Self.isDigit(bytes[index]) { index += 1 }
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        isDigit(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+            || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
+    }
+}

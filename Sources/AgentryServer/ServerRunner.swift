@@ -1,0 +1,94 @@
+import AgentryIdentity
+import AgentryPostgres
+import AgentrySQLite
+import AgentryStore
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Starts Agentry: opens and migrates the store, creates the first admin, serves until SIGTERM/SIGINT.
+public enum ServerRunner {
+    /// Opens the store the configuration names: PostgreSQL when a URL is given, else the SQLite file.
+    public static func openStore(_ configuration: ServerConfiguration, logger: Logger) async throws -> any StoreBackend
+    {
+        if let url = configuration.databaseURL {
+            return try await PostgresStore(url: url, logger: logger)
+        }
+        let directory = configuration.dataDirectory
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw StoreError.unavailable(reason: "cannot create the data directory \(directory): \(Self.reason(error))")
+        }
+        guard FileManager.default.isWritableFile(atPath: directory) else {
+            throw StoreError.unavailable(reason: "the data directory \(directory) is not writable")
+        }
+        return try SQLiteStore(path: configuration.sqlitePath)
+    }
+
+    /// Opens and migrates the store, then reports which versions were applied.
+    public static func migrate(_ configuration: ServerConfiguration, logger: Logger) async throws -> [Int] {
+        let store = try await openStore(configuration, logger: logger)
+        do {
+            let applied = try await store.migrate()
+            try await store.close()
+            return applied
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+
+    /// Runs the server until a shutdown signal; `say` receives the lines meant for the operator's terminal.
+    public static func serve(
+        _ configuration: ServerConfiguration, logger: Logger, say: @escaping @Sendable (String) -> Void
+    ) async throws {
+        let store = try await openStore(configuration, logger: logger)
+        do {
+            let applied = try await store.migrate()
+            logger.info(
+                "store.ready",
+                metadata: ["store.kind": .string(store.kind), "store.migrations.applied": .string("\(applied)")])
+            let identity = IdentityService(store: store.identity)
+            if let issued = try await identity.bootstrapAdmin(email: configuration.adminEmail) {
+                say(Self.bootstrapMessage(email: configuration.adminEmail, secret: issued.secret))
+            }
+            let app = buildApplication(
+                configuration: configuration, dependencies: ApplicationDependencies(store: store, logger: logger),
+                onServerRunning: { channel in say(Self.listeningMessage(channel)) })
+            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+            logger.info("server.stopped")
+            try await store.close()
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+
+    private static func bootstrapMessage(email: String, secret: String) -> String {
+        """
+        Created the first admin user, \(email). Its token is shown now and never again:
+
+            \(secret)
+
+        Store it safely, then: agentry login --server <url> --token <token>
+        """
+    }
+
+    private static func listeningMessage(_ channel: any Channel) -> String {
+        let address = channel.localAddress
+        let host = address?.ipAddress.map { $0.contains(":") ? "[\($0)]" : $0 } ?? "127.0.0.1"
+        let url = "http://\(host):\(address?.port ?? 0)"
+        return """
+            Agentry is listening on \(url)
+              health:   curl \(url)/readyz
+              sign in:  agentry login --server \(url) --token <token>
+              whoami:   curl -H 'Authorization: Bearer <token>' \(url)/api/v1/users/me
+            """
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
+    }
+}

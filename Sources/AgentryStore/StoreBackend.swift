@@ -1,0 +1,27 @@
+import AgentryIdentity
+
+import struct Foundation.Date
+
+/// An opened database with everything Agentry keeps in it; SQLite and PostgreSQL implement it.
+public protocol StoreBackend: Sendable {
+    /// A short name for logs and `/readyz`: `sqlite` or `postgres`.
+    var kind: String { get }
+    /// Users, teams and tokens.
+    var identity: any IdentityStore { get }
+    /// Applies every pending migration, each in its own transaction; returns the versions applied now.
+    func migrate() async throws -> [Int]
+    /// The newest migration version recorded in the database (0 when none).
+    func schemaVersion() async throws -> Int
+    /// The schema as it is in the database, for the cross-backend equivalence test.
+    func logicalSchema() async throws -> LogicalSchema
+    /// Releases connections and files; the backend is unusable afterwards.
+    func close() async throws
+}
+
+/// Timestamps are stored as integer milliseconds since 1970 in both backends.
+public enum StoredTime {
+    /// Milliseconds since 1970 for `date`.
+    public static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+    /// The date `milliseconds` after 1970.
+    public static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
+}
