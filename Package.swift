@@ -115,6 +115,8 @@ let package = Package(
             dependencies: [
                 "AgentryIdentity", "AgentryStore", "AgentrySQLite", "AgentryPostgres", "AgentryServer",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings
         ),

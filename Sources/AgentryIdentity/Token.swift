@@ -65,6 +65,12 @@ public struct IssuedToken: Sendable {
     /// What the store keeps.
     public let record: TokenRecord
 
+    /// Pairs a secret with its record; `issue` is how new tokens are made.
+    public init(secret: String, record: TokenRecord) {
+        self.secret = secret
+        self.record = record
+    }
+
     /// Generates a random secret of `kind` (256 bits) for `userID` and its record.
     public static func issue(
         kind: TokenKind, userID: String, name: String, now: Date, expiresAt: Date?

@@ -43,7 +43,7 @@ public struct PostgresLocation: Sendable {
     public var displayName: String { "\(host):\(port)/\(database)" }
 
     /// The client configuration for this location.
-    func clientConfiguration() throws -> PostgresClient.Configuration {
+    public func clientConfiguration() throws -> PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS =
             switch sslMode {
             case "disable": .disable

@@ -1,0 +1,37 @@
+import Foundation
+import GRDB
+import PostgresNIO
+
+/// Direct SQL on a test store, around Agentry's own code: how adversarial tests tamper with stored state.
+public enum RawSQL {
+    /// Executes `sql` (one statement) on the store at `location`.
+    public static func execute(_ sql: String, on location: StoreFixture.Location) async throws {
+        switch location {
+        case .sqlite(let path):
+            let queue = try DatabaseQueue(path: path)
+            try await queue.write { db in try db.execute(sql: sql) }
+            try queue.close()
+        case .postgres(let url):
+            try await PostgresCluster(adminURL: url).withClient { client in
+                try await client.query(PostgresQuery(unsafeSQL: sql), logger: StoreFixture.quietLogger)
+            }
+        }
+    }
+
+    /// The first column of every row `sql` returns, as text.
+    public static func strings(_ sql: String, on location: StoreFixture.Location) async throws -> [String] {
+        switch location {
+        case .sqlite(let path):
+            let queue = try DatabaseQueue(path: path)
+            defer { try? queue.close() }
+            return try await queue.read { db in try String.fetchAll(db, sql: sql) }
+        case .postgres(let url):
+            var values: [String] = []
+            try await PostgresCluster(adminURL: url).withClient { client in
+                let rows = try await client.query(PostgresQuery(unsafeSQL: sql), logger: StoreFixture.quietLogger)
+                for try await value in rows.decode(String.self) { values.append(value) }
+            }
+            return values
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import AgentryIdentity
+import AgentryServer
+import AgentryStore
+import Foundation
+import Hummingbird
+import Prometheus
+
+/// A migrated store with a bootstrapped admin, and what a test needs to build the application on it.
+public struct ServerFixture: Sendable {
+    /// The store the application uses.
+    public let store: any StoreBackend
+    /// The store's location, for tampering or a second instance.
+    public let location: StoreFixture.Location
+    /// The first admin.
+    public let admin: User
+    /// The admin's personal access token.
+    public let adminToken: String
+    /// Where the application's log lines go.
+    public let logs: CapturingLogSink
+    /// The identity service over the store, for arranging users and tokens directly.
+    public let identity: IdentityService
+
+    /// Runs `body` with a fresh fixture on `backend`.
+    public static func with<T: Sendable>(_ backend: TestBackend, _ body: (ServerFixture) async throws -> T) async throws
+        -> T
+    {
+        try await StoreFixture.withLocation(backend) { location in
+            let store = try await StoreFixture.open(location)
+            do {
+                _ = try await store.migrate()
+                let identity = IdentityService(store: store.identity)
+                guard let issued = try await identity.bootstrapAdmin(email: "admin@example.com"),
+                    let admin = try await store.identity.user(id: issued.record.userID)
+                else { throw ExpectationFailure("bootstrap did not create an admin on an empty store") }
+                let fixture = ServerFixture(
+                    store: store, location: location, admin: admin, adminToken: issued.secret, logs: CapturingLogSink(),
+                    identity: identity)
+                let result = try await body(fixture)
+                try await store.close()
+                return result
+            } catch {
+                try? await store.close()
+                throw error
+            }
+        }
+    }
+
+    /// The application on this fixture's store, with `configuration` (port 0 for live tests).
+    public func application(
+        configuration: ServerConfiguration = ServerFixture.configuration, metrics: PrometheusCollectorRegistry = .init()
+    ) -> some ApplicationProtocol {
+        buildApplication(
+            configuration: configuration,
+            dependencies: ApplicationDependencies(store: store, logger: logs.logger(), metrics: metrics))
+    }
+
+    /// Defaults for tests: loopback, any free port.
+    public static var configuration: ServerConfiguration {
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        return configuration
+    }
+
+    /// Creates a user with `roles` and a personal token for it; returns the user and the secret.
+    public func member(_ email: String, roles: Set<Role> = []) async throws -> (User, String) {
+        let user = try await identity.createUser(
+            email: email, displayName: "Test \(email)", teamReference: nil, roles: roles)
+        let issued = try await identity.issuePersonalToken(userID: user.id, name: "test", lifetime: nil)
+        return (user, issued.secret)
+    }
+}

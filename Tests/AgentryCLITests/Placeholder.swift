@@ -1,0 +1,1 @@
+// Tests of the agentry executable as a process arrive below.

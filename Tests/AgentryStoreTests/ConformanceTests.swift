@@ -1,0 +1,28 @@
+import AgentryStore
+import AgentryTesting
+import Testing
+
+/// The shared store contract, run against SQLite and PostgreSQL alike.
+@Suite("Store conformance")
+struct ConformanceTests {
+    @Test(arguments: IdentityConformance.cases, TestBackend.allCases)
+    func identity(_ check: ConformanceCase, _ backend: TestBackend) async throws {
+        try await check.run(backend)
+    }
+
+    @Test(arguments: MigrationConformance.cases, TestBackend.allCases)
+    func migrations(_ check: ConformanceCase, _ backend: TestBackend) async throws {
+        try await check.run(backend)
+    }
+
+    @Test func bothBackendsReachTheSameLogicalSchema() async throws {
+        let sqlite = try await StoreFixture.withStore(.sqlite) { try await $0.logicalSchema() }
+        let postgres = try await StoreFixture.withStore(.postgres) { try await $0.logicalSchema() }
+        #expect(sqlite == postgres, "SQLite:\n\(sqlite)\n\nPostgreSQL:\n\(postgres)")
+        #expect(sqlite.tables.map(\.name) == ["schema_migrations", "teams", "tokens", "user_roles", "users"])
+        let users = try #require(sqlite.tables.first { $0.name == "users" })
+        #expect(users.uniques == [["email"]])
+        #expect(users.checks == ["users_email_lowercase"])
+        #expect(users.foreignKeys == ["team_id -> teams(id) on delete NO ACTION"])
+    }
+}
