@@ -1,3 +1,4 @@
+import AgentryIdentity
 import AgentryServer
 import AgentryStore
 import ArgumentParser
@@ -31,6 +32,8 @@ struct ServeCommand: AsyncParsableCommand {
                 FileHandle.standardOutput.write(Data((line + "\n").utf8))
             }
         } catch let error as StoreError {
+            throw CLIError(error.message)
+        } catch let error as IdentityError {
             throw CLIError(error.message)
         }
     }

@@ -68,8 +68,12 @@ struct ServerOptions: ParsableArguments {
                     "cannot read the configuration file \(path); check the path given by --config or AGENTRY_CONFIG")
             }
             fileText = text
-        } else {
-            fileText = try? String(contentsOfFile: "agentry.yaml", encoding: .utf8)
+        } else if FileManager.default.fileExists(atPath: "agentry.yaml") {
+            guard let text = try? String(contentsOfFile: "agentry.yaml", encoding: .utf8) else {
+                throw CLIError(
+                    "./agentry.yaml exists but cannot be read as UTF-8 text; fix its permissions or encoding")
+            }
+            fileText = text
         }
         do {
             return try ConfigurationLoader.resolve(

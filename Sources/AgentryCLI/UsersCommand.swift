@@ -5,7 +5,7 @@ import Foundation
 struct UsersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "users", abstract: "Show and manage users.",
-        subcommands: [Me.self, List.self, Create.self, Update.self])
+        subcommands: [Me.self, List.self, Show.self, Create.self, Update.self])
 
     static let columns = [
         ("ID", "id"), ("EMAIL", "email"), ("NAME", "display_name"), ("TEAM", "team"), ("ROLES", "roles"),
@@ -31,6 +31,19 @@ struct UsersCommand: AsyncParsableCommand {
             var path = "/api/v1/users?limit=\(limit)"
             if let after { path += "&after=\(Query.escape(after))" }
             try client.show(try await client.client().send(.GET, path), columns: UsersCommand.columns)
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show one user by id (yourself, or anyone for directory roles).")
+        @OptionGroup var client: ClientOptions
+        @Argument(help: "User id, or 'me'.") var id: String
+
+        func run() async throws {
+            try client.show(
+                try await client.client().send(.GET, "/api/v1/users/\(Query.escape(id))"), columns: UsersCommand.columns
+            )
         }
     }
 

@@ -14,6 +14,10 @@ public enum AuthenticationError: Error, Equatable, Sendable {
     case userDisabled
     /// An identity header arrived from an address that is not a configured trusted proxy.
     case untrustedProxy(header: String)
+    /// A trusted proxy's identity header does not hold a usable email address.
+    case invalidIdentityHeader(header: String)
+    /// A trusted proxy named an email no user has, and creating users on first sight is off.
+    case unknownUser
 
     /// The stable code written into error bodies.
     public var code: String {
@@ -25,6 +29,8 @@ public enum AuthenticationError: Error, Equatable, Sendable {
         case .wrongTokenKind: "wrong_token_kind"
         case .userDisabled: "user_disabled"
         case .untrustedProxy: "untrusted_proxy"
+        case .invalidIdentityHeader: "invalid_identity_header"
+        case .unknownUser: "unknown_user"
         }
     }
 
@@ -42,6 +48,8 @@ public enum AuthenticationError: Error, Equatable, Sendable {
         case .userDisabled: "the user this credential belongs to is disabled; ask an admin"
         case .untrustedProxy(let header):
             "the '\(header)' identity header is accepted only from configured trusted proxies"
+        case .invalidIdentityHeader(let header): "the '\(header)' identity header does not hold a valid email address"
+        case .unknownUser: "no Agentry user has the email your sign-in proxy sent; ask an admin to create the user"
         }
     }
 }

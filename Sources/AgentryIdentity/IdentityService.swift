@@ -81,9 +81,7 @@ public struct IdentityService: Sendable {
         }
         if let roles = change.roles { user.roles = roles.union([.member]) }
         if let disabled = change.disabled { user.disabledAt = disabled ? (before.disabledAt ?? now()) : nil }
-        let wasAdmin = before.isActive && before.has(.admin)
-        let staysAdmin = user.isActive && user.has(.admin)
-        if wasAdmin, !staysAdmin, try await store.activeAdminCount() <= 1 { throw IdentityError.lastAdmin }
+        // The store refuses, in the update's own transaction, a change that leaves no active admin.
         user.updatedAt = now()
         try await store.updateUser(user)
         return user
@@ -135,20 +133,26 @@ public struct IdentityService: Sendable {
     }
 
     /// The active user a trusted proxy vouched for, created as a member on first sight when `provision` allows.
-    public func proxyUser(email: String, displayName: String?, provision: Bool) async throws -> User {
+    public func proxyUser(email: String, displayName: String?, provision: Bool, header: String) async throws -> User {
         let address: EmailAddress
-        do { address = try EmailAddress(email) } catch { throw AuthenticationError.invalidToken }
+        do { address = try EmailAddress(email) } catch {
+            throw AuthenticationError.invalidIdentityHeader(header: header)
+        }
         if let user = try await store.user(email: address) {
             guard user.isActive else { throw AuthenticationError.userDisabled }
             return user
         }
-        guard provision else { throw AuthenticationError.invalidToken }
-        let name = displayName.flatMap { $0.isEmpty ? nil : $0 } ?? String(address.value.prefix { $0 != "@" })
+        guard provision else { throw AuthenticationError.unknownUser }
+        // A name header that would not pass validation is ignored rather than blocking the sign-in.
+        let offered = displayName.flatMap {
+            try? Validate.label($0, field: "display_name", max: IdentityLimits.displayNameCharactersMax)
+        }
+        let name = offered ?? String(address.value.prefix { $0 != "@" })
         do {
             return try await createUser(email: address.value, displayName: name, teamReference: nil, roles: [.member])
         } catch IdentityError.emailTaken {
             // Two first requests raced; the other one created the user.
-            guard let user = try await store.user(email: address) else { throw AuthenticationError.invalidToken }
+            guard let user = try await store.user(email: address) else { throw AuthenticationError.unknownUser }
             return user
         }
     }

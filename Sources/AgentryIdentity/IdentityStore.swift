@@ -24,7 +24,9 @@ public protocol IdentityStore: Sendable {
 
     /// Inserts a new user with its roles.
     func insertUser(_ user: User) async throws
-    /// Replaces the stored fields and roles of an existing user.
+    /// Replaces the stored fields and roles of an existing user; throws `lastAdmin` (changing
+    /// nothing) when the update would take the number of active admins from one or more to zero,
+    /// checked atomically with the update.
     func updateUser(_ user: User) async throws
     /// The user with this id, if any.
     func user(id: String) async throws -> User?

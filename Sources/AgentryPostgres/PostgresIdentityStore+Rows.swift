@@ -6,14 +6,15 @@ import PostgresNIO
 extension PostgresIdentityStore {
     /// Runs a write, turning constraint violations into identity errors.
     @discardableResult
-    func run<T>(onUnique conflict: IdentityError, _ body: () async throws -> T) async throws -> T {
+    func run<T>(
+        onUnique conflict: IdentityError, onMissingReference missing: IdentityError, _ body: () async throws -> T
+    ) async throws -> T {
         do {
             return try await PostgresErrors.unwrapping(body)
         } catch {
             switch PostgresErrors.sqlState(error) {
             case PostgresErrors.uniqueViolation: throw conflict
-            case PostgresErrors.foreignKeyViolation:
-                throw IdentityError.invalidField(field: "team", reason: "the team does not exist")
+            case PostgresErrors.foreignKeyViolation: throw missing
             default: throw error
             }
         }

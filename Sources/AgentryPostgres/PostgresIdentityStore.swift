@@ -15,7 +15,7 @@ struct PostgresIdentityStore: IdentityStore {
 
     func insertTeam(_ team: Team) async throws {
         let (created, updated) = (StoredTime.milliseconds(team.createdAt), StoredTime.milliseconds(team.updatedAt))
-        try await run(onUnique: .teamNameTaken(team.name)) {
+        try await run(onUnique: .teamNameTaken(team.name), onMissingReference: .teamNotFound(team.id)) {
             try await client.query(
                 """
                 INSERT INTO teams (id, name, department, created_at, updated_at)
@@ -26,7 +26,7 @@ struct PostgresIdentityStore: IdentityStore {
 
     func updateTeam(_ team: Team) async throws {
         let updated = StoredTime.milliseconds(team.updatedAt)
-        try await run(onUnique: .teamNameTaken(team.name)) {
+        try await run(onUnique: .teamNameTaken(team.name), onMissingReference: .teamNotFound(team.id)) {
             let rows = try await client.query(
                 """
                 UPDATE teams SET name = \(team.name), department = \(team.department), updated_at = \(updated)
@@ -60,7 +60,7 @@ struct PostgresIdentityStore: IdentityStore {
     }
 
     func insertUser(_ user: User) async throws {
-        try await run(onUnique: .emailTaken(user.email.value)) {
+        try await run(onUnique: .emailTaken(user.email.value), onMissingReference: .teamNotFound(user.teamID ?? "")) {
             try await client.withTransaction(logger: logger) { connection in
                 try await Self.insert(user, on: connection, logger: logger)
             }
@@ -71,8 +71,11 @@ struct PostgresIdentityStore: IdentityStore {
         let (updated, disabled) = (
             StoredTime.milliseconds(user.updatedAt), user.disabledAt.map(StoredTime.milliseconds)
         )
-        try await run(onUnique: .emailTaken(user.email.value)) {
+        try await run(onUnique: .emailTaken(user.email.value), onMissingReference: .teamNotFound(user.teamID ?? "")) {
             try await client.withTransaction(logger: logger) { connection in
+                // Serialises role and state changes, so two admins demoting each other cannot both succeed.
+                try await connection.query("LOCK TABLE user_roles IN SHARE ROW EXCLUSIVE MODE", logger: logger)
+                let adminsBefore = try await Self.activeAdminCount(on: connection, logger: logger)
                 let rows = try await connection.query(
                     """
                     UPDATE users SET email = \(user.email.value), display_name = \(user.displayName),
@@ -82,6 +85,8 @@ struct PostgresIdentityStore: IdentityStore {
                 guard try await rows.collect().count == 1 else { throw IdentityError.userNotFound(user.id) }
                 try await connection.query("DELETE FROM user_roles WHERE user_id = \(user.id)", logger: logger)
                 try await Self.insertRoles(of: user, on: connection, logger: logger)
+                let adminsAfter = try await Self.activeAdminCount(on: connection, logger: logger)
+                guard adminsBefore == 0 || adminsAfter > 0 else { throw IdentityError.lastAdmin }
             }
         }
     }
@@ -116,7 +121,12 @@ struct PostgresIdentityStore: IdentityStore {
     }
 
     func activeAdminCount() async throws -> Int {
-        let rows = try await client.query(
+        try await client.withConnection { connection in try await Self.activeAdminCount(on: connection, logger: logger)
+        }
+    }
+
+    static func activeAdminCount(on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        let rows = try await connection.query(
             """
             SELECT COUNT(*) FROM users JOIN user_roles ON user_roles.user_id = users.id
             WHERE user_roles.role = 'admin' AND users.disabled_at IS NULL
@@ -126,7 +136,10 @@ struct PostgresIdentityStore: IdentityStore {
     }
 
     func insertToken(_ token: TokenRecord) async throws {
-        try await run(onUnique: .invalidField(field: "token", reason: "duplicate token")) {
+        try await run(
+            onUnique: .invalidField(field: "token", reason: "duplicate token"),
+            onMissingReference: .userNotFound(token.userID)
+        ) {
             try await client.withConnection { connection in try await Self.insert(token, on: connection, logger: logger)
             }
         }

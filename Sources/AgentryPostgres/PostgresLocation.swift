@@ -1,5 +1,6 @@
 import AgentryStore
 import Foundation
+import NIOSSL
 import PostgresNIO
 
 /// Where a PostgreSQL database is, parsed from a `postgres://user:password@host:port/database` URL.
@@ -14,7 +15,8 @@ public struct PostgresLocation: Sendable {
     var password: String?
     /// Database name.
     public var database: String
-    /// `disable`, `prefer` or `require` (libpq's `sslmode`, without certificate verification modes).
+    /// libpq's `sslmode`: `disable`; `prefer` and `require` encrypt without verifying the server's
+    /// certificate (as libpq does); `verify-full` also checks the certificate chain and host name.
     public var sslMode: String
 
     /// Parses `url` strictly; the error names what is wrong without repeating the password.
@@ -28,8 +30,8 @@ public struct PostgresLocation: Sendable {
         let database = String(parts.path.drop { $0 == "/" })
         guard !database.isEmpty else { throw .unavailable(reason: "the database URL names no database") }
         let sslMode = parts.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
-        guard ["disable", "prefer", "require"].contains(sslMode) else {
-            throw .unavailable(reason: "sslmode must be disable, prefer or require")
+        guard ["disable", "prefer", "require", "verify-full"].contains(sslMode) else {
+            throw .unavailable(reason: "sslmode must be disable, prefer, require or verify-full")
         }
         self.host = host
         self.port = parts.port ?? 5432
@@ -44,11 +46,14 @@ public struct PostgresLocation: Sendable {
 
     /// The client configuration for this location.
     public func clientConfiguration() throws -> PostgresClient.Configuration {
+        var unverified = TLSConfiguration.makeClientConfiguration()
+        unverified.certificateVerification = .none
         let tls: PostgresClient.Configuration.TLS =
             switch sslMode {
             case "disable": .disable
-            case "require": .require(.makeClientConfiguration())
-            default: .prefer(.makeClientConfiguration())
+            case "require": .require(unverified)
+            case "verify-full": .require(.makeClientConfiguration())
+            default: .prefer(unverified)
             }
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls)

@@ -89,6 +89,18 @@ public final class PostgresStore: StoreBackend {
         await runner.value
     }
 
+    /// Lost or refused connections and a closed pool are unavailable; query errors are not.
+    public func unavailability(of error: any Error) -> StoreError? {
+        guard let error = error as? PSQLError else { return nil }
+        let unavailable: [PSQLError.Code] = [
+            .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown,
+        ]
+        guard unavailable.contains(error.code) || PostgresErrors.sqlState(error)?.hasPrefix("08") == true else {
+            return nil
+        }
+        return .unavailable(reason: "PostgreSQL at \(location.displayName) cannot be reached")
+    }
+
     /// Any 64-bit number unique to "Agentry migrations".
     static let migrationLockKey: Int64 = 0x4147_454E_5452_5931
 

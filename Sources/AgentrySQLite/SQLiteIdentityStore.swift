@@ -8,7 +8,10 @@ struct SQLiteIdentityStore: IdentityStore {
     let pool: DatabasePool
 
     func insertTeam(_ team: Team) async throws {
-        try await write(onUnique: IdentityError.teamNameTaken(team.name)) { db in
+        try await write(
+            onUnique: IdentityError.teamNameTaken(team.name),
+            onMissingReference: .invalidField(field: "team", reason: "the team does not exist")
+        ) { db in
             try db.execute(
                 sql: "INSERT INTO teams (id, name, department, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [
@@ -19,7 +22,10 @@ struct SQLiteIdentityStore: IdentityStore {
     }
 
     func updateTeam(_ team: Team) async throws {
-        try await write(onUnique: IdentityError.teamNameTaken(team.name)) { db in
+        try await write(
+            onUnique: IdentityError.teamNameTaken(team.name),
+            onMissingReference: .invalidField(field: "team", reason: "the team does not exist")
+        ) { db in
             try db.execute(
                 sql: "UPDATE teams SET name = ?, department = ?, updated_at = ? WHERE id = ?",
                 arguments: [team.name, team.department, StoredTime.milliseconds(team.updatedAt), team.id])
@@ -42,13 +48,18 @@ struct SQLiteIdentityStore: IdentityStore {
     }
 
     func insertUser(_ user: User) async throws {
-        try await write(onUnique: IdentityError.emailTaken(user.email.value)) { db in
+        try await write(
+            onUnique: IdentityError.emailTaken(user.email.value), onMissingReference: .teamNotFound(user.teamID ?? "")
+        ) { db in
             try Self.insert(user, into: db)
         }
     }
 
     func updateUser(_ user: User) async throws {
-        try await write(onUnique: IdentityError.emailTaken(user.email.value)) { db in
+        try await write(
+            onUnique: IdentityError.emailTaken(user.email.value), onMissingReference: .teamNotFound(user.teamID ?? "")
+        ) { db in
+            let adminsBefore = try Self.activeAdminCount(db)
             try db.execute(
                 sql: """
                     UPDATE users SET email = ?, display_name = ?, team_id = ?, updated_at = ?, disabled_at = ?
@@ -61,6 +72,8 @@ struct SQLiteIdentityStore: IdentityStore {
             guard db.changesCount == 1 else { throw IdentityError.userNotFound(user.id) }
             try db.execute(sql: "DELETE FROM user_roles WHERE user_id = ?", arguments: [user.id])
             try Self.insertRoles(of: user, into: db)
+            // Inside the write transaction: throwing here rolls the update back.
+            guard try adminsBefore == 0 || Self.activeAdminCount(db) > 0 else { throw IdentityError.lastAdmin }
         }
     }
 
@@ -77,18 +90,23 @@ struct SQLiteIdentityStore: IdentityStore {
     }
 
     func activeAdminCount() async throws -> Int {
-        try await pool.read { db in
-            try Int.fetchOne(
-                db,
-                sql: """
-                    SELECT COUNT(*) FROM users JOIN user_roles ON user_roles.user_id = users.id
-                    WHERE user_roles.role = 'admin' AND users.disabled_at IS NULL
-                    """) ?? 0
-        }
+        try await pool.read { db in try Self.activeAdminCount(db) }
+    }
+
+    private static func activeAdminCount(_ db: Database) throws -> Int {
+        try Int.fetchOne(
+            db,
+            sql: """
+                SELECT COUNT(*) FROM users JOIN user_roles ON user_roles.user_id = users.id
+                WHERE user_roles.role = 'admin' AND users.disabled_at IS NULL
+                """) ?? 0
     }
 
     func insertToken(_ token: TokenRecord) async throws {
-        try await write(onUnique: IdentityError.invalidField(field: "token", reason: "duplicate token")) { db in
+        try await write(
+            onUnique: IdentityError.invalidField(field: "token", reason: "duplicate token"),
+            onMissingReference: .userNotFound(token.userID)
+        ) { db in
             try Self.insert(token, into: db)
         }
     }
@@ -126,7 +144,10 @@ struct SQLiteIdentityStore: IdentityStore {
 
     // MARK: - Rows
 
-    private func write(onUnique conflict: IdentityError, _ body: @escaping @Sendable (Database) throws -> Void)
+    private func write(
+        onUnique conflict: IdentityError, onMissingReference missing: IdentityError,
+        _ body: @escaping @Sendable (Database) throws -> Void
+    )
         async throws
     {
         do {
@@ -134,7 +155,7 @@ struct SQLiteIdentityStore: IdentityStore {
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
             throw conflict
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
-            throw IdentityError.invalidField(field: "team", reason: "the team does not exist")
+            throw missing
         }
     }
 

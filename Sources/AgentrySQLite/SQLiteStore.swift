@@ -66,6 +66,17 @@ public final class SQLiteStore: StoreBackend {
     /// Closes the pool.
     public func close() async throws { try pool.close() }
 
+    /// Busy, locked, read-only, full, unopenable, I/O-failing or closed databases are unavailable.
+    public func unavailability(of error: any Error) -> StoreError? {
+        guard let error = error as? DatabaseError else { return nil }
+        let unavailable: [ResultCode] = [
+            .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_READONLY, .SQLITE_IOERR, .SQLITE_FULL, .SQLITE_CANTOPEN,
+            .SQLITE_MISUSE,
+        ]
+        guard unavailable.contains(error.resultCode) else { return nil }
+        return .unavailable(reason: "the SQLite database cannot be used: \(Self.describe(error))")
+    }
+
     /// A one-line reason for a GRDB or file error, without SQL arguments.
     static func describe(_ error: any Error) -> String {
         if let error = error as? DatabaseError { return error.message ?? "SQLite error \(error.resultCode.rawValue)" }

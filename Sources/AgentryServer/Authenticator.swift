@@ -16,7 +16,8 @@ struct Authenticator: Sendable {
                 throw AuthenticationError.untrustedProxy(header: proxy.emailHeader)
             }
             let name = HTTPField.Name(proxy.nameHeader).flatMap { request.headers[$0] }
-            let user = try await identity.proxyUser(email: email, displayName: name, provision: proxy.provisionUsers)
+            let user = try await identity.proxyUser(
+                email: email, displayName: name, provision: proxy.provisionUsers, header: proxy.emailHeader)
             return Principal(user: user, token: nil)
         }
         guard let authorization = request.headers[.authorization] else { throw AuthenticationError.missingCredential }

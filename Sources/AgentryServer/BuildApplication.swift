@@ -40,8 +40,10 @@ public func buildRouter(
     var routes: [(HTTPRequest.Method, String)] = []
     let catalog = RouteCatalog()
     router.add(middleware: RequestIDMiddleware())
-    router.add(middleware: MetricsMiddleware(factory: PrometheusMetricsFactory(registry: dependencies.metrics)))
-    router.add(middleware: ErrorMiddleware(routes: catalog, bodyBytesMax: configuration.bodyBytesMax))
+    router.add(middleware: ObservabilityMiddleware(factory: PrometheusMetricsFactory(registry: dependencies.metrics)))
+    router.add(
+        middleware: ErrorMiddleware(
+            routes: catalog, bodyBytesMax: configuration.bodyBytesMax, store: dependencies.store))
     HealthController(store: dependencies.store, metrics: dependencies.metrics).register(on: router, catalog: &routes)
     let group = router.group("api/v1").add(
         middleware: AuthenticationMiddleware(

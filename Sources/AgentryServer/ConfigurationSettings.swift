@@ -1,3 +1,4 @@
+import AgentryIdentity
 import Foundation
 import Logging
 
@@ -8,9 +9,9 @@ extension ConfigurationSetting {
             guard !value.isEmpty else { throw Reason("must not be empty") }
             config.host = value
         },
-        .init(key: "port", help: "TCP port to bind (default 8080).") { config, value in
-            guard let port = Int(value), (1...65535).contains(port) else {
-                throw Reason("must be a whole number from 1 to 65535")
+        .init(key: "port", help: "TCP port to bind, 0 for any free port (default 8080).") { config, value in
+            guard let port = Int(value), (0...65535).contains(port) else {
+                throw Reason("must be a whole number from 0 to 65535")
             }
             config.port = port
         },
@@ -34,7 +35,11 @@ extension ConfigurationSetting {
             config.logLevel = level
         },
         .init(key: "admin_email", help: "Email of the admin created on the very first start.") { config, value in
-            config.adminEmail = value
+            do {
+                config.adminEmail = try EmailAddress(value).value
+            } catch {
+                throw Reason((error as? IdentityError)?.message ?? "is not a valid email address")
+            }
         },
         .init(key: "body_bytes_max", help: "Largest accepted request body in bytes (default 1048576).") {
             config, value in

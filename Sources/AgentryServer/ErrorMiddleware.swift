@@ -1,3 +1,4 @@
+import AgentryStore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -13,6 +14,8 @@ struct ErrorMiddleware: RouterMiddleware {
     let routes: RouteCatalog
     /// The configured body limit, named in 413 errors.
     let bodyBytesMax: Int
+    /// Tells database outages (503) apart from bugs (500).
+    let store: any StoreBackend
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -26,7 +29,7 @@ struct ErrorMiddleware: RouterMiddleware {
     }
 
     private func classify(_ error: any Error, request: Request, context: Context) -> APIError {
-        if let apiError = APIError.from(error) {
+        if let apiError = APIError.from(store.unavailability(of: error) ?? error) {
             if apiError.status == .serviceUnavailable {
                 context.logger.error(
                     "request.database_unavailable", metadata: ["error.message": .string(apiError.message)])

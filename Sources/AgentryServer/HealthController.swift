@@ -39,7 +39,10 @@ struct HealthController: Sendable {
         guard version == Migrations.latestVersion else {
             throw APIError(
                 .serviceUnavailable, "not_migrated",
-                "the database schema is at version \(version), expected \(Migrations.latestVersion); run 'agentry migrate'"
+                "the database schema is at version \(version), this agentry expects \(Migrations.latestVersion); "
+                    + (version < Migrations.latestVersion
+                        ? "run 'agentry migrate'"
+                        : "upgrade this instance, the database was migrated by a newer agentry")
             )
         }
         return try JSONResponse.make(Readiness(status: "ready", database: store.kind, schemaVersion: version))

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// A request body with a closed set of fields: any other field is refused, so typos do not pass silently.
 protocol ClosedJSONBody: Decodable, Sendable {
@@ -29,13 +30,21 @@ extension Request {
     mutating func decodeJSON<Body: ClosedJSONBody>(_ type: Body.Type, limit: Int) async throws -> Body {
         let mediaType = headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces)
         guard mediaType?.lowercased() == "application/json" else { throw APIError.unsupportedMediaType }
+        if let declared = headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+            throw APIError.bodyTooLarge(limit: limit)
+        }
         let buffer: ByteBuffer
         do {
             buffer = try await collectBody(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw APIError.bodyTooLarge(limit: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIError.bodyTooLarge(limit: limit)
         }
         let bytes = Array(buffer.readableBytesView)
+        guard String(validating: bytes, as: UTF8.self) != nil else {
+            throw APIError.invalidJSON("the body is not valid UTF-8")
+        }
         do {
             try JSONSyntax.check(bytes, depthMax: ServerLimits.jsonDepthMax)
         } catch {

@@ -29,7 +29,7 @@ public struct JSONLogHandler: LogHandler {
     /// Writes one line.
     public func log(event: LogEvent) {
         var fields: [(String, String)] = [
-            ("time", Date().formatted(.iso8601.time(includingFractionalSeconds: true).year().month().day())),
+            ("time", Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(Date())),
             ("level", event.level.rawValue), ("label", label), ("message", event.message.description),
         ]
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }

@@ -7,7 +7,11 @@ enum JSONResponse {
     private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.dateEncodingStrategy = .iso8601
+        // Milliseconds, as the stores keep them, so a client can order events created in the same second.
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(date))
+        }
         encoder.outputFormatting = [.sortedKeys]
         return encoder
     }()
@@ -26,6 +30,18 @@ struct Page<Item: Encodable & Sendable>: Encodable, Sendable {
     let items: [Item]
     /// Pass as `after` to get the next page; null on the last page.
     let nextAfter: String?
+
+    enum CodingKeys: String, CodingKey {
+        case items
+        case nextAfter = "next_after"
+    }
+
+    /// Encodes `next_after` as an explicit null on the last page, so clients can rely on the key.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(items, forKey: .items)
+        try container.encode(nextAfter, forKey: .nextAfter)
+    }
 }
 
 /// `limit` and `after` query parameters, validated.

@@ -1,7 +1,9 @@
 /// A strict RFC 8259 syntax check that reports where the first error is, before any decoding happens.
 ///
 /// Foundation's decoder says *that* a body is malformed; clients need to know *where*. This scanner
-/// walks the bytes once, tracks line and column, and bounds nesting depth.
+/// walks the bytes once, tracks line and column, bounds nesting depth, and refuses duplicate keys
+/// in an object (RFC 8259 §4 leaves them undefined; two parsers reading one body differently is how
+/// checks get bypassed).
 struct JSONSyntax {
     /// The first syntax error: what is wrong and its 1-based line and column.
     struct Failure: Error, Equatable {
@@ -79,10 +81,17 @@ struct JSONSyntax {
             index += 1
             return
         }
+        var keys: Set<ArraySlice<UInt8>> = []
         while true {
             if keyed {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw unexpected() }
+                let keyStart = index
                 try string()
+                let key = bytes[(keyStart + 1)..<(index - 1)]
+                guard keys.insert(key).inserted else {
+                    index = keyStart
+                    throw failure("duplicate key \"\(String(decoding: key, as: UTF8.self))\"")
+                }
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw unexpected() }
                 index += 1

@@ -6,6 +6,4 @@ public enum ServerLimits {
     public static let jsonDepthMax = 32
     /// An incoming `x-request-id` longer than this is replaced, so ids stay loggable.
     public static let requestIDCharactersMax = 128
-    /// Seconds a graceful shutdown waits for in-flight requests before the process exits.
-    public static let shutdownGraceSeconds = 10
 }

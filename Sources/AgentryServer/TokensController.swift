@@ -16,7 +16,10 @@ struct TokensController: Sendable {
     @Sendable func list(_ request: Request, context: AgentryRequestContext) async throws -> Response {
         let caller = try context.caller()
         let userID = request.uri.queryParameters["user_id"].map(String.init) ?? caller.user.id
-        if userID != caller.user.id { try caller.require([.admin], to: "listing another user's tokens") }
+        if userID != caller.user.id {
+            try caller.require([.admin], to: "listing another user's tokens")
+            guard try await identity.store.user(id: userID) != nil else { throw IdentityError.userNotFound(userID) }
+        }
         let tokens = try await identity.store.tokens(userID: userID)
         return try JSONResponse.make(Page(items: tokens.map(TokenView.init), nextAfter: nil))
     }

@@ -44,9 +44,15 @@ struct UsersController: Sendable {
         return try await view(user, status: .created)
     }
 
+    /// The user id a path names; `me` is the caller.
+    private func userID(_ context: AgentryRequestContext, caller: Principal) throws -> String {
+        let id = try context.parameters.require("id")
+        return id == "me" ? caller.user.id : id
+    }
+
     @Sendable func show(_ request: Request, context: AgentryRequestContext) async throws -> Response {
         let caller = try context.caller()
-        let id = try context.parameters.require("id")
+        let id = try userID(context, caller: caller)
         if caller.user.id != id { try caller.require(Self.directoryRoles, to: "reading another user") }
         guard let user = try await identity.store.user(id: id) else { throw IdentityError.userNotFound(id) }
         return try await view(user)
@@ -54,12 +60,11 @@ struct UsersController: Sendable {
 
     @Sendable func update(_ request: Request, context: AgentryRequestContext) async throws -> Response {
         let caller = try context.caller()
-        let id = try context.parameters.require("id")
+        let id = try userID(context, caller: caller)
+        if caller.user.id != id { try caller.require([.admin], to: "changing another user") }
         var request = request
         let body = try await request.decodeJSON(UpdateUserBody.self, limit: bodyBytesMax)
-        if caller.user.id != id || body.changesMoreThanName {
-            try caller.require([.admin], to: "changing another user, a team, roles or disabled state")
-        }
+        if body.changesMoreThanName { try caller.require([.admin], to: "changing a team, roles or disabled state") }
         let roles = try body.roles.map { try Set($0.map { try Role.parse($0, field: "roles") }) }
         let change = UserChange(
             displayName: body.displayName, teamReference: body.team, roles: roles, disabled: body.disabled)

@@ -16,6 +16,9 @@ public protocol StoreBackend: Sendable {
     func logicalSchema() async throws -> LogicalSchema
     /// Releases connections and files; the backend is unusable afterwards.
     func close() async throws
+    /// `StoreError.unavailable` when `error` means the database cannot be used right now (connection
+    /// lost, file locked or read-only, disk full), so the API answers 503 rather than 500.
+    func unavailability(of error: any Error) -> StoreError?
 }
 
 /// Timestamps are stored as integer milliseconds since 1970 in both backends.

@@ -91,18 +91,52 @@ struct IdentityServiceTests {
     func proxyUsersAreProvisionedOnce(_ backend: TestBackend) async throws {
         try await StoreFixture.withStore(backend) { store in
             let service = IdentityService(store: store.identity)
+            let header = "X-Forwarded-Email"
             let first = try await service.proxyUser(
-                email: "New.Person@Example.com", displayName: "New Person", provision: true)
+                email: "New.Person@Example.com", displayName: "New Person", provision: true, header: header)
             #expect(first.email.value == "new.person@example.com")
+            #expect(first.displayName == "New Person")
             #expect(first.roles == [.member])
-            #expect(
-                try await service.proxyUser(email: "new.person@example.com", displayName: nil, provision: true) == first
-            )
-            await #expect(throws: AuthenticationError.invalidToken) {
-                try await service.proxyUser(email: "stranger@example.com", displayName: nil, provision: false)
+            let again = try await service.proxyUser(
+                email: "new.person@example.com", displayName: nil, provision: true, header: header)
+            #expect(again == first)
+            let badName = try await service.proxyUser(
+                email: "odd@example.com", displayName: "bell\u{7}", provision: true, header: header)
+            #expect(badName.displayName == "odd")
+            await #expect(throws: AuthenticationError.unknownUser) {
+                try await service.proxyUser(
+                    email: "stranger@example.com", displayName: nil, provision: false, header: header)
             }
-            await #expect(throws: AuthenticationError.invalidToken) {
-                try await service.proxyUser(email: "not an email", displayName: nil, provision: true)
+            await #expect(throws: AuthenticationError.invalidIdentityHeader(header: header)) {
+                try await service.proxyUser(email: "not an email", displayName: nil, provision: true, header: header)
+            }
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func twoAdminsDemotingEachOtherAtOnceLeaveOne(_ backend: TestBackend) async throws {
+        for round in 0..<3 {
+            try await StoreFixture.withStore(backend) { store in
+                let service = IdentityService(store: store.identity)
+                let one = try await service.createUser(
+                    email: "one\(round)@example.com", displayName: "One", teamReference: nil, roles: [.admin])
+                let two = try await service.createUser(
+                    email: "two\(round)@example.com", displayName: "Two", teamReference: nil, roles: [.admin])
+                let outcomes = await withTaskGroup(of: Bool.self) { group in
+                    for user in [one, two] {
+                        group.addTask {
+                            (try? await service.updateUser(id: user.id, change: UserChange(roles: [.member]))) != nil
+                        }
+                    }
+                    return await group.reduce(into: [Bool]()) { $0.append($1) }
+                }
+                #expect(outcomes.filter { $0 }.count == 1, "round \(round): \(outcomes)")
+                #expect(try await store.identity.activeAdminCount() == 1)
+                let survivor = try #require(
+                    try await [one, two].asyncFirst { try await store.identity.user(id: $0.id)?.has(.admin) == true })
+                await #expect(throws: IdentityError.lastAdmin) {
+                    try await service.updateUser(id: survivor.id, change: UserChange(disabled: true))
+                }
             }
         }
     }
@@ -132,5 +166,13 @@ struct IdentityServiceTests {
             #expect(try await store.identity.users(after: nil, limit: 10).count == 2)
             #expect(try await service.bootstrapAdmin(email: "late@example.com") == nil)
         }
+    }
+}
+
+extension Array where Element: Sendable {
+    /// The first element for which the async predicate holds.
+    func asyncFirst(_ predicate: (Element) async throws -> Bool) async rethrows -> Element? {
+        for element in self where try await predicate(element) { return element }
+        return nil
     }
 }

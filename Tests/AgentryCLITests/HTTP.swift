@@ -1,0 +1,15 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+
+/// A minimal HTTP client for checking a server started as a process.
+enum HTTP {
+    /// `GET url` with an optional bearer token: status and body text.
+    static func get(_ url: String, token: String? = nil) async throws -> (status: Int, body: String) {
+        var request = HTTPClientRequest(url: url)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return (Int(response.status.code), String(buffer: body))
+    }
+}

@@ -1,1 +1,0 @@
-// Tests of the agentry executable as a process arrive below.
