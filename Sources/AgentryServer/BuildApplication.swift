@@ -35,6 +35,13 @@ public struct ApplicationDependencies: Sendable {
 public func buildRouter(
     configuration: ServerConfiguration, dependencies: ApplicationDependencies
 ) -> Router<AgentryRequestContext> {
+    buildRoutes(configuration: configuration, dependencies: dependencies).router
+}
+
+/// The router and the `(method, path pattern)` list of every route it serves (checked against the OpenAPI spec).
+func buildRoutes(
+    configuration: ServerConfiguration, dependencies: ApplicationDependencies
+) -> (router: Router<AgentryRequestContext>, routes: [(HTTPRequest.Method, String)]) {
     let identity = IdentityService(store: dependencies.store.identity, clock: dependencies.clock)
     let router = Router(context: AgentryRequestContext.self)
     var routes: [(HTTPRequest.Method, String)] = []
@@ -53,7 +60,7 @@ public func buildRouter(
     TeamsController(identity: identity, bodyBytesMax: configuration.bodyBytesMax).register(on: api)
     TokensController(identity: identity, bodyBytesMax: configuration.bodyBytesMax).register(on: api)
     catalog.set(routes + api.routes)
-    return router
+    return (router, routes + api.routes)
 }
 
 /// The Hummingbird application serving `configuration` with `dependencies`.

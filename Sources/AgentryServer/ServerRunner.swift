@@ -29,15 +29,7 @@ public enum ServerRunner {
 
     /// Opens and migrates the store, then reports which versions were applied.
     public static func migrate(_ configuration: ServerConfiguration, logger: Logger) async throws -> [Int] {
-        let store = try await openStore(configuration, logger: logger)
-        do {
-            let applied = try await store.migrate()
-            try await store.close()
-            return applied
-        } catch {
-            try? await store.close()
-            throw error
-        }
+        try await openStore(configuration, logger: logger).closing { store in try await store.migrate() }
     }
 
     /// Runs the server until a shutdown signal; `say` receives the lines meant for the operator's terminal.

@@ -28,3 +28,17 @@ public enum StoredTime {
     /// The date `milliseconds` after 1970.
     public static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
 }
+
+extension StoreBackend {
+    /// Runs `body` with this store and closes the store afterwards, whether `body` succeeds or throws.
+    public func closing<T: Sendable>(_ body: (Self) async throws -> T) async throws -> T {
+        do {
+            let result = try await body(self)
+            try await close()
+            return result
+        } catch {
+            try? await close()
+            throw error
+        }
+    }
+}

@@ -25,8 +25,7 @@ public struct ServerFixture: Sendable {
         -> T
     {
         try await StoreFixture.withLocation(backend) { location in
-            let store = try await StoreFixture.open(location)
-            do {
+            try await StoreFixture.open(location).closing { store in
                 _ = try await store.migrate()
                 let identity = IdentityService(store: store.identity)
                 guard let issued = try await identity.bootstrapAdmin(email: "admin@example.com"),
@@ -35,12 +34,7 @@ public struct ServerFixture: Sendable {
                 let fixture = ServerFixture(
                     store: store, location: location, admin: admin, adminToken: issued.secret, logs: CapturingLogSink(),
                     identity: identity)
-                let result = try await body(fixture)
-                try await store.close()
-                return result
-            } catch {
-                try? await store.close()
-                throw error
+                return try await body(fixture)
             }
         }
     }

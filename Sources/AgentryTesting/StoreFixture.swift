@@ -25,15 +25,9 @@ public enum StoreFixture {
         _ backend: TestBackend, migrated: Bool = true, _ body: (any StoreBackend) async throws -> T
     ) async throws -> T {
         try await withLocation(backend) { location in
-            let store = try await open(location)
-            do {
+            try await open(location).closing { store in
                 if migrated { _ = try await store.migrate() }
-                let result = try await body(store)
-                try await store.close()
-                return result
-            } catch {
-                try? await store.close()
-                throw error
+                return try await body(store)
             }
         }
     }

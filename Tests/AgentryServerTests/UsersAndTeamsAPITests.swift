@@ -139,6 +139,12 @@ struct UsersAndTeamsAPITests {
                     #expect(page.json.keys.contains("next_after"))
                 } while after != nil
                 #expect(names.sorted() == (0..<5).map { "team-\($0)" })
+                for hostile in ["%27%20OR%20%271%27%3D%271", "%3B%20DROP%20TABLE%20teams%3B--", "%00"] {
+                    let page = try await client.call(.get, "/api/v1/teams?after=\(hostile)", token: fixture.adminToken)
+                    #expect(page.status == .ok)
+                }
+                #expect(
+                    try await client.call(.get, "/api/v1/teams?limit=500", token: fixture.adminToken).items.count == 5)
             }
         }
     }
