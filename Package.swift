@@ -123,6 +123,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "AgentryAuditTests",
+            dependencies: ["AgentryAudit"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "AgentryIdentityTests",
             dependencies: ["AgentryIdentity"],
             swiftSettings: strictSettings

@@ -25,23 +25,35 @@ struct ServerOptions: ParsableArguments {
     var logLevel: String?
     @Option(
         help:
-            "Email of the admin created on the very first start (default admin@agentry.local; env AGENTRY_ADMIN_EMAIL)."
+            "Email of the admin created on the very first start (default admin@agentry.local; env AGENTRY_ADMIN_EMAIL; yaml admin_email)."
     )
     var adminEmail: String?
     @Option(help: "Largest request body in bytes (default 1048576; env AGENTRY_BODY_BYTES_MAX; yaml body_bytes_max).")
     var bodyBytesMax: String?
-    @Option(help: "true to trust an SSO proxy's identity header (default false; env AGENTRY_PROXY_IDENTITY_ENABLED).")
+    @Option(
+        help:
+            "true to trust an SSO proxy's identity header (default false; env AGENTRY_PROXY_IDENTITY_ENABLED; yaml proxy_identity.enabled)."
+    )
     var proxyIdentityEnabled: String?
     @Option(
-        help: "Header carrying the user's email (default X-Forwarded-Email; env AGENTRY_PROXY_IDENTITY_EMAIL_HEADER).")
+        help:
+            "Header carrying the user's email (default X-Forwarded-Email; env AGENTRY_PROXY_IDENTITY_EMAIL_HEADER; yaml proxy_identity.email_header)."
+    )
     var proxyIdentityEmailHeader: String?
-    @Option(help: "Header carrying the user's name (default X-Forwarded-User; env AGENTRY_PROXY_IDENTITY_NAME_HEADER).")
+    @Option(
+        help:
+            "Header carrying the user's name (default X-Forwarded-User; env AGENTRY_PROXY_IDENTITY_NAME_HEADER; yaml proxy_identity.name_header)."
+    )
     var proxyIdentityNameHeader: String?
-    @Option(help: "Comma-separated IPs/CIDRs of trusted proxies (env AGENTRY_PROXY_IDENTITY_TRUSTED_PROXIES).")
+    @Option(
+        help:
+            "Comma-separated IPs/CIDRs of trusted proxies (env AGENTRY_PROXY_IDENTITY_TRUSTED_PROXIES; yaml proxy_identity.trusted_proxies)."
+    )
     var proxyIdentityTrustedProxies: String?
     @Option(
         help:
-            "true to create unknown proxy users as members (default true; env AGENTRY_PROXY_IDENTITY_PROVISION_USERS).")
+            "true to create unknown proxy users as members (default true; env AGENTRY_PROXY_IDENTITY_PROVISION_USERS; yaml proxy_identity.provision_users)."
+    )
     var proxyIdentityProvisionUsers: String?
 
     /// The flags given, by configuration key.

@@ -153,6 +153,7 @@ public struct IdentityService: Sendable {
         } catch IdentityError.emailTaken {
             // Two first requests raced; the other one created the user.
             guard let user = try await store.user(email: address) else { throw AuthenticationError.unknownUser }
+            guard user.isActive else { throw AuthenticationError.userDisabled }
             return user
         }
     }

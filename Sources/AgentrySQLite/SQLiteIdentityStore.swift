@@ -10,7 +10,7 @@ struct SQLiteIdentityStore: IdentityStore {
     func insertTeam(_ team: Team) async throws {
         try await write(
             onUnique: IdentityError.teamNameTaken(team.name),
-            onMissingReference: .invalidField(field: "team", reason: "the team does not exist")
+            onMissingReference: .teamNotFound(team.id)
         ) { db in
             try db.execute(
                 sql: "INSERT INTO teams (id, name, department, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
@@ -24,7 +24,7 @@ struct SQLiteIdentityStore: IdentityStore {
     func updateTeam(_ team: Team) async throws {
         try await write(
             onUnique: IdentityError.teamNameTaken(team.name),
-            onMissingReference: .invalidField(field: "team", reason: "the team does not exist")
+            onMissingReference: .teamNotFound(team.id)
         ) { db in
             try db.execute(
                 sql: "UPDATE teams SET name = ?, department = ?, updated_at = ? WHERE id = ?",

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A strict RFC 8259 syntax check that reports where the first error is, before any decoding happens.
 ///
 /// Foundation's decoder says *that* a body is malformed; clients need to know *where*. This scanner
@@ -87,7 +89,7 @@ struct JSONSyntax {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw unexpected() }
                 let keyStart = index
                 try string()
-                let key = bytes[(keyStart + 1)..<(index - 1)]
+                let key = Self.unescaped(bytes[keyStart..<index])
                 guard keys.insert(key).inserted else {
                     index = keyStart
                     throw failure("duplicate key \"\(String(decoding: key, as: UTF8.self))\"")
@@ -137,6 +139,15 @@ struct JSONSyntax {
             }
         }
         throw failure("unterminated string")
+    }
+
+    /// A key's bytes with escapes resolved, so `"name"` and `"n\u0061me"` count as the same key.
+    private static func unescaped(_ quoted: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        let inner = quoted.dropFirst().dropLast()
+        guard inner.contains(UInt8(ascii: "\\")),
+            let text = try? JSONDecoder().decode(String.self, from: Data(quoted))
+        else { return inner }
+        return ArraySlice(text.utf8)
     }
 
     private mutating func literal(_ word: String) throws(Failure) {

@@ -62,6 +62,6 @@ public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
     /// Why it was refused.
     public let reason: String
 
-    /// `port (from AGENTRY_PORT): must be a whole number from 1 to 65535`.
+    /// `port (from AGENTRY_PORT): must be a whole number from 0 to 65535`.
     public var description: String { "\(key) (from \(source)): \(reason)" }
 }

@@ -15,7 +15,8 @@ struct TokensController: Sendable {
 
     @Sendable func list(_ request: Request, context: AgentryRequestContext) async throws -> Response {
         let caller = try context.caller()
-        let userID = request.uri.queryParameters["user_id"].map(String.init) ?? caller.user.id
+        let named = request.uri.queryParameters["user_id"].map(String.init)
+        let userID = named == nil || named == "me" ? caller.user.id : named!
         if userID != caller.user.id {
             try caller.require([.admin], to: "listing another user's tokens")
             guard try await identity.store.user(id: userID) != nil else { throw IdentityError.userNotFound(userID) }

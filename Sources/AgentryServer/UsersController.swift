@@ -10,7 +10,9 @@ struct UsersController: Sendable {
     static let directoryRoles: [Role] = [.admin, .auditor, .reviewer, .finance]
 
     func register(on api: APIRouter) {
-        api.on(.get, "users/me") { _, context in try await view(context.caller().user) }
+        // A fixed segment wins over a parameter in the router, so `me` needs its own routes for each method.
+        api.on(.get, "users/me", show)
+        api.on(.patch, "users/me", update)
         api.on(.get, "users", list)
         api.on(.post, "users", create)
         api.on(.get, "users/{id}", show)

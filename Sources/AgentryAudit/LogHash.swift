@@ -1,0 +1,129 @@
+import Crypto
+
+/// A SHA-256 value in the audit log: a record hash, an interior node or a tree root.
+public struct LogHash: Hashable, Sendable, CustomStringConvertible {
+    /// The 32 bytes.
+    public let bytes: [UInt8]
+
+    /// Wraps 32 bytes; anything else is a programming error.
+    public init(_ bytes: [UInt8]) {
+        precondition(bytes.count == LogHash.byteCount, "a log hash has exactly 32 bytes")
+        self.bytes = bytes
+    }
+
+    /// Parses 64 hex digits (either case), or nil.
+    public init?(hex: String) {
+        guard hex.utf8.count == 64, let bytes = HexText.decode(hex) else { return nil }
+        self.bytes = bytes
+    }
+
+    /// Parses the standard base64 of 32 bytes, or nil.
+    public init?(base64: String) {
+        guard let bytes = Base64Text.decode(base64), bytes.count == LogHash.byteCount else { return nil }
+        self.bytes = bytes
+    }
+
+    /// SHA-256 output size.
+    public static let byteCount = 32
+
+    /// SHA-256 of the empty string: the root of the empty tree (RFC 6962 §2.1).
+    public static let emptyTree = LogHash(Array(SHA256.hash(data: [UInt8]())))
+
+    /// Lowercase hex.
+    public var hex: String { HexText.encode(bytes) }
+    /// Standard base64, as checkpoints carry roots.
+    public var base64: String { Base64Text.encode(bytes) }
+    /// Lowercase hex.
+    public var description: String { hex }
+}
+
+/// Lowercase hex encoding and strict decoding.
+public enum HexText {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    /// Lowercase hex of `bytes`.
+    public static func encode(_ bytes: [UInt8]) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            output.append(digits[Int(byte >> 4)])
+            output.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// The bytes of an even-length hex string, or nil on any other character.
+    public static func decode(_ text: String) -> [UInt8]? {
+        let characters = Array(text.utf8)
+        guard characters.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(characters.count / 2)
+        var index = 0
+        while index < characters.count {
+            guard let high = value(characters[index]), let low = value(characters[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        return bytes
+    }
+
+    private static func value(_ character: UInt8) -> UInt8? {
+        switch character {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): character - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): character - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
+
+/// Standard base64 (RFC 4648 §4, padded), implemented here so the module needs nothing but swift-crypto.
+public enum Base64Text {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    private static let values: [UInt8: UInt8] = Dictionary(
+        uniqueKeysWithValues: alphabet.enumerated().map { ($0.element, UInt8($0.offset)) })
+
+    /// Padded base64 of `bytes`.
+    public static func encode(_ bytes: [UInt8]) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var index = 0
+        while index < bytes.count {
+            let chunk = Array(bytes[index..<min(index + 3, bytes.count)])
+            let value =
+                (UInt32(chunk[0]) << 16) | (UInt32(chunk.count > 1 ? chunk[1] : 0) << 8)
+                | UInt32(chunk.count > 2 ? chunk[2] : 0)
+            for position in 0..<4 {
+                output.append(
+                    position <= chunk.count
+                        ? alphabet[Int((value >> (18 - 6 * UInt32(position))) & 63)] : UInt8(ascii: "="))
+            }
+            index += 3
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// The bytes of canonical padded base64, or nil (wrong length, bad character, non-zero padding bits).
+    public static func decode(_ text: String) -> [UInt8]? {
+        let characters = Array(text.utf8)
+        guard characters.count % 4 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        var index = 0
+        while index < characters.count {
+            let group = characters[index..<(index + 4)]
+            let padding = group.reversed().prefix { $0 == UInt8(ascii: "=") }.count
+            guard padding <= 2, index + 4 == characters.count || padding == 0 else { return nil }
+            var value: UInt32 = 0
+            for character in group.prefix(4 - padding) {
+                guard let digit = values[character] else { return nil }
+                value = value << 6 | UInt32(digit)
+            }
+            value <<= 6 * UInt32(padding)
+            let produced = [UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
+            guard produced.suffix(padding).allSatisfy({ $0 == 0 }) else { return nil }
+            bytes += produced.prefix(3 - padding)
+            index += 4
+        }
+        return bytes
+    }
+}
