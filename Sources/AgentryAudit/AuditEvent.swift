@@ -22,7 +22,7 @@ public enum AuditEventKind: String, CaseIterable, Sendable, Codable {
 }
 
 /// A salted commitment to a payload kept outside the leaf: SHA-256(tag ‖ salt ‖ payload).
-public struct PayloadCommitment: Equatable, Sendable {
+public struct PayloadCommitment: Hashable, Sendable {
     /// What the payload is to the event, e.g. `input`, `output`, `arguments`, `result`.
     public let name: String
     /// The commitment hash.

@@ -46,15 +46,15 @@ struct UsersController: Sendable {
         return try await view(user, status: .created)
     }
 
-    /// The user id a path names; `me` is the caller.
-    private func userID(_ context: AgentryRequestContext, caller: Principal) throws -> String {
-        let id = try context.parameters.require("id")
+    /// The user id a path names; `me` (its own route, or as the id) is the caller.
+    private func userID(_ context: AgentryRequestContext, caller: Principal) -> String {
+        let id = context.parameters.get("id") ?? "me"
         return id == "me" ? caller.user.id : id
     }
 
     @Sendable func show(_ request: Request, context: AgentryRequestContext) async throws -> Response {
         let caller = try context.caller()
-        let id = try userID(context, caller: caller)
+        let id = userID(context, caller: caller)
         if caller.user.id != id { try caller.require(Self.directoryRoles, to: "reading another user") }
         guard let user = try await identity.store.user(id: id) else { throw IdentityError.userNotFound(id) }
         return try await view(user)
@@ -62,7 +62,7 @@ struct UsersController: Sendable {
 
     @Sendable func update(_ request: Request, context: AgentryRequestContext) async throws -> Response {
         let caller = try context.caller()
-        let id = try userID(context, caller: caller)
+        let id = userID(context, caller: caller)
         if caller.user.id != id { try caller.require([.admin], to: "changing another user") }
         var request = request
         let body = try await request.decodeJSON(UpdateUserBody.self, limit: bodyBytesMax)

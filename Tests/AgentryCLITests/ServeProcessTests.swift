@@ -118,7 +118,7 @@ struct ServeProcessTests {
         try await StoreFixture.withLocation(backend) { location in
             let first = try await AgentryProcess.run(["migrate"] + location.serveArguments)
             #expect(first.status == 0, "stderr: \(first.stderr)")
-            #expect(first.stdout.contains("Applied migrations: 1"))
+            #expect(first.stdout.contains("Applied migrations: 1, 2"))
             let second = try await AgentryProcess.run(["migrate"] + location.serveArguments)
             #expect(second.stdout.contains("up to date"))
         }

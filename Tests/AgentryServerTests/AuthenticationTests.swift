@@ -98,6 +98,29 @@ struct AuthenticationTests {
         }
     }
 
+    @Test func meIsTheCallerForReadingAndRenaming() async throws {
+        try await ServerFixture.with(.sqlite) { fixture in
+            let (member, token) = try await fixture.member("me@example.com")
+            try await fixture.application().test(.router) { client in
+                #expect(
+                    try await client.call(.get, "/api/v1/users/me", token: token).json["id"] as? String == member.id)
+                let renamed = try await client.call(
+                    .patch, "/api/v1/users/me", token: token, body: #"{"display_name":"Still Me"}"#)
+                #expect(renamed.status == .ok, "\(renamed.text)")
+                #expect(renamed.json["display_name"] as? String == "Still Me")
+                expectError(
+                    try await client.call(.patch, "/api/v1/users/me", token: token, body: #"{"roles":["admin"]}"#),
+                    .forbidden,
+                    "forbidden")
+                #expect(try await client.call(.get, "/api/v1/tokens?user_id=me", token: token).items.count == 1)
+                expectError(
+                    try await client.call(.get, "/api/v1/tokens?user_id=usr_nobody", token: fixture.adminToken),
+                    .notFound,
+                    "user_not_found")
+            }
+        }
+    }
+
     @Test func auditorsReadTheDirectoryButChangeNothing() async throws {
         try await ServerFixture.with(.sqlite) { fixture in
             let (_, token) = try await fixture.member("audit@example.com", roles: [.auditor])

@@ -73,6 +73,31 @@ struct ErrorShapeTests {
         }
     }
 
+    @Test func duplicateKeysAndInvalidUTF8AreMalformed() async throws {
+        try await ServerFixture.with(.sqlite) { fixture in
+            try await fixture.application().test(.router) { client in
+                let token = fixture.adminToken
+                let duplicate = try await client.call(
+                    .post, "/api/v1/teams", token: token, body: #"{"name":"a","department":"b","name":"c"}"#)
+                expectError(duplicate, .badRequest, "invalid_json")
+                #expect(duplicate.errorMessage.contains("duplicate key \"name\""))
+                let escaped = try await client.call(
+                    .post, "/api/v1/teams", token: token, body: #"{"name":"a","department":"b","n\u0061me":"c"}"#)
+                expectError(escaped, .badRequest, "invalid_json")
+                var headers = HTTPFields()
+                headers[.authorization] = "Bearer \(token)"
+                headers[.contentType] = "application/json"
+                let invalid = try await client.execute(
+                    uri: "/api/v1/teams", method: .post, headers: headers,
+                    body: ByteBuffer(
+                        bytes: Array(#"{"name":"a","department":""#.utf8) + [0xFF, 0xFE] + Array(#""}"#.utf8))
+                ) { response in response.status }
+                #expect(invalid == .badRequest)
+                #expect(try await client.call(.get, "/api/v1/teams", token: token).items.isEmpty)
+            }
+        }
+    }
+
     @Test func oversizedBodiesGet413OverRealHTTP() async throws {
         try await ServerFixture.with(.sqlite) { fixture in
             var configuration = ServerFixture.configuration

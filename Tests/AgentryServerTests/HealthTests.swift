@@ -1,4 +1,5 @@
 import AgentryServer
+import AgentryStore
 import AgentryTesting
 import HTTPTypes
 import Hummingbird
@@ -18,7 +19,7 @@ struct HealthTests {
                 let ready = try await client.call(.get, "/readyz")
                 #expect(ready.status == .ok)
                 #expect(ready.json["database"] as? String == backend.rawValue)
-                #expect(ready.json["schema_version"] as? Int == 1)
+                #expect(ready.json["schema_version"] as? Int == Migrations.latestVersion)
             }
         }
     }

@@ -19,7 +19,12 @@ struct ConformanceTests {
         let sqlite = try await StoreFixture.withStore(.sqlite) { try await $0.logicalSchema() }
         let postgres = try await StoreFixture.withStore(.postgres) { try await $0.logicalSchema() }
         #expect(sqlite == postgres, "SQLite:\n\(sqlite)\n\nPostgreSQL:\n\(postgres)")
-        #expect(sqlite.tables.map(\.name) == ["schema_migrations", "teams", "tokens", "user_roles", "users"])
+        #expect(
+            sqlite.tables.map(\.name) == [
+                "audit_checkpoints", "audit_hashes", "audit_payloads", "audit_records", "audit_state",
+                "schema_migrations",
+                "teams", "tokens", "user_roles", "users",
+            ])
         let users = try #require(sqlite.tables.first { $0.name == "users" })
         #expect(users.uniques == [["email"]])
         #expect(users.checks == ["users_email_lowercase"])

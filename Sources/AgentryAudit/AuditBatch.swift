@@ -1,0 +1,61 @@
+/// The pure part of an append, shared by every backend: times, leaves and the stored hashes of a batch.
+public enum AuditBatch {
+    /// One record ready to write.
+    public struct Row: Sendable {
+        /// The record's index.
+        public let index: Int64
+        /// The event as it will be stored (time adjusted).
+        public let event: AuditEvent
+        /// Its canonical leaf bytes.
+        public let leaf: [UInt8]
+        /// Its payloads.
+        public let payloads: [AuditPayload]
+    }
+
+    /// The stored-hash indexes below the batch that appending `count` records to a tree of `size` reads.
+    public static func existingHashIndexes(size: Int64, count: Int) -> [Int64] {
+        let firstNew = MerkleTree.storedHashIndex(level: 0, n: size)
+        var needed = Set<Int64>()
+        for n in size..<(size + Int64(count)) {
+            for index in MerkleTree.storedHashesInput(forRecord: n) where index < firstNew { needed.insert(index) }
+        }
+        return needed.sorted()
+    }
+
+    /// Rows for `batch` appended to a tree of `size` whose last event time is `lastTime`.
+    public static func rows(_ batch: [AuditAppend], size: Int64, lastTime: Int64) throws(AuditEncodingError) -> [Row] {
+        var time = lastTime
+        var rows: [Row] = []
+        for (offset, entry) in batch.enumerated() {
+            var event = entry.event
+            event.time = max(event.time, time)
+            time = event.time
+            guard Set(entry.payloads.map(\.commitment)) == Set(event.payloads) else {
+                throw AuditEncodingError("the event's payload commitments do not match its payloads")
+            }
+            rows.append(
+                Row(index: size + Int64(offset), event: event, leaf: try event.encoded(), payloads: entry.payloads))
+        }
+        return rows
+    }
+
+    /// The `(stored index, hash)` pairs to insert for `rows`, given the hashes at `existingHashIndexes`.
+    public static func storedHashes(for rows: [Row], existing: [Int64: LogHash]) -> [(Int64, LogHash)] {
+        var known = existing
+        var output: [(Int64, LogHash)] = []
+        for row in rows {
+            let siblings = MerkleTree.storedHashesInput(forRecord: row.index).map { index in
+                guard let hash = known[index] else { preconditionFailure("stored hash \(index) was not read") }
+                return hash
+            }
+            let hashes = MerkleTree.storedHashes(
+                forRecord: row.index, recordHash: MerkleTree.recordHash(row.leaf), siblings: siblings)
+            let base = MerkleTree.storedHashIndex(level: 0, n: row.index)
+            for (offset, hash) in hashes.enumerated() {
+                known[base + Int64(offset)] = hash
+                output.append((base + Int64(offset), hash))
+            }
+        }
+        return output
+    }
+}

@@ -1,0 +1,127 @@
+/// A payload to store apart from its leaf: the bytes and the salt its commitment was made with.
+public struct AuditPayload: Sendable, Equatable {
+    /// The commitment name in the event (`input`, `output`, …).
+    public let name: String
+    /// The random salt.
+    public let salt: [UInt8]
+    /// The payload bytes.
+    public let bytes: [UInt8]
+
+    /// Creates a payload with a fresh salt.
+    public init(name: String, bytes: [UInt8], salt: [UInt8] = PayloadCommitment.newSalt()) {
+        self.name = name
+        self.salt = salt
+        self.bytes = bytes
+    }
+
+    /// The commitment the event carries for this payload.
+    public var commitment: PayloadCommitment {
+        PayloadCommitment(name: name, hash: PayloadCommitment.commit(payload: bytes, salt: salt))
+    }
+}
+
+/// An event waiting to be appended, with the payloads its commitments refer to.
+public struct AuditAppend: Sendable {
+    /// The event; its time is raised to the log's last time if it is earlier.
+    public var event: AuditEvent
+    /// The payloads, one per commitment in `event.payloads`.
+    public var payloads: [AuditPayload]
+
+    /// Creates an append whose event commits to `payloads`.
+    public init(event: AuditEvent, payloads: [AuditPayload] = []) {
+        var event = event
+        event.payloads = payloads.map(\.commitment).sorted { $0.name < $1.name }
+        self.event = event
+        self.payloads = payloads
+    }
+}
+
+/// A record of the log: its index and the leaf bytes the tree hashes.
+public struct AuditRecord: Sendable, Equatable {
+    /// 0-based position in the log.
+    public let index: Int64
+    /// The canonical leaf bytes.
+    public let leaf: [UInt8]
+
+    /// Creates a record.
+    public init(index: Int64, leaf: [UInt8]) {
+        self.index = index
+        self.leaf = leaf
+    }
+
+    /// The decoded event (the leaf is canonical, or the record was tampered with).
+    public func event() throws(AuditEncodingError) -> AuditEvent { try AuditEvent(leaf: leaf) }
+}
+
+/// A stored payload with the record that committed to it.
+public struct StoredPayload: Sendable, Equatable {
+    /// The commitment hash (the payload's key).
+    public let commitment: LogHash
+    /// The record whose event committed to it.
+    public let recordIndex: Int64
+    /// The name, salt and bytes.
+    public let payload: AuditPayload
+
+    /// Creates a stored payload.
+    public init(commitment: LogHash, recordIndex: Int64, payload: AuditPayload) {
+        self.commitment = commitment
+        self.recordIndex = recordIndex
+        self.payload = payload
+    }
+}
+
+/// Which records a listing returns; every condition present must hold.
+public struct AuditFilter: Sendable, Equatable {
+    public var kind: AuditEventKind?
+    public var actor: String?
+    public var subject: String?
+    public var agent: String?
+    public var run: String?
+    /// Milliseconds since 1970, inclusive.
+    public var since: Int64?
+    /// Milliseconds since 1970, exclusive.
+    public var until: Int64?
+
+    /// A filter; no condition means every record.
+    public init(
+        kind: AuditEventKind? = nil, actor: String? = nil, subject: String? = nil, agent: String? = nil,
+        run: String? = nil, since: Int64? = nil, until: Int64? = nil
+    ) {
+        self.kind = kind
+        self.actor = actor
+        self.subject = subject
+        self.agent = agent
+        self.run = run
+        self.since = since
+        self.until = until
+    }
+}
+
+/// Storage of the audit log: records, stored tree hashes, checkpoints and payloads.
+///
+/// Contract, shared by every backend and checked by the conformance suite:
+/// - `append` assigns the next indices under a lock inside one transaction (so several processes
+///   can append), raises each event's time to the log's last time, writes leaves, stored hashes
+///   and payloads, and returns only after the transaction is durable.
+/// - Leaves and stored hashes are never updated or deleted; the database refuses it.
+/// - Payloads are deleted only by `erasePayload`.
+public protocol AuditStore: HashReader {
+    /// Appends `batch` in order as one transaction; returns the records as stored.
+    func append(_ batch: [AuditAppend]) async throws -> [AuditRecord]
+    /// Number of records.
+    func size() async throws -> Int64
+    /// Up to `count` records from index `start` on, in index order.
+    func records(from start: Int64, count: Int) async throws -> [AuditRecord]
+    /// Up to `count` records matching `filter` with index ≥ `start`, in index order.
+    func records(matching filter: AuditFilter, from start: Int64, count: Int) async throws -> [AuditRecord]
+    /// Stores a signed checkpoint note for tree size `size` (once per size).
+    func storeCheckpoint(size: Int64, note: String, at time: Int64) async throws
+    /// Every stored checkpoint `(size, note)`, by size.
+    func checkpoints() async throws -> [(size: Int64, note: String)]
+    /// The payload with this commitment, if it is stored (not erased).
+    func payload(commitment: LogHash) async throws -> StoredPayload?
+    /// Every stored payload of records in `[start, start + count)`.
+    func payloads(from start: Int64, count: Int) async throws -> [StoredPayload]
+    /// Deletes the payload and its salt and appends `erasure` in one transaction; false if there is no such payload.
+    func erasePayload(commitment: LogHash, erasure: AuditAppend) async throws -> AuditRecord?
+}
