@@ -52,18 +52,20 @@ let package = Package(
         // Outer rings: stores, gateway, runtime, simulators, server, CLI.
         .target(
             name: "AgentryStore",
-            dependencies: ["AgentryIdentity"],
+            dependencies: ["AgentryIdentity", "AgentryAudit"],
             swiftSettings: strictSettings
         ),
         .target(
             name: "AgentrySQLite",
-            dependencies: ["AgentryStore", "AgentryIdentity", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "AgentryStore", "AgentryIdentity", "AgentryAudit", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(
             name: "AgentryPostgres",
             dependencies: [
-                "AgentryStore", "AgentryIdentity",
+                "AgentryStore", "AgentryIdentity", "AgentryAudit",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),

@@ -125,3 +125,11 @@ public protocol AuditStore: HashReader {
     /// Deletes the payload and its salt and appends `erasure` in one transaction; false if there is no such payload.
     func erasePayload(commitment: LogHash, erasure: AuditAppend) async throws -> AuditRecord?
 }
+
+/// Failures of an audit store that mean its contents are damaged.
+public enum AuditStoreError: Error, Equatable, Sendable {
+    /// A stored tree hash the tree needs is missing.
+    case missingHashes
+    /// A payload row cannot be decoded.
+    case corruptPayloadRow
+}

@@ -1,3 +1,4 @@
+import AgentryAudit
 import AgentryIdentity
 import AgentryStore
 import Foundation
@@ -18,6 +19,8 @@ public final class PostgresStore: StoreBackend {
     public var kind: String { "postgres" }
     /// Users, teams and tokens in this database.
     public var identity: any IdentityStore { PostgresIdentityStore(client: client, logger: logger) }
+    /// The audit log in this database.
+    public var audit: any AuditStore { PostgresAuditStore(client: client, logger: logger) }
 
     /// Connects to `url` and checks the server answers within `timeout`; throws `StoreError.unavailable` otherwise.
     public init(url: String, logger: Logger, timeout: Duration = .seconds(10)) async throws {

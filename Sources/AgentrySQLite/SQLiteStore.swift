@@ -1,3 +1,4 @@
+import AgentryAudit
 import AgentryIdentity
 import AgentryStore
 import Foundation
@@ -14,6 +15,8 @@ public final class SQLiteStore: StoreBackend {
     public var kind: String { "sqlite" }
     /// Users, teams and tokens in this file.
     public var identity: any IdentityStore { SQLiteIdentityStore(pool: pool) }
+    /// The audit log in this file.
+    public var audit: any AuditStore { SQLiteAuditStore(pool: pool) }
 
     /// Opens (creating if needed) the database file at `path`; throws `StoreError.unavailable` with the reason.
     public init(path: String) throws {
@@ -21,6 +24,8 @@ public final class SQLiteStore: StoreBackend {
         configuration.busyMode = .timeout(10)
         configuration.foreignKeysEnabled = true
         configuration.label = "agentry"
+        // WAL with synchronous FULL: a commit is on disk before it is acknowledged (audit appends rely on it).
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
         } catch {

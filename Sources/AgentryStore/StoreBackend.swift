@@ -1,3 +1,4 @@
+import AgentryAudit
 import AgentryIdentity
 
 import struct Foundation.Date
@@ -8,6 +9,8 @@ public protocol StoreBackend: Sendable {
     var kind: String { get }
     /// Users, teams and tokens.
     var identity: any IdentityStore { get }
+    /// The audit log's records, tree hashes, checkpoints and payloads.
+    var audit: any AuditStore { get }
     /// Applies every pending migration, each in its own transaction; returns the versions applied now.
     func migrate() async throws -> [Int]
     /// The newest migration version recorded in the database (0 when none).

@@ -1,0 +1,257 @@
+/// What `AuditVerifier.verify` found wrong; each class has its own exit code in `agentry audit verify`.
+public enum VerificationFailure: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A checkpoint's signature does not verify with the log's key.
+    case signature(checkpointSize: Int64)
+    /// A checkpoint's root differs from the root recomputed from the records.
+    case consistency(checkpointSize: Int64)
+    /// A checkpoint (stored or trusted) covers more records than the log holds.
+    case truncation(checkpointSize: Int64, logSize: Int64)
+    /// A record is missing, extra, not canonical, out of time order, or disagrees with the stored tree.
+    case leafMismatch(index: Int64, reason: String)
+    /// A payload does not match its commitment, or is missing without an erasure event.
+    case payloadMismatch(index: Int64, reason: String)
+
+    /// The process exit code for this class of failure.
+    public var exitCode: Int32 {
+        switch self {
+        case .signature: 10
+        case .consistency: 11
+        case .truncation: 12
+        case .leafMismatch: 13
+        case .payloadMismatch: 14
+        }
+    }
+
+    /// One line naming the class and the first bad index.
+    public var description: String {
+        switch self {
+        case .signature(let size): "signature: the checkpoint at size \(size) is not signed by the log's key"
+        case .consistency(let size): "consistency: the checkpoint at size \(size) does not match the records"
+        case .truncation(let size, let logSize):
+            "truncation: a checkpoint covers \(size) records but the log holds \(logSize)"
+        case .leafMismatch(let index, let reason): "leaf mismatch at record \(index): \(reason)"
+        case .payloadMismatch(let index, let reason): "payload mismatch at record \(index): \(reason)"
+        }
+    }
+}
+
+/// What a successful verification checked.
+public struct VerificationReport: Sendable, Equatable {
+    /// Records re-hashed.
+    public var size: Int64 = 0
+    /// The recomputed root.
+    public var root: LogHash = .emptyTree
+    /// Stored checkpoints whose signature and root were checked.
+    public var checkpoints = 0
+    /// Payloads re-hashed against their commitments.
+    public var payloads = 0
+    /// Payloads erased, each with the index of the `payload.erased` event that erased it.
+    public var erased: [(commitment: LogHash, erasedBy: Int64)] = []
+
+    public static func == (lhs: VerificationReport, rhs: VerificationReport) -> Bool {
+        lhs.size == rhs.size && lhs.root == rhs.root && lhs.checkpoints == rhs.checkpoints
+            && lhs.payloads == rhs.payloads
+            && lhs.erased.map(\.commitment) == rhs.erased.map(\.commitment)
+    }
+}
+
+/// Recomputes everything in an audit store and checks it against signed checkpoints.
+public enum AuditVerifier {
+    /// Records read per page.
+    static let pageSize = 10_000
+
+    /// Full verification: every record re-hashed, the tree rebuilt and compared with the stored
+    /// hashes, every stored checkpoint's signature and root checked, `trusted` (a checkpoint kept
+    /// outside the database) checked for truncation and consistency, every payload re-hashed.
+    public static func verify(
+        store: some AuditStore, verifier: NoteVerifier, trusted: Checkpoint? = nil
+    ) async throws -> VerificationReport {
+        let size = try await store.size()
+        var tree = HashBuffer()
+        var report = VerificationReport()
+        var commitments: [LogHash: Int64] = [:]
+        var erasures: [LogHash: Int64] = [:]
+        var lastTime: Int64 = 0
+        var start: Int64 = 0
+        while start < size {
+            let records = try await store.records(from: start, count: pageSize)
+            let leafHashes = try await storedLeafHashes(store: store, from: start, count: records.count, size: size)
+            for (offset, record) in records.enumerated() {
+                guard record.index == start else {
+                    throw VerificationFailure.leafMismatch(
+                        index: start, reason: record.index < start ? "record repeats" : "record is missing")
+                }
+                let recordHash = MerkleTree.recordHash(record.leaf)
+                guard recordHash == leafHashes[offset] else {
+                    throw VerificationFailure.leafMismatch(
+                        index: start, reason: "the record differs from the stored tree")
+                }
+                let event: AuditEvent
+                do { event = try record.event() } catch {
+                    throw VerificationFailure.leafMismatch(index: start, reason: "not a canonical event (\(error))")
+                }
+                guard event.time >= lastTime else {
+                    throw VerificationFailure.leafMismatch(index: start, reason: "time goes backwards")
+                }
+                lastTime = event.time
+                for payload in event.payloads { commitments[payload.hash] = start }
+                if event.kind == .payloadErased, let erased = event.erases { erasures[erased] = start }
+                tree.append(recordHash: recordHash)
+                start += 1
+            }
+            guard !records.isEmpty else {
+                throw VerificationFailure.leafMismatch(index: start, reason: "record is missing")
+            }
+        }
+        if let extra = try await store.records(from: size, count: 1).first {
+            throw VerificationFailure.leafMismatch(index: extra.index, reason: "record beyond the log's size")
+        }
+        try await compareStoredHashes(store: store, tree: tree, size: size)
+        report.size = size
+        report.root = try await MerkleTree.treeHash(size: size, reader: tree)
+        report.checkpoints = try await checkCheckpoints(
+            store: store, tree: tree, size: size, verifier: verifier, trusted: trusted)
+        try await checkPayloads(store: store, size: size, commitments: commitments, erasures: erasures, report: &report)
+        return report
+    }
+
+    /// The stored level-0 hashes of records `start..<start+count` (those past the log's size are absent).
+    private static func storedLeafHashes(store: some AuditStore, from start: Int64, count: Int, size: Int64)
+        async throws
+        -> [LogHash?]
+    {
+        let inLog = max(0, min(count, Int(size - start)))
+        let indexes = (0..<inLog).map { MerkleTree.storedHashIndex(level: 0, n: start + Int64($0)) }
+        do {
+            let hashes: [LogHash?] = try await store.readHashes(indexes)
+            return hashes + Array(repeating: nil, count: count - inLog)
+        } catch AuditStoreError.missingHashes {
+            throw VerificationFailure.leafMismatch(index: start, reason: "stored tree hashes are missing")
+        }
+    }
+
+    /// Compares the stored hashes with the rebuilt ones; the first difference names its record.
+    private static func compareStoredHashes(store: some AuditStore, tree: HashBuffer, size: Int64) async throws {
+        let count = MerkleTree.storedHashCount(size: size)
+        var index: Int64 = 0
+        while index < count {
+            let page = Array(index..<min(index + Int64(pageSize), count))
+            let stored: [LogHash]
+            do { stored = try await store.readHashes(page) } catch AuditStoreError.missingHashes {
+                throw VerificationFailure.leafMismatch(
+                    index: recordOf(storedIndex: index, size: size), reason: "stored tree hashes are missing")
+            }
+            for (offset, hash) in stored.enumerated() where hash != tree.hash(at: page[offset]) {
+                throw VerificationFailure.leafMismatch(
+                    index: recordOf(storedIndex: page[offset], size: size),
+                    reason: "the stored tree disagrees with the record")
+            }
+            index += Int64(page.count)
+        }
+    }
+
+    /// The record whose append wrote stored hash `storedIndex`.
+    static func recordOf(storedIndex: Int64, size: Int64) -> Int64 {
+        var low: Int64 = 0
+        var high = size - 1
+        while low < high {
+            let middle = (low + high + 1) / 2
+            if MerkleTree.storedHashIndex(level: 0, n: middle) <= storedIndex {
+                low = middle
+            } else {
+                high = middle - 1
+            }
+        }
+        return low
+    }
+
+    private static func checkCheckpoints(
+        store: some AuditStore, tree: HashBuffer, size: Int64, verifier: NoteVerifier, trusted: Checkpoint?
+    ) async throws -> Int {
+        let stored = try await store.checkpoints()
+        var checked: [Checkpoint] = []
+        for (storedSize, note) in stored {
+            guard let checkpoint = try? Checkpoint.open(note, verifier: verifier), checkpoint.size == storedSize else {
+                throw VerificationFailure.signature(checkpointSize: storedSize)
+            }
+            checked.append(checkpoint)
+        }
+        for checkpoint in checked + (trusted.map { [$0] } ?? []) {
+            guard checkpoint.size <= size else {
+                throw VerificationFailure.truncation(checkpointSize: checkpoint.size, logSize: size)
+            }
+            guard try await MerkleTree.treeHash(size: checkpoint.size, reader: tree) == checkpoint.root else {
+                throw VerificationFailure.consistency(checkpointSize: checkpoint.size)
+            }
+        }
+        return checked.count
+    }
+
+    private static func checkPayloads(
+        store: some AuditStore, size: Int64, commitments: [LogHash: Int64], erasures: [LogHash: Int64],
+        report: inout VerificationReport
+    ) async throws {
+        var seen = Set<LogHash>()
+        var start: Int64 = 0
+        while start < size {
+            for stored in try await store.payloads(from: start, count: pageSize) {
+                let index = stored.recordIndex
+                guard commitments[stored.commitment] == index else {
+                    throw VerificationFailure.payloadMismatch(
+                        index: index, reason: "a stored payload no record commits to")
+                }
+                guard
+                    PayloadCommitment.commit(payload: stored.payload.bytes, salt: stored.payload.salt)
+                        == stored.commitment
+                else {
+                    throw VerificationFailure.payloadMismatch(
+                        index: index, reason: "the payload does not match its commitment")
+                }
+                seen.insert(stored.commitment)
+                report.payloads += 1
+            }
+            start += Int64(pageSize)
+        }
+        for (commitment, index) in commitments.sorted(by: { $0.value < $1.value }) where !seen.contains(commitment) {
+            guard let erasedBy = erasures[commitment], erasedBy > index else {
+                throw VerificationFailure.payloadMismatch(
+                    index: index, reason: "a payload is missing without an erasure event")
+            }
+            report.erased.append((commitment, erasedBy))
+        }
+    }
+}
+
+/// Stored tree hashes kept in memory as one contiguous buffer, for rebuilding a tree quickly.
+public struct HashBuffer: HashReader {
+    private var bytes: [UInt8] = []
+    private(set) var size: Int64 = 0
+
+    /// An empty tree.
+    public init() {}
+
+    /// Appends a record hash and the subtree hashes it completes.
+    public mutating func append(recordHash: LogHash) {
+        let siblings = MerkleTree.storedHashesInput(forRecord: size).map(hash(at:))
+        for hash in MerkleTree.storedHashes(forRecord: size, recordHash: recordHash, siblings: siblings) {
+            bytes.append(contentsOf: hash.bytes)
+        }
+        size += 1
+    }
+
+    /// The stored hash at `index`.
+    public func hash(at index: Int64) -> LogHash {
+        let offset = Int(index) * LogHash.byteCount
+        return LogHash(Array(bytes[offset..<(offset + LogHash.byteCount)]))
+    }
+
+    /// Reads stored hashes; indexes beyond the buffer are a proof-input error.
+    public func readHashes(_ indexes: [Int64]) async throws -> [LogHash] {
+        try indexes.map { index in
+            guard index >= 0, Int(index) * LogHash.byteCount < bytes.count else {
+                throw ProofError.invalidInput("no stored hash \(index)")
+            }
+            return hash(at: index)
+        }
+    }
+}

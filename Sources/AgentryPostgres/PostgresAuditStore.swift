@@ -1,0 +1,199 @@
+import AgentryAudit
+import AgentryStore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// `AuditStore` over PostgreSQL. Indices are assigned under `SELECT … FOR UPDATE` on the single
+/// `audit_state` row inside the append transaction, never from a sequence, so several Agentry
+/// instances append to one gap-free tree.
+struct PostgresAuditStore: AuditStore {
+    let client: PostgresClient
+    let logger: Logger
+
+    func append(_ batch: [AuditAppend]) async throws -> [AuditRecord] {
+        guard !batch.isEmpty else { return [] }
+        return try await PostgresErrors.unwrapping {
+            try await client.withTransaction(logger: logger) { connection in
+                try await Self.append(batch, on: connection, logger: logger)
+            }
+        }
+    }
+
+    static func append(_ batch: [AuditAppend], on connection: PostgresConnection, logger: Logger) async throws
+        -> [AuditRecord]
+    {
+        var size: Int64 = 0
+        var lastTime: Int64 = 0
+        let state = try await connection.query(
+            "SELECT size, last_time FROM audit_state WHERE id = 1 FOR UPDATE", logger: logger)
+        for try await (stateSize, stateTime) in state.decode((Int64, Int64).self) {
+            (size, lastTime) = (stateSize, stateTime)
+        }
+        let rows = try AuditBatch.rows(batch, size: size, lastTime: lastTime)
+        let needed = AuditBatch.existingHashIndexes(size: size, count: rows.count)
+        var existing: [Int64: LogHash] = [:]
+        if !needed.isEmpty {
+            let found = try await connection.query(
+                "SELECT idx, hash FROM audit_hashes WHERE idx = ANY(\(needed))", logger: logger)
+            for try await (index, hex) in found.decode((Int64, String).self) { existing[index] = LogHash(hex: hex) }
+        }
+        guard existing.count == needed.count else { throw AuditStoreError.missingHashes }
+        let hashes = AuditBatch.storedHashes(for: rows, existing: existing)
+        try await connection.query(
+            """
+            INSERT INTO audit_hashes (idx, hash)
+            SELECT * FROM unnest(\(hashes.map(\.0))::bigint[], \(hashes.map(\.1.hex))::text[])
+            """, logger: logger)
+        try await insertRecords(rows, on: connection, logger: logger)
+        let newSize = size + Int64(rows.count)
+        let newTime = rows.last?.event.time ?? lastTime
+        try await connection.query(
+            "UPDATE audit_state SET size = \(newSize), last_time = \(newTime) WHERE id = 1", logger: logger)
+        return rows.map { AuditRecord(index: $0.index, leaf: $0.leaf) }
+    }
+
+    /// Inserts records and payloads with one statement each; absent identifiers travel as '' (never a valid value).
+    private static func insertRecords(_ rows: [AuditBatch.Row], on connection: PostgresConnection, logger: Logger)
+        async throws
+    {
+        let events = rows.map(\.event)
+        try await connection.query(
+            """
+            INSERT INTO audit_records (idx, leaf, time, kind, actor, subject, agent, run)
+            SELECT idx, leaf, time, kind, actor, NULLIF(subject, ''), NULLIF(agent, ''), NULLIF(run, '')
+            FROM unnest(\(rows.map(\.index))::bigint[], \(rows.map { String(decoding: $0.leaf, as: UTF8.self) })::text[],
+                \(events.map(\.time))::bigint[], \(events.map(\.kind.rawValue))::text[], \(events.map(\.actor))::text[],
+                \(events.map { $0.subject ?? "" })::text[], \(events.map { $0.agent ?? "" })::text[],
+                \(events.map { $0.run ?? "" })::text[]) AS r(idx, leaf, time, kind, actor, subject, agent, run)
+            """, logger: logger)
+        let payloads = rows.flatMap { row in row.payloads.map { (row.index, $0) } }
+        guard !payloads.isEmpty else { return }
+        try await connection.query(
+            """
+            INSERT INTO audit_payloads (commitment, record_index, name, salt, content)
+            SELECT * FROM unnest(\(payloads.map(\.1.commitment.hash.hex))::text[], \(payloads.map(\.0))::bigint[],
+                \(payloads.map(\.1.name))::text[], \(payloads.map { HexText.encode($0.1.salt) })::text[],
+                \(payloads.map { Base64Text.encode($0.1.bytes) })::text[])
+            """, logger: logger)
+    }
+
+    func size() async throws -> Int64 {
+        let rows = try await client.query("SELECT size FROM audit_state WHERE id = 1", logger: logger)
+        for try await size in rows.decode(Int64.self) { return size }
+        return 0
+    }
+
+    func records(from start: Int64, count: Int) async throws -> [AuditRecord] {
+        try await Self.records(
+            client.query(
+                "SELECT idx, leaf FROM audit_records WHERE idx >= \(start) ORDER BY idx LIMIT \(count)", logger: logger)
+        )
+    }
+
+    func records(matching filter: AuditFilter, from start: Int64, count: Int) async throws -> [AuditRecord] {
+        let (clause, arguments) = AuditFilterSQL.whereClause(filter, start: start)
+        var bindings = PostgresBindings()
+        var numbered = ""
+        var position = 0
+        for character in clause {
+            if character == "?" {
+                position += 1
+                numbered += "$\(position)"
+            } else {
+                numbered.append(character)
+            }
+        }
+        for argument in arguments {
+            switch argument {
+            case .integer(let value): bindings.append(value)
+            case .text(let value): bindings.append(value)
+            }
+        }
+        bindings.append(count)
+        let sql = "SELECT idx, leaf FROM audit_records WHERE \(numbered) ORDER BY idx LIMIT $\(position + 1)"
+        return try await Self.records(client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger))
+    }
+
+    func readHashes(_ indexes: [Int64]) async throws -> [LogHash] {
+        guard !indexes.isEmpty else { return [] }
+        let rows = try await client.query(
+            "SELECT idx, hash FROM audit_hashes WHERE idx = ANY(\(indexes))", logger: logger)
+        var byIndex: [Int64: LogHash] = [:]
+        for try await (index, hex) in rows.decode((Int64, String).self) { byIndex[index] = LogHash(hex: hex) }
+        return try indexes.map { index in
+            guard let hash = byIndex[index] else { throw AuditStoreError.missingHashes }
+            return hash
+        }
+    }
+
+    func storeCheckpoint(size: Int64, note: String, at time: Int64) async throws {
+        try await client.query(
+            """
+            INSERT INTO audit_checkpoints (size, note, created_at) VALUES (\(size), \(note), \(time))
+            ON CONFLICT (size) DO NOTHING
+            """, logger: logger)
+    }
+
+    func checkpoints() async throws -> [(size: Int64, note: String)] {
+        let rows = try await client.query("SELECT size, note FROM audit_checkpoints ORDER BY size", logger: logger)
+        var result: [(size: Int64, note: String)] = []
+        for try await (size, note) in rows.decode((Int64, String).self) { result.append((size, note)) }
+        return result
+    }
+
+    func payload(commitment: LogHash) async throws -> StoredPayload? {
+        try await Self.payloads(
+            client.query(
+                """
+                SELECT commitment, record_index, name, salt, content FROM audit_payloads
+                WHERE commitment = \(commitment.hex)
+                """, logger: logger)
+        ).first
+    }
+
+    func payloads(from start: Int64, count: Int) async throws -> [StoredPayload] {
+        let end = start + Int64(count)
+        return try await Self.payloads(
+            client.query(
+                """
+                SELECT commitment, record_index, name, salt, content FROM audit_payloads
+                WHERE record_index >= \(start) AND record_index < \(end)
+                """, logger: logger))
+    }
+
+    func erasePayload(commitment: LogHash, erasure: AuditAppend) async throws -> AuditRecord? {
+        try await PostgresErrors.unwrapping {
+            try await client.withTransaction(logger: logger) { connection -> AuditRecord? in
+                let deleted = try await connection.query(
+                    "DELETE FROM audit_payloads WHERE commitment = \(commitment.hex) RETURNING commitment",
+                    logger: logger)
+                guard try await deleted.collect().count == 1 else { return nil }
+                return try await Self.append([erasure], on: connection, logger: logger).first
+            }
+        }
+    }
+
+    private static func records(_ rows: PostgresRowSequence) async throws -> [AuditRecord] {
+        var records: [AuditRecord] = []
+        for try await (index, leaf) in rows.decode((Int64, String).self) {
+            records.append(AuditRecord(index: index, leaf: Array(leaf.utf8)))
+        }
+        return records
+    }
+
+    private static func payloads(_ rows: PostgresRowSequence) async throws -> [StoredPayload] {
+        var payloads: [StoredPayload] = []
+        for try await (hex, index, name, saltHex, content) in rows.decode((String, Int64, String, String, String).self)
+        {
+            guard let commitment = LogHash(hex: hex), let salt = HexText.decode(saltHex),
+                let bytes = Base64Text.decode(content)
+            else { throw AuditStoreError.corruptPayloadRow }
+            payloads.append(
+                StoredPayload(
+                    commitment: commitment, recordIndex: index,
+                    payload: AuditPayload(name: name, bytes: bytes, salt: salt)))
+        }
+        return payloads
+    }
+}

@@ -1,0 +1,169 @@
+import AgentryAudit
+import AgentryStore
+import Foundation
+import GRDB
+
+/// `AuditStore` over a SQLite pool. SQLite has one writer, so the write transaction is the lock
+/// that assigns indices; WAL with `synchronous = FULL` makes a commit durable before `append` returns.
+struct SQLiteAuditStore: AuditStore {
+    let pool: DatabasePool
+
+    func append(_ batch: [AuditAppend]) async throws -> [AuditRecord] {
+        guard !batch.isEmpty else { return [] }
+        return try await pool.write { db in try Self.append(batch, in: db) }
+    }
+
+    /// The append's body, inside a write transaction (shared with `erasePayload`).
+    static func append(_ batch: [AuditAppend], in db: Database) throws -> [AuditRecord] {
+        guard let state = try Row.fetchOne(db, sql: "SELECT size, last_time FROM audit_state WHERE id = 1") else {
+            preconditionFailure("audit_state has its single row from migration 2 on")
+        }
+        let size: Int64 = state["size"]
+        let rows = try AuditBatch.rows(batch, size: size, lastTime: state["last_time"])
+        let needed = AuditBatch.existingHashIndexes(size: size, count: rows.count)
+        var existing: [Int64: LogHash] = [:]
+        if !needed.isEmpty {
+            let placeholders = needed.map { _ in "?" }.joined(separator: ",")
+            for row in try Row.fetchAll(
+                db, sql: "SELECT idx, hash FROM audit_hashes WHERE idx IN (\(placeholders))",
+                arguments: StatementArguments(needed))
+            {
+                existing[row["idx"]] = LogHash(hex: row["hash"])
+            }
+        }
+        guard existing.count == needed.count else { throw AuditStoreError.missingHashes }
+        for (index, hash) in AuditBatch.storedHashes(for: rows, existing: existing) {
+            try db.execute(sql: "INSERT INTO audit_hashes (idx, hash) VALUES (?, ?)", arguments: [index, hash.hex])
+        }
+        for row in rows {
+            let event = row.event
+            try db.execute(
+                sql: """
+                    INSERT INTO audit_records (idx, leaf, time, kind, actor, subject, agent, run)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    row.index, String(decoding: row.leaf, as: UTF8.self), event.time, event.kind.rawValue, event.actor,
+                    event.subject, event.agent, event.run,
+                ])
+            for payload in row.payloads {
+                try db.execute(
+                    sql:
+                        "INSERT INTO audit_payloads (commitment, record_index, name, salt, content) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [
+                        payload.commitment.hash.hex, row.index, payload.name, HexText.encode(payload.salt),
+                        Base64Text.encode(payload.bytes),
+                    ])
+            }
+        }
+        try db.execute(
+            sql: "UPDATE audit_state SET size = ?, last_time = ? WHERE id = 1",
+            arguments: [size + Int64(rows.count), rows.last?.event.time ?? state["last_time"]])
+        return rows.map { AuditRecord(index: $0.index, leaf: $0.leaf) }
+    }
+
+    func size() async throws -> Int64 {
+        try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT size FROM audit_state WHERE id = 1") ?? 0 }
+    }
+
+    func records(from start: Int64, count: Int) async throws -> [AuditRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT idx, leaf FROM audit_records WHERE idx >= ? ORDER BY idx LIMIT ?",
+                arguments: [start, count]
+            ).map(Self.record)
+        }
+    }
+
+    func records(matching filter: AuditFilter, from start: Int64, count: Int) async throws -> [AuditRecord] {
+        let (clause, arguments) = AuditFilterSQL.whereClause(filter, start: start)
+        return try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT idx, leaf FROM audit_records WHERE \(clause) ORDER BY idx LIMIT ?",
+                arguments: StatementArguments(arguments.map(\.databaseValue) + [count.databaseValue])
+            ).map(Self.record)
+        }
+    }
+
+    func readHashes(_ indexes: [Int64]) async throws -> [LogHash] {
+        guard !indexes.isEmpty else { return [] }
+        let found = try await pool.read { db in
+            let placeholders = indexes.map { _ in "?" }.joined(separator: ",")
+            return try Row.fetchAll(
+                db, sql: "SELECT idx, hash FROM audit_hashes WHERE idx IN (\(placeholders))",
+                arguments: StatementArguments(indexes)
+            ).map { (index: $0["idx"] as Int64, hex: $0["hash"] as String) }
+        }
+        var byIndex: [Int64: LogHash] = [:]
+        for row in found { byIndex[row.index] = LogHash(hex: row.hex) }
+        return try indexes.map { index in
+            guard let hash = byIndex[index] else { throw AuditStoreError.missingHashes }
+            return hash
+        }
+    }
+
+    func storeCheckpoint(size: Int64, note: String, at time: Int64) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql:
+                    "INSERT INTO audit_checkpoints (size, note, created_at) VALUES (?, ?, ?) ON CONFLICT (size) DO NOTHING",
+                arguments: [size, note, time])
+        }
+    }
+
+    func checkpoints() async throws -> [(size: Int64, note: String)] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT size, note FROM audit_checkpoints ORDER BY size").map {
+                (size: $0["size"] as Int64, note: $0["note"] as String)
+            }
+        }
+    }
+
+    func payload(commitment: LogHash) async throws -> StoredPayload? {
+        try await pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM audit_payloads WHERE commitment = ?", arguments: [commitment.hex]
+            ).map(Self.payload)
+        }
+    }
+
+    func payloads(from start: Int64, count: Int) async throws -> [StoredPayload] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM audit_payloads WHERE record_index >= ? AND record_index < ?",
+                arguments: [start, start + Int64(count)]
+            ).map(Self.payload)
+        }
+    }
+
+    func erasePayload(commitment: LogHash, erasure: AuditAppend) async throws -> AuditRecord? {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM audit_payloads WHERE commitment = ?", arguments: [commitment.hex])
+            guard db.changesCount == 1 else { return nil }
+            return try Self.append([erasure], in: db).first
+        }
+    }
+
+    private static func record(_ row: Row) -> AuditRecord {
+        AuditRecord(index: row["idx"], leaf: Array((row["leaf"] as String).utf8))
+    }
+
+    private static func payload(_ row: Row) throws -> StoredPayload {
+        guard let commitment = LogHash(hex: row["commitment"]), let salt = HexText.decode(row["salt"]),
+            let bytes = Base64Text.decode(row["content"])
+        else { throw AuditStoreError.corruptPayloadRow }
+        return StoredPayload(
+            commitment: commitment, recordIndex: row["record_index"],
+            payload: AuditPayload(name: row["name"], bytes: bytes, salt: salt))
+    }
+}
+
+extension AuditSQLValue {
+    /// The GRDB value to bind.
+    var databaseValue: DatabaseValue {
+        switch self {
+        case .integer(let value): value.databaseValue
+        case .text(let value): value.databaseValue
+        }
+    }
+}
