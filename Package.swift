@@ -107,7 +107,7 @@ let package = Package(
         .executableTarget(
             name: "AgentryCLI",
             dependencies: [
-                "AgentryServer", "AgentryIdentity",
+                "AgentryServer", "AgentryIdentity", "AgentryAudit", "AgentryStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -151,7 +151,9 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentryCLITests",
-            dependencies: ["AgentryTesting", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: [
+                "AgentryTesting", "AgentryAudit", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: strictSettings
         ),
     ]

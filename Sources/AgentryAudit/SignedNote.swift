@@ -98,6 +98,11 @@ public struct NoteVerifier: Sendable, Equatable {
         self.publicKey = Array(raw[1...])
     }
 
+    /// The verifier key string: `<name>+<hash>+<base64(0x01 ‖ public key)>`.
+    public var verifierKey: String {
+        "\(name)+\(NoteKeys.hex8(keyID))+" + Base64Text.encode([NoteKeys.ed25519] + publicKey)
+    }
+
     /// Whether `signature` is this key's Ed25519 signature of `text`.
     func verifies(_ signature: ArraySlice<UInt8>, of text: String) -> Bool {
         guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey) else { return false }

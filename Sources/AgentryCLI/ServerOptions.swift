@@ -56,6 +56,14 @@ struct ServerOptions: ParsableArguments {
     )
     var proxyIdentityProvisionUsers: String?
 
+    @Option(help: "Audit signing key file (default <data-dir>/audit-signing.key; env AGENTRY_AUDIT_SIGNING_KEY_FILE).")
+    var auditSigningKeyFile: String?
+    @Option(help: "File every audit checkpoint is appended to (env AGENTRY_AUDIT_CHECKPOINT_FILE).")
+    var auditCheckpointFile: String?
+    @Option(
+        help: "Audit log origin for a key made at first start (default agentry.local/audit; env AGENTRY_AUDIT_ORIGIN).")
+    var auditOrigin: String?
+
     /// The flags given, by configuration key.
     var flags: [String: String] {
         let pairs: [(String, String?)] = [
@@ -65,6 +73,8 @@ struct ServerOptions: ParsableArguments {
             ("proxy_identity.name_header", proxyIdentityNameHeader),
             ("proxy_identity.trusted_proxies", proxyIdentityTrustedProxies),
             ("proxy_identity.provision_users", proxyIdentityProvisionUsers),
+            ("audit.signing_key_file", auditSigningKeyFile), ("audit.checkpoint_file", auditCheckpointFile),
+            ("audit.origin", auditOrigin),
         ]
         return Dictionary(uniqueKeysWithValues: pairs.compactMap { key, value in value.map { (key, $0) } })
     }

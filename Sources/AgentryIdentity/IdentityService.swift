@@ -133,7 +133,10 @@ public struct IdentityService: Sendable {
     }
 
     /// The active user a trusted proxy vouched for, created as a member on first sight when `provision` allows.
-    public func proxyUser(email: String, displayName: String?, provision: Bool, header: String) async throws -> User {
+    public func proxyUser(
+        email: String, displayName: String?, provision: Bool, header: String,
+        onCreated: @Sendable (User) async throws -> Void = { _ in }
+    ) async throws -> User {
         let address: EmailAddress
         do { address = try EmailAddress(email) } catch {
             throw AuthenticationError.invalidIdentityHeader(header: header)
@@ -149,7 +152,10 @@ public struct IdentityService: Sendable {
         }
         let name = offered ?? String(address.value.prefix { $0 != "@" })
         do {
-            return try await createUser(email: address.value, displayName: name, teamReference: nil, roles: [.member])
+            let user = try await createUser(
+                email: address.value, displayName: name, teamReference: nil, roles: [.member])
+            try await onCreated(user)
+            return user
         } catch IdentityError.emailTaken {
             // Two first requests raced; the other one created the user.
             guard let user = try await store.user(email: address) else { throw AuthenticationError.unknownUser }

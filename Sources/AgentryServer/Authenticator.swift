@@ -1,3 +1,4 @@
+import AgentryAudit
 import AgentryIdentity
 import Foundation
 import HTTPTypes
@@ -7,6 +8,7 @@ import Hummingbird
 struct Authenticator: Sendable {
     let identity: IdentityService
     let proxy: ProxyIdentitySettings
+    let audit: AuditLog
 
     /// The principal of `request`, or a 401 `AuthenticationError` saying what is wrong.
     func principal(for request: Request, context: AgentryRequestContext) async throws -> Principal {
@@ -17,7 +19,10 @@ struct Authenticator: Sendable {
             }
             let name = HTTPField.Name(proxy.nameHeader).flatMap { request.headers[$0] }
             let user = try await identity.proxyUser(
-                email: email, displayName: name, provision: proxy.provisionUsers, header: proxy.emailHeader)
+                email: email, displayName: name, provision: proxy.provisionUsers, header: proxy.emailHeader
+            ) { created in
+                try await audit.record(.userCreated, actor: "proxy", subject: created.id)
+            }
             return Principal(user: user, token: nil)
         }
         guard let authorization = request.headers[.authorization] else { throw AuthenticationError.missingCredential }

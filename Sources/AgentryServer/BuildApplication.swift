@@ -1,3 +1,4 @@
+import AgentryAudit
 import AgentryIdentity
 import AgentryStore
 import Foundation
@@ -18,16 +19,22 @@ public struct ApplicationDependencies: Sendable {
     public var metrics: PrometheusCollectorRegistry
     /// The clock identity operations read.
     public var clock: @Sendable () -> Date
+    /// The audit log's appender.
+    public var audit: AuditLog
+    /// The audit log's checkpoint signer (also run as a background service).
+    public var checkpointer: AuditCheckpointer
 
     /// Bundles the dependencies.
     public init(
-        store: any StoreBackend, logger: Logger, metrics: PrometheusCollectorRegistry = .init(),
-        clock: @escaping @Sendable () -> Date = { Date() }
+        store: any StoreBackend, logger: Logger, checkpointer: AuditCheckpointer,
+        metrics: PrometheusCollectorRegistry = .init(), clock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.store = store
         self.logger = logger
         self.metrics = metrics
         self.clock = clock
+        self.audit = AuditLog(store: store.audit, clock: { Int64(clock().timeIntervalSince1970 * 1000) })
+        self.checkpointer = checkpointer
     }
 }
 
@@ -51,14 +58,20 @@ func buildRoutes(
     router.add(
         middleware: ErrorMiddleware(
             routes: catalog, bodyBytesMax: configuration.bodyBytesMax, store: dependencies.store))
-    HealthController(store: dependencies.store, metrics: dependencies.metrics).register(on: router, catalog: &routes)
+    HealthController(store: dependencies.store, metrics: dependencies.metrics, checkpointer: dependencies.checkpointer)
+        .register(on: router, catalog: &routes)
     let group = router.group("api/v1").add(
         middleware: AuthenticationMiddleware(
-            authenticator: Authenticator(identity: identity, proxy: configuration.proxyIdentity)))
+            authenticator: Authenticator(
+                identity: identity, proxy: configuration.proxyIdentity, audit: dependencies.audit)))
     let api = APIRouter(group: group, prefix: "/api/v1")
-    UsersController(identity: identity, bodyBytesMax: configuration.bodyBytesMax).register(on: api)
-    TeamsController(identity: identity, bodyBytesMax: configuration.bodyBytesMax).register(on: api)
-    TokensController(identity: identity, bodyBytesMax: configuration.bodyBytesMax).register(on: api)
+    let (limit, audit) = (configuration.bodyBytesMax, dependencies.audit)
+    UsersController(identity: identity, bodyBytesMax: limit, audit: audit).register(on: api)
+    TeamsController(identity: identity, bodyBytesMax: limit, audit: audit).register(on: api)
+    TokensController(identity: identity, bodyBytesMax: limit, audit: audit).register(on: api)
+    AuditController(
+        store: dependencies.store.audit, log: audit, checkpointer: dependencies.checkpointer, bodyBytesMax: limit
+    ).register(on: api)
     catalog.set(routes + api.routes)
     return (router, routes + api.routes)
 }
@@ -71,6 +84,7 @@ public func buildApplication(
     Application(
         router: buildRouter(configuration: configuration, dependencies: dependencies),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        services: [dependencies.checkpointer],
         onServerRunning: onServerRunning,
         logger: dependencies.logger)
 }

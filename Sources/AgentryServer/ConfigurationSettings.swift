@@ -73,6 +73,25 @@ extension ConfigurationSetting {
             }
             config.proxyIdentity.trustedProxies = ranges
         },
+        .init(key: "audit.signing_key_file", help: "Audit signing key file (default <data_dir>/audit-signing.key).") {
+            config, value in
+            guard !value.isEmpty else { throw Reason("must not be empty") }
+            config.auditSigningKeyFile = value
+        },
+        .init(
+            key: "audit.checkpoint_file",
+            help: "File every audit checkpoint is appended to (default <data_dir>/audit-checkpoints.jsonl)."
+        ) { config, value in
+            guard !value.isEmpty else { throw Reason("must not be empty") }
+            config.auditCheckpointFile = value
+        },
+        .init(key: "audit.origin", help: "Audit log origin, the key name of a key created at first start.") {
+            config, value in
+            guard !value.isEmpty, !value.contains(" "), !value.contains("+") else {
+                throw Reason("must be non-empty, without spaces or '+'")
+            }
+            config.auditOrigin = value
+        },
         .init(
             key: "proxy_identity.provision_users",
             help: "Create unknown users the proxy names as members (default true)."

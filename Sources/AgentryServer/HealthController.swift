@@ -6,6 +6,7 @@ import Prometheus
 struct HealthController: Sendable {
     let store: any StoreBackend
     let metrics: PrometheusCollectorRegistry
+    let checkpointer: AuditCheckpointer
 
     struct Health: Encodable {
         let status: String
@@ -44,6 +45,9 @@ struct HealthController: Sendable {
                         ? "run 'agentry migrate'"
                         : "upgrade this instance, the database was migrated by a newer agentry")
             )
+        }
+        if let problem = await checkpointer.problem {
+            throw APIError(.serviceUnavailable, "audit_inconsistent", problem)
         }
         return try JSONResponse.make(Readiness(status: "ready", database: store.kind, schemaVersion: version))
     }

@@ -19,9 +19,27 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var bodyBytesMax = ServerLimits.bodyBytesDefault
     /// The reverse-proxy identity mode.
     public var proxyIdentity = ProxyIdentitySettings()
+    /// The audit log's signing key file; nil means `audit-signing.key` in the data directory.
+    public var auditSigningKeyFile: String?
+    /// Where every issued checkpoint is also appended, outside the database; nil means
+    /// `audit-checkpoints.jsonl` in the data directory.
+    public var auditCheckpointFile: String?
+    /// The log's origin (and key name) used when the first start creates the signing key.
+    public var auditOrigin = "agentry.local/audit"
 
     /// The defaults above.
     public init() {}
+
+    /// The signing key file in effect.
+    public var signingKeyPath: String {
+        auditSigningKeyFile ?? URL(fileURLWithPath: dataDirectory).appendingPathComponent("audit-signing.key").path
+    }
+
+    /// The checkpoint file in effect.
+    public var checkpointFilePath: String {
+        auditCheckpointFile
+            ?? URL(fileURLWithPath: dataDirectory).appendingPathComponent("audit-checkpoints.jsonl").path
+    }
 
     /// The SQLite file inside the data directory.
     public var sqlitePath: String { URL(fileURLWithPath: dataDirectory).appendingPathComponent("agentry.sqlite").path }

@@ -1,3 +1,4 @@
+import AgentryAudit
 import AgentryIdentity
 import AgentryPostgres
 import AgentrySQLite
@@ -42,12 +43,16 @@ public enum ServerRunner {
             logger.info(
                 "store.ready",
                 metadata: ["store.kind": .string(store.kind), "store.migrations.applied": .string("\(applied)")])
+            let checkpointer = try await Self.checkpointer(configuration, store: store, logger: logger, say: say)
+            let dependencies = ApplicationDependencies(store: store, logger: logger, checkpointer: checkpointer)
             let identity = IdentityService(store: store.identity)
             if let issued = try await identity.bootstrapAdmin(email: configuration.adminEmail) {
+                try await dependencies.audit.record(.userCreated, actor: "system", subject: issued.record.userID)
+                try await dependencies.audit.record(.tokenCreated, actor: "system", subject: issued.record.id)
                 say(Self.bootstrapMessage(email: configuration.adminEmail, secret: issued.secret))
             }
             let app = buildApplication(
-                configuration: configuration, dependencies: ApplicationDependencies(store: store, logger: logger),
+                configuration: configuration, dependencies: dependencies,
                 onServerRunning: { channel in say(Self.listeningMessage(channel)) })
             try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
             logger.info("server.stopped")
@@ -56,6 +61,30 @@ public enum ServerRunner {
             try? await store.close()
             throw error
         }
+    }
+
+    /// Loads the signing key and checks the log against the checkpoint file kept outside the database.
+    static func checkpointer(
+        _ configuration: ServerConfiguration, store: any StoreBackend, logger: Logger,
+        say: @escaping @Sendable (String) -> Void
+    ) async throws -> AuditCheckpointer {
+        let signer = try await AuditSigningKey.load(configuration, store: store.audit) { verifierKey in
+            say(
+                """
+                Created the audit signing key \(configuration.signingKeyPath). Give auditors its verifier key:
+
+                    \(verifierKey)
+
+                """)
+        }
+        let file = CheckpointFile(path: configuration.checkpointFilePath)
+        try? FileManager.default.createDirectory(
+            atPath: (file.path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let checkpointer = AuditCheckpointer(
+            store: store.audit, signer: signer, file: file, logger: logger,
+            clock: { Int64(Date().timeIntervalSince1970 * 1000) })
+        try await checkpointer.checkAgainstFile()
+        return checkpointer
     }
 
     private static func bootstrapMessage(email: String, secret: String) -> String {

@@ -1,3 +1,4 @@
+import AgentryAudit
 import AgentryIdentity
 import Hummingbird
 
@@ -5,6 +6,7 @@ import Hummingbird
 struct TeamsController: Sendable {
     let identity: IdentityService
     let bodyBytesMax: Int
+    let audit: AuditLog
 
     func register(on api: APIRouter) {
         api.on(.get, "teams", list)
@@ -25,6 +27,7 @@ struct TeamsController: Sendable {
         var request = request
         let body = try await request.decodeJSON(CreateTeamBody.self, limit: bodyBytesMax)
         let team = try await identity.createTeam(name: body.name, department: body.department)
+        try await audit.record(.teamCreated, actor: context.caller().user.id, subject: team.id)
         context.logger.info("team.created", metadata: ["team.id": .string(team.id)])
         return try JSONResponse.make(TeamView(team), status: .created)
     }
@@ -40,6 +43,7 @@ struct TeamsController: Sendable {
         var request = request
         let body = try await request.decodeJSON(UpdateTeamBody.self, limit: bodyBytesMax)
         let updated = try await identity.updateTeam(id: team.id, name: body.name, department: body.department)
+        try await audit.record(.teamUpdated, actor: context.caller().user.id, subject: team.id)
         context.logger.info("team.updated", metadata: ["team.id": .string(team.id)])
         return try JSONResponse.make(TeamView(updated))
     }

@@ -1,3 +1,4 @@
+import AgentryAudit
 import AgentryIdentity
 import Foundation
 import Hummingbird
@@ -6,6 +7,7 @@ import Hummingbird
 struct TokensController: Sendable {
     let identity: IdentityService
     let bodyBytesMax: Int
+    let audit: AuditLog
 
     func register(on api: APIRouter) {
         api.on(.get, "tokens", list)
@@ -31,6 +33,7 @@ struct TokensController: Sendable {
         let body = try await request.decodeJSON(CreateTokenBody.self, limit: bodyBytesMax)
         let lifetime = body.expiresInDays.map { TimeInterval($0) * 86_400 }
         let issued = try await identity.issuePersonalToken(userID: caller.user.id, name: body.name, lifetime: lifetime)
+        try await audit.record(.tokenCreated, actor: caller.user.id, subject: issued.record.id)
         context.logger.info("token.created", metadata: ["token.id": .string(issued.record.id)])
         return try JSONResponse.make(
             CreatedTokenView(token: issued.secret, record: TokenView(issued.record)), status: .created)
@@ -39,6 +42,7 @@ struct TokensController: Sendable {
     @Sendable func revoke(_ request: Request, context: AgentryRequestContext) async throws -> Response {
         let caller = try context.caller()
         let token = try await identity.revokeToken(id: try context.parameters.require("id"), by: caller.user)
+        try await audit.record(.tokenRevoked, actor: caller.user.id, subject: token.id)
         context.logger.info("token.revoked", metadata: ["token.id": .string(token.id)])
         return try JSONResponse.make(TokenView(token))
     }

@@ -1,3 +1,4 @@
+import AgentryAudit
 import AgentryIdentity
 import Hummingbird
 
@@ -5,6 +6,7 @@ import Hummingbird
 struct UsersController: Sendable {
     let identity: IdentityService
     let bodyBytesMax: Int
+    let audit: AuditLog
 
     /// Roles that may read every user.
     static let directoryRoles: [Role] = [.admin, .auditor, .reviewer, .finance]
@@ -42,6 +44,7 @@ struct UsersController: Sendable {
         let roles = try Set((body.roles ?? []).map { try Role.parse($0, field: "roles") })
         let user = try await identity.createUser(
             email: body.email, displayName: body.displayName, teamReference: body.team, roles: roles)
+        try await audit.record(.userCreated, actor: context.caller().user.id, subject: user.id)
         context.logger.info("user.created", metadata: ["user.created.id": .string(user.id)])
         return try await view(user, status: .created)
     }
@@ -71,6 +74,7 @@ struct UsersController: Sendable {
         let change = UserChange(
             displayName: body.displayName, teamReference: body.team, roles: roles, disabled: body.disabled)
         let user = try await identity.updateUser(id: id, change: change)
+        try await audit.record(.userUpdated, actor: caller.user.id, subject: user.id)
         context.logger.info("user.updated", metadata: ["user.updated.id": .string(user.id)])
         return try await view(user)
     }

@@ -1,3 +1,4 @@
+import AgentryAudit
 import AgentryIdentity
 import AgentryServer
 import AgentryStore
@@ -19,6 +20,10 @@ public struct ServerFixture: Sendable {
     public let logs: CapturingLogSink
     /// The identity service over the store, for arranging users and tokens directly.
     public let identity: IdentityService
+    /// The checkpoint signer (key generated per fixture, checkpoint file in a temporary directory).
+    public let checkpointer: AuditCheckpointer
+    /// The verifier of the fixture's checkpoints.
+    public var verifier: NoteVerifier { checkpointer.verifier }
 
     /// Runs `body` with a fresh fixture on `backend`.
     public static func with<T: Sendable>(_ backend: TestBackend, _ body: (ServerFixture) async throws -> T) async throws
@@ -31,9 +36,11 @@ public struct ServerFixture: Sendable {
                 guard let issued = try await identity.bootstrapAdmin(email: "admin@example.com"),
                     let admin = try await store.identity.user(id: issued.record.userID)
                 else { throw ExpectationFailure("bootstrap did not create an admin on an empty store") }
+                let files = try TemporaryDirectory(prefix: "agentry-audit")
+                defer { files.remove() }
                 let fixture = ServerFixture(
                     store: store, location: location, admin: admin, adminToken: issued.secret, logs: CapturingLogSink(),
-                    identity: identity)
+                    identity: identity, checkpointer: try Self.checkpointer(store, directory: files))
                 return try await body(fixture)
             }
         }
@@ -45,7 +52,18 @@ public struct ServerFixture: Sendable {
     ) -> some ApplicationProtocol {
         buildApplication(
             configuration: configuration,
-            dependencies: ApplicationDependencies(store: store, logger: logs.logger(), metrics: metrics))
+            dependencies: ApplicationDependencies(
+                store: store, logger: logs.logger(), checkpointer: checkpointer, metrics: metrics))
+    }
+
+    /// A checkpointer over `store` with a new key and a checkpoint file in `directory`.
+    public static func checkpointer(_ store: any StoreBackend, directory: TemporaryDirectory) throws
+        -> AuditCheckpointer
+    {
+        AuditCheckpointer(
+            store: store.audit, signer: try AuditFixtures.signer(),
+            file: CheckpointFile(path: directory.file("checkpoints.jsonl")), logger: StoreFixture.quietLogger,
+            clock: { Int64(Date().timeIntervalSince1970 * 1000) })
     }
 
     /// Defaults for tests: loopback, any free port.

@@ -29,7 +29,11 @@ struct OpenAPISpecTests {
             }
         }
         let served = try await StoreFixture.withStore(.sqlite) { store in
-            let dependencies = ApplicationDependencies(store: store, logger: StoreFixture.quietLogger)
+            let files = try TemporaryDirectory()
+            defer { files.remove() }
+            let dependencies = ApplicationDependencies(
+                store: store, logger: StoreFixture.quietLogger,
+                checkpointer: try ServerFixture.checkpointer(store, directory: files))
             return Set(
                 buildRoutes(configuration: .init(), dependencies: dependencies).routes.map {
                     "\($0.0.rawValue) \($0.1)"

@@ -1,0 +1,164 @@
+import AgentryAudit
+import AgentryIdentity
+import Foundation
+import Hummingbird
+
+/// `/api/v1/audit`: checkpoints, records, receipts, proofs and payloads for auditors and admins;
+/// payload erasure for admins.
+struct AuditController: Sendable {
+    let store: any AuditStore
+    let log: AuditLog
+    let checkpointer: AuditCheckpointer
+    let bodyBytesMax: Int
+
+    static let readers: [Role] = [.auditor, .admin]
+    /// Records per page at most.
+    static let pageSizeMax = 1000
+
+    func register(on api: APIRouter) {
+        api.on(.get, "audit/checkpoint", latestCheckpoint)
+        api.on(.post, "audit/checkpoint", latestCheckpoint)
+        api.on(.get, "audit/records", records)
+        api.on(.get, "audit/records/{index}", receipt)
+        api.on(.get, "audit/consistency", consistency)
+        api.on(.get, "audit/payloads/{commitment}", payload)
+        api.on(.post, "audit/payloads/{commitment}/erase", erase)
+    }
+
+    /// The newest checkpoint; POST first signs one if the tree grew (a checkpoint on demand).
+    @Sendable func latestCheckpoint(_ request: Request, context: AgentryRequestContext) async throws -> Response {
+        try context.caller().require(Self.readers, to: "reading the audit log")
+        return try JSONResponse.make(try await current(signNow: request.method == .post))
+    }
+
+    @Sendable func records(_ request: Request, context: AgentryRequestContext) async throws -> Response {
+        try context.caller().require(Self.readers, to: "reading the audit log")
+        let query = request.uri.queryParameters
+        let from = try Self.integer(query["from"].map(String.init), name: "from", default: 0, range: 0...Int64.max)
+        let limit = Int(
+            try Self.integer(
+                query["limit"].map(String.init), name: "limit", default: 100, range: 1...Int64(Self.pageSizeMax)))
+        var filter = AuditFilter()
+        if let kind = query["kind"].map(String.init) {
+            guard let parsed = AuditEventKind(rawValue: kind) else {
+                throw APIError.invalidQuery(
+                    "kind",
+                    "is not an event kind; known kinds: \(AuditEventKind.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
+            }
+            filter.kind = parsed
+        }
+        (filter.actor, filter.subject) = (query["actor"].map(String.init), query["subject"].map(String.init))
+        (filter.agent, filter.run) = (query["agent"].map(String.init), query["run"].map(String.init))
+        filter.since = try query["since"].map {
+            try Self.integer(String($0), name: "since", default: 0, range: 0...Int64.max)
+        }
+        filter.until = try query["until"].map {
+            try Self.integer(String($0), name: "until", default: 0, range: 0...Int64.max)
+        }
+        let found = try await store.records(matching: filter, from: from, count: limit + 1)
+        let page = Array(found.prefix(limit))
+        return try JSONResponse.make(
+            AuditPage(
+                items: try page.map(AuditRecordView.init), nextFrom: found.count > limit ? found[limit].index : nil))
+    }
+
+    /// A record with its inclusion proof against the newest checkpoint (signed now if needed).
+    @Sendable func receipt(_ request: Request, context: AgentryRequestContext) async throws -> Response {
+        try context.caller().require(Self.readers, to: "reading the audit log")
+        let text = try context.parameters.require("index")
+        guard let index = Int64(text), index >= 0 else {
+            throw APIError.invalidQuery("index", "must be a record number")
+        }
+        guard let record = try await store.records(from: index, count: 1).first, record.index == index,
+            index < (try await store.size())
+        else { throw APIError(.notFound, "record_not_found", "the audit log has no record \(index)") }
+        var checkpoint = try await current(signNow: false)
+        if checkpoint.size <= index { checkpoint = try await current(signNow: true) }
+        let proof = try await MerkleTree.proveInclusion(size: checkpoint.size, index: index, reader: store)
+        return try JSONResponse.make(
+            ReceiptView(
+                record: try AuditRecordView(record), inclusionProof: proof.map(\.base64), checkpoint: checkpoint))
+    }
+
+    @Sendable func consistency(_ request: Request, context: AgentryRequestContext) async throws -> Response {
+        try context.caller().require(Self.readers, to: "reading the audit log")
+        let query = request.uri.queryParameters
+        let size = try await store.size()
+        let from = try Self.integer(query["from"].map(String.init), name: "from", default: nil, range: 1...max(1, size))
+        let to = try Self.integer(
+            query["to"].map(String.init), name: "to", default: size, range: from...max(from, size))
+        guard to <= size else { throw APIError.invalidQuery("to", "is beyond the log's \(size) records") }
+        let proof = try await MerkleTree.proveConsistency(size: to, oldSize: from, reader: store)
+        return try JSONResponse.make(ConsistencyView(from: from, to: to, proof: proof.map(\.base64)))
+    }
+
+    @Sendable func payload(_ request: Request, context: AgentryRequestContext) async throws -> Response {
+        try context.caller().require(Self.readers, to: "reading audit payloads")
+        let commitment = try Self.commitment(context)
+        guard let stored = try await store.payload(commitment: commitment) else {
+            throw APIError(
+                .notFound, "payload_not_found", "no stored payload has this commitment (it may have been erased)")
+        }
+        return try JSONResponse.make(
+            PayloadContentView(
+                commitment: commitment.hex, recordIndex: stored.recordIndex, name: stored.payload.name,
+                content: Base64Text.encode(stored.payload.bytes), salt: HexText.encode(stored.payload.salt)))
+    }
+
+    /// Deletes a payload and its salt, and appends a `payload.erased` event whose reason is itself a payload.
+    @Sendable func erase(_ request: Request, context: AgentryRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        try caller.require([.admin], to: "erasing audit payloads")
+        let commitment = try Self.commitment(context)
+        var request = request
+        let body = try await request.decodeJSON(EraseBody.self, limit: bodyBytesMax)
+        let reason = try Validate.label(body.reason, field: "reason", max: 2000)
+        let erasure = AuditAppend(
+            event: AuditEvent(
+                time: Int64(Date().timeIntervalSince1970 * 1000), kind: .payloadErased, actor: caller.user.id,
+                erases: commitment),
+            payloads: [AuditPayload(name: "reason", bytes: Array(reason.utf8))])
+        guard let record = try await store.erasePayload(commitment: commitment, erasure: erasure) else {
+            throw APIError(
+                .notFound, "payload_not_found", "no stored payload has this commitment (it may have been erased)")
+        }
+        context.logger.notice("audit.payload_erased", metadata: ["audit.record": .stringConvertible(record.index)])
+        return try JSONResponse.make(try AuditRecordView(record), status: .created)
+    }
+
+    private func current(signNow: Bool) async throws -> CheckpointView {
+        let none = try await store.checkpoints().isEmpty
+        if signNow || none {
+            do { try await checkpointer.checkpoint() } catch let error as AuditKeyError {
+                throw APIError(.serviceUnavailable, "audit_inconsistent", error.description)
+            }
+        }
+        guard let (size, note) = try await store.checkpoints().last,
+            let checkpoint = try? Checkpoint.open(note, verifier: checkpointer.verifier)
+        else { throw APIError(.notFound, "no_checkpoint", "the audit log is empty; nothing has been checkpointed yet") }
+        return CheckpointView(
+            size: size, root: checkpoint.root.hex, note: note, verifierKey: checkpointer.verifier.verifierKey)
+    }
+
+    private static func commitment(_ context: AgentryRequestContext) throws -> LogHash {
+        guard let hash = LogHash(hex: try context.parameters.require("commitment")) else {
+            throw APIError.invalidQuery("commitment", "must be 64 hex digits")
+        }
+        return hash
+    }
+
+    private static func integer(_ text: String?, name: String, default fallback: Int64?, range: ClosedRange<Int64>)
+        throws
+        -> Int64
+    {
+        guard let text else {
+            guard let fallback else { throw APIError.invalidQuery(name, "is required") }
+            return fallback
+        }
+        guard let value = Int64(text), range.contains(value) else {
+            throw APIError.invalidQuery(name, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+}
