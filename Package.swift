@@ -152,7 +152,8 @@ let package = Package(
         .testTarget(
             name: "AgentryCLITests",
             dependencies: [
-                "AgentryTesting", "AgentryAudit", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "AgentryTesting", "AgentryAudit", "AgentryServer", "AgentryStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strictSettings
         ),
