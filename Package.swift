@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "agentry", targets: ["AgentryCLI"]),
+        .executable(name: "agentry-bench", targets: ["AgentryBench"]),
         .library(name: "AgentryTesting", targets: ["AgentryTesting"]),
     ],
     dependencies: [
@@ -110,6 +111,15 @@ let package = Package(
                 "AgentryServer", "AgentryIdentity", "AgentryAudit", "AgentryStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "AgentryBench",
+            dependencies: [
+                "AgentryAudit", "AgentryStore", "AgentrySQLite", "AgentryPostgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

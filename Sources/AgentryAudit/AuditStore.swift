@@ -114,6 +114,8 @@ public protocol AuditStore: HashReader {
     func records(from start: Int64, count: Int) async throws -> [AuditRecord]
     /// Up to `count` records matching `filter` with index ≥ `start`, in index order.
     func records(matching filter: AuditFilter, from start: Int64, count: Int) async throws -> [AuditRecord]
+    /// The stored hashes at indexes `start..<start+count`, in order; throws `missingHashes` on a gap.
+    func hashes(from start: Int64, count: Int) async throws -> [LogHash]
     /// Stores a signed checkpoint note for tree size `size` (once per size).
     func storeCheckpoint(size: Int64, note: String, at time: Int64) async throws
     /// Every stored checkpoint `(size, note)`, by size.
@@ -132,4 +134,20 @@ public enum AuditStoreError: Error, Equatable, Sendable {
     case missingHashes
     /// A payload row cannot be decoded.
     case corruptPayloadRow
+}
+
+/// Turns a range query's `(index, hex)` rows into hashes, refusing gaps and malformed values.
+public enum AuditHashRange {
+    /// The hashes for `start..<start+count` from `rows` sorted by index.
+    public static func assemble(_ rows: [(index: Int64, hex: String)], from start: Int64, count: Int) throws
+        -> [LogHash]
+    {
+        guard rows.count == count else { throw AuditStoreError.missingHashes }
+        return try rows.enumerated().map { offset, row in
+            guard row.index == start + Int64(offset), let hash = LogHash(hex: row.hex) else {
+                throw AuditStoreError.missingHashes
+            }
+            return hash
+        }
+    }
 }

@@ -64,89 +64,72 @@ public enum AuditVerifier {
     /// hashes, every stored checkpoint's signature and root checked, `trusted` (a checkpoint kept
     /// outside the database) checked for truncation and consistency, every payload re-hashed.
     public static func verify(
-        store: some AuditStore, verifier: NoteVerifier, trusted: Checkpoint? = nil
+        store: some AuditStore, verifier: NoteVerifier, trusted: Checkpoint? = nil, checkPayloads: Bool = true
     ) async throws -> VerificationReport {
         let size = try await store.size()
         var tree = HashBuffer()
         var report = VerificationReport()
-        var commitments: [LogHash: Int64] = [:]
-        var erasures: [LogHash: Int64] = [:]
-        var lastTime: Int64 = 0
+        var events = EventChecks()
         var start: Int64 = 0
         while start < size {
-            let records = try await store.records(from: start, count: pageSize)
-            let leafHashes = try await storedLeafHashes(store: store, from: start, count: records.count, size: size)
-            for (offset, record) in records.enumerated() {
-                guard record.index == start else {
-                    throw VerificationFailure.leafMismatch(
-                        index: start, reason: record.index < start ? "record repeats" : "record is missing")
-                }
-                let recordHash = MerkleTree.recordHash(record.leaf)
-                guard recordHash == leafHashes[offset] else {
-                    throw VerificationFailure.leafMismatch(
-                        index: start, reason: "the record differs from the stored tree")
-                }
-                let event: AuditEvent
-                do { event = try record.event() } catch {
-                    throw VerificationFailure.leafMismatch(index: start, reason: "not a canonical event (\(error))")
-                }
-                guard event.time >= lastTime else {
-                    throw VerificationFailure.leafMismatch(index: start, reason: "time goes backwards")
-                }
-                lastTime = event.time
-                for payload in event.payloads { commitments[payload.hash] = start }
-                if event.kind == .payloadErased, let erased = event.erases { erasures[erased] = start }
-                tree.append(recordHash: recordHash)
-                start += 1
-            }
+            let records = try await store.records(from: start, count: Int(min(Int64(pageSize), size - start)))
             guard !records.isEmpty else {
                 throw VerificationFailure.leafMismatch(index: start, reason: "record is missing")
             }
+            for (offset, record) in records.enumerated() where record.index != start + Int64(offset) {
+                let expected = start + Int64(offset)
+                throw VerificationFailure.leafMismatch(
+                    index: expected, reason: record.index < expected ? "record repeats" : "record is missing")
+            }
+            for record in records { tree.append(recordHash: MerkleTree.recordHash(record.leaf)) }
+            // The stored hashes this page wrote must equal the rebuilt ones; the first difference names its record.
+            let first = MerkleTree.storedHashIndex(level: 0, n: start)
+            let end = MerkleTree.storedHashCount(size: start + Int64(records.count))
+            let stored: [LogHash]
+            do { stored = try await store.hashes(from: first, count: Int(end - first)) } catch AuditStoreError
+                .missingHashes
+            {
+                throw VerificationFailure.leafMismatch(index: start, reason: "stored tree hashes are missing")
+            }
+            for (offset, hash) in stored.enumerated() where !tree.matches(hash, at: first + Int64(offset)) {
+                throw VerificationFailure.leafMismatch(
+                    index: recordOf(storedIndex: first + Int64(offset), size: size),
+                    reason: "the stored tree disagrees with the record")
+            }
+            for record in records { try events.check(record) }
+            start += Int64(records.count)
         }
         if let extra = try await store.records(from: size, count: 1).first {
             throw VerificationFailure.leafMismatch(index: extra.index, reason: "record beyond the log's size")
         }
-        try await compareStoredHashes(store: store, tree: tree, size: size)
         report.size = size
         report.root = try await MerkleTree.treeHash(size: size, reader: tree)
         report.checkpoints = try await checkCheckpoints(
             store: store, tree: tree, size: size, verifier: verifier, trusted: trusted)
-        try await checkPayloads(store: store, size: size, commitments: commitments, erasures: erasures, report: &report)
+        if checkPayloads {
+            try await self.checkPayloads(
+                store: store, size: size, commitments: events.commitments, erasures: events.erasures, report: &report)
+        }
         return report
     }
 
-    /// The stored level-0 hashes of records `start..<start+count` (those past the log's size are absent).
-    private static func storedLeafHashes(store: some AuditStore, from start: Int64, count: Int, size: Int64)
-        async throws
-        -> [LogHash?]
-    {
-        let inLog = max(0, min(count, Int(size - start)))
-        let indexes = (0..<inLog).map { MerkleTree.storedHashIndex(level: 0, n: start + Int64($0)) }
-        do {
-            let hashes: [LogHash?] = try await store.readHashes(indexes)
-            return hashes + Array(repeating: nil, count: count - inLog)
-        } catch AuditStoreError.missingHashes {
-            throw VerificationFailure.leafMismatch(index: start, reason: "stored tree hashes are missing")
-        }
-    }
+    /// Per-record checks of the decoded events: canonical form, time order, commitments and erasures.
+    struct EventChecks {
+        var commitments: [LogHash: Int64] = [:]
+        var erasures: [LogHash: Int64] = [:]
+        var lastTime: Int64 = 0
 
-    /// Compares the stored hashes with the rebuilt ones; the first difference names its record.
-    private static func compareStoredHashes(store: some AuditStore, tree: HashBuffer, size: Int64) async throws {
-        let count = MerkleTree.storedHashCount(size: size)
-        var index: Int64 = 0
-        while index < count {
-            let page = Array(index..<min(index + Int64(pageSize), count))
-            let stored: [LogHash]
-            do { stored = try await store.readHashes(page) } catch AuditStoreError.missingHashes {
-                throw VerificationFailure.leafMismatch(
-                    index: recordOf(storedIndex: index, size: size), reason: "stored tree hashes are missing")
+        mutating func check(_ record: AuditRecord) throws {
+            let event: AuditEvent
+            do { event = try record.event() } catch {
+                throw VerificationFailure.leafMismatch(index: record.index, reason: "not a canonical event (\(error))")
             }
-            for (offset, hash) in stored.enumerated() where hash != tree.hash(at: page[offset]) {
-                throw VerificationFailure.leafMismatch(
-                    index: recordOf(storedIndex: page[offset], size: size),
-                    reason: "the stored tree disagrees with the record")
+            guard event.time >= lastTime else {
+                throw VerificationFailure.leafMismatch(index: record.index, reason: "time goes backwards")
             }
-            index += Int64(page.count)
+            lastTime = event.time
+            for payload in event.payloads { commitments[payload.hash] = record.index }
+            if event.kind == .payloadErased, let erased = event.erases { erasures[erased] = record.index }
         }
     }
 
@@ -237,6 +220,12 @@ public struct HashBuffer: HashReader {
             bytes.append(contentsOf: hash.bytes)
         }
         size += 1
+    }
+
+    /// Whether the stored hash at `index` equals `hash`, without copying it out.
+    public func matches(_ hash: LogHash, at index: Int64) -> Bool {
+        let offset = Int(index) * LogHash.byteCount
+        return bytes[offset..<(offset + LogHash.byteCount)].elementsEqual(hash.bytes)
     }
 
     /// The stored hash at `index`.

@@ -127,6 +127,15 @@ struct PostgresAuditStore: AuditStore {
         }
     }
 
+    func hashes(from start: Int64, count: Int) async throws -> [LogHash] {
+        let end = start + Int64(count)
+        let rows = try await client.query(
+            "SELECT idx, hash FROM audit_hashes WHERE idx >= \(start) AND idx < \(end) ORDER BY idx", logger: logger)
+        var found: [(index: Int64, hex: String)] = []
+        for try await (index, hex) in rows.decode((Int64, String).self) { found.append((index, hex)) }
+        return try AuditHashRange.assemble(found, from: start, count: count)
+    }
+
     func storeCheckpoint(size: Int64, note: String, at time: Int64) async throws {
         try await client.query(
             """

@@ -32,28 +32,28 @@ struct SQLiteAuditStore: AuditStore {
             }
         }
         guard existing.count == needed.count else { throw AuditStoreError.missingHashes }
+        // Prepared once per connection and reused: parsing SQL per row would dominate large batches.
+        let insertHash = try db.cachedStatement(sql: "INSERT INTO audit_hashes (idx, hash) VALUES (?, ?)")
+        let insertRecord = try db.cachedStatement(
+            sql:
+                "INSERT INTO audit_records (idx, leaf, time, kind, actor, subject, agent, run) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        let insertPayload = try db.cachedStatement(
+            sql: "INSERT INTO audit_payloads (commitment, record_index, name, salt, content) VALUES (?, ?, ?, ?, ?)")
         for (index, hash) in AuditBatch.storedHashes(for: rows, existing: existing) {
-            try db.execute(sql: "INSERT INTO audit_hashes (idx, hash) VALUES (?, ?)", arguments: [index, hash.hex])
+            try insertHash.execute(arguments: [index, hash.hex])
         }
         for row in rows {
             let event = row.event
-            try db.execute(
-                sql: """
-                    INSERT INTO audit_records (idx, leaf, time, kind, actor, subject, agent, run)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    row.index, String(decoding: row.leaf, as: UTF8.self), event.time, event.kind.rawValue, event.actor,
-                    event.subject, event.agent, event.run,
-                ])
+            try insertRecord.execute(arguments: [
+                row.index, String(decoding: row.leaf, as: UTF8.self), event.time, event.kind.rawValue, event.actor,
+                event.subject, event.agent, event.run,
+            ])
             for payload in row.payloads {
-                try db.execute(
-                    sql:
-                        "INSERT INTO audit_payloads (commitment, record_index, name, salt, content) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [
-                        payload.commitment.hash.hex, row.index, payload.name, HexText.encode(payload.salt),
-                        Base64Text.encode(payload.bytes),
-                    ])
+                try insertPayload.execute(arguments: [
+                    payload.commitment.hash.hex, row.index, payload.name, HexText.encode(payload.salt),
+                    Base64Text.encode(payload.bytes),
+                ])
             }
         }
         try db.execute(
@@ -100,6 +100,16 @@ struct SQLiteAuditStore: AuditStore {
             guard let hash = byIndex[index] else { throw AuditStoreError.missingHashes }
             return hash
         }
+    }
+
+    func hashes(from start: Int64, count: Int) async throws -> [LogHash] {
+        let rows = try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT idx, hash FROM audit_hashes WHERE idx >= ? AND idx < ? ORDER BY idx",
+                arguments: [start, start + Int64(count)]
+            ).map { (index: $0["idx"] as Int64, hex: $0["hash"] as String) }
+        }
+        return try AuditHashRange.assemble(rows, from: start, count: count)
     }
 
     func storeCheckpoint(size: Int64, note: String, at time: Int64) async throws {
