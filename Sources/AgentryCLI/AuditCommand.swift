@@ -15,7 +15,78 @@ struct AuditCommand: AsyncParsableCommand {
             reordered or inserted; 14 a payload was changed or removed without an erasure event; 1 any
             other error.
             """,
-        subcommands: [Keygen.self, Verify.self, Prove.self])
+        subcommands: [Keygen.self, Verify.self, Prove.self, Export.self, VerifyBundle.self])
+
+    /// Prints the report of a successful verification.
+    static func describe(_ report: VerificationReport) -> String {
+        "Verified \(report.size) records (root \(report.root.hex)), \(report.checkpoints) checkpoints, "
+            + "\(report.payloads) payloads; \(report.erased.count) payloads erased"
+            + report.erased.map { " (\($0.commitment.hex.prefix(12))… by record \($0.erasedBy))" }.joined()
+    }
+
+    /// Runs a verification and turns a failure into its exit code, with one line on standard error.
+    static func exitOnFailure(_ body: () async throws -> VerificationReport) async throws -> VerificationReport {
+        do {
+            return try await body()
+        } catch let failure as VerificationFailure {
+            FileHandle.standardError.write(Data("verification failed: \(failure)\n".utf8))
+            throw ExitCode(failure.exitCode)
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write an offline bundle (records, checkpoints, payloads, verifier key, README) for auditors.")
+        @OptionGroup var options: ServerOptions
+        @Option(help: "A new directory for the bundle.") var out: String
+        @Flag(help: "Leave payloads (inputs, outputs) out of the bundle.") var withoutPayloads = false
+
+        func run() async throws {
+            let configuration = try options.resolve()
+            let verifier = try Verify.verifier(nil, configuration: configuration)
+            let store = try await Verify.open(configuration)
+            let size: Int64
+            do {
+                size = try await AuditBundleFiles.export(
+                    store: store.audit, verifierKey: verifier.verifierKey, to: out, withPayloads: !withoutPayloads)
+                try? await store.close()
+            } catch let error as AuditKeyError {
+                try? await store.close()
+                throw CLIError(error.description)
+            }
+            print(
+                "Wrote \(size) records to \(out). Verify with: agentry audit verify-bundle \(out) --verifier-key '\(verifier.verifierKey)'"
+            )
+        }
+    }
+
+    struct VerifyBundle: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "verify-bundle", abstract: "Verify an offline bundle with nothing but the verifier key.")
+        @Argument(help: "The bundle directory.") var bundle: String
+        @Option(help: "The log's verifier key you trust (default: the bundle's own verifier-key.txt, which is said).")
+        var verifierKey: String?
+        @Flag(help: "The bundle was exported without payloads: skip payload checks.") var withoutPayloads = false
+
+        func run() async throws {
+            let loaded: AuditBundle
+            do { loaded = try AuditBundleFiles.load(bundle) } catch let error as AuditKeyError {
+                throw CLIError(error.description)
+            }
+            let key = try verifierKey ?? String(contentsOfFile: bundle + "/verifier-key.txt", encoding: .utf8)
+            let verifier: NoteVerifier
+            do { verifier = try NoteVerifier(verifierKey: key.trimmingCharacters(in: .whitespacesAndNewlines)) } catch {
+                throw CLIError("the verifier key is malformed: \(error)")
+            }
+            let report = try await AuditCommand.exitOnFailure {
+                try await AuditVerifier.verify(store: loaded, verifier: verifier, checkPayloads: !withoutPayloads)
+            }
+            print(AuditCommand.describe(report))
+            if verifierKey == nil {
+                print("Note: checked with the bundle's own verifier-key.txt; pass --verifier-key to trust your copy.")
+            }
+        }
+    }
 
     struct Keygen: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -58,18 +129,8 @@ struct AuditCommand: AsyncParsableCommand {
                 outcome = .failure(error)
             }
             try? await store.close()
-            switch outcome {
-            case .success(let report):
-                print(
-                    "Verified \(report.size) records (root \(report.root.hex)), \(report.checkpoints) checkpoints, "
-                        + "\(report.payloads) payloads; \(report.erased.count) payloads erased"
-                        + report.erased.map { " (\($0.commitment.hex.prefix(12))… by record \($0.erasedBy))" }.joined())
-            case .failure(let failure as VerificationFailure):
-                FileHandle.standardError.write(Data("verification failed: \(failure)\n".utf8))
-                throw ExitCode(failure.exitCode)
-            case .failure(let error):
-                throw error
-            }
+            let report = try await AuditCommand.exitOnFailure { try outcome.get() }
+            print(AuditCommand.describe(report))
         }
 
         static func verifier(_ key: String?, configuration: ServerConfiguration) throws -> NoteVerifier {

@@ -46,6 +46,23 @@ struct AuditCommandTests {
             let clean = try await AgentryProcess.run(["audit", "verify", "--data-dir", dataDirectory])
             #expect(clean.status == 0, "stderr: \(clean.stderr)")
             #expect(clean.stdout.contains("Verified 5 records"))
+            let bundle = dataDirectory + "-bundle"
+            defer { try? FileManager.default.removeItem(atPath: bundle) }
+            let export = try await AgentryProcess.run(["audit", "export", "--data-dir", dataDirectory, "--out", bundle])
+            #expect(export.status == 0, "stderr: \(export.stderr)")
+            let bundled = try await AgentryProcess.run([
+                "audit", "verify-bundle", bundle, "--verifier-key", String(verifierKey),
+            ])
+            #expect(bundled.status == 0, "stderr: \(bundled.stderr)")
+            #expect(bundled.stdout.contains("Verified 5 records"))
+            let records = bundle + "/records.jsonl"
+            let original = try String(contentsOfFile: records, encoding: .utf8)
+            try original.replacingOccurrences(of: "kind team.created", with: "kind team.updated")
+                .write(toFile: records, atomically: true, encoding: .utf8)
+            let forgedBundle = try await AgentryProcess.run([
+                "audit", "verify-bundle", bundle, "--verifier-key", String(verifierKey),
+            ])
+            #expect(forgedBundle.status == 11, "stderr: \(forgedBundle.stderr)")
             let otherKey = try NoteSigner.generate(name: "agentry.local/audit").signer.verifierKey
             let wrongKey = try await AgentryProcess.run([
                 "audit", "verify", "--data-dir", dataDirectory, "--verifier-key", otherKey,
