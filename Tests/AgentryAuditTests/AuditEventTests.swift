@@ -40,6 +40,28 @@ struct AuditEventTests {
         #expect(throws: AuditEncodingError.self) { try AuditEvent(leaf: Array(text.utf8)) }
     }
 
+    /// Whatever the parser accepts must be exactly what the encoder produces for the parsed event.
+    @Test func mutatedLeavesAreEitherRejectedOrCanonical() throws {
+        let original = try Self.full.encoded()
+        var generator = SplitMix(seed: 9162)
+        var accepted = 0
+        for _ in 0..<5000 {
+            var bytes = original
+            let position = Int(generator.next() % UInt64(bytes.count))
+            switch generator.next() % 3 {
+            case 0: bytes[position] = UInt8(truncatingIfNeeded: generator.next())
+            case 1: bytes.remove(at: position)
+            default: bytes.insert(Array(" \n0a9_-.:".utf8)[Int(generator.next() % 9)], at: position)
+            }
+            guard let event = try? AuditEvent(leaf: bytes) else { continue }
+            accepted += 1
+            #expect(
+                try event.encoded() == bytes, "accepted a non-canonical leaf: \(String(decoding: bytes, as: UTF8.self))"
+            )
+        }
+        #expect(accepted > 0, "some mutations (e.g. inside identifiers) stay canonical")
+    }
+
     @Test func freeTextAndSecretsCannotEnterAHeader() {
         for actor in ["", "Ada Lovelace", "line\nbreak", "agt_pat_" + String(repeating: "x", count: 130), "semi;colon"]
         {
