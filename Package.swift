@@ -94,7 +94,7 @@ let package = Package(
         .target(
             name: "AgentryServer",
             dependencies: [
-                "AgentryIdentity", "AgentryStore", "AgentrySQLite", "AgentryPostgres", "AgentryGateway",
+                "AgentryAudit", "AgentryIdentity", "AgentryStore", "AgentrySQLite", "AgentryPostgres", "AgentryGateway",
                 "AgentryRuntime", "AgentrySimulators",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -127,7 +127,7 @@ let package = Package(
         .target(
             name: "AgentryTesting",
             dependencies: [
-                "AgentryIdentity", "AgentryStore", "AgentrySQLite", "AgentryPostgres", "AgentryServer",
+                "AgentryAudit", "AgentryIdentity", "AgentryStore", "AgentrySQLite", "AgentryPostgres", "AgentryServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -146,13 +146,13 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentryStoreTests",
-            dependencies: ["AgentryTesting", "AgentrySQLite", "AgentryPostgres", "AgentryStore"],
+            dependencies: ["AgentryTesting", "AgentryAudit", "AgentrySQLite", "AgentryPostgres", "AgentryStore"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "AgentryServerTests",
             dependencies: [
-                "AgentryServer", "AgentryTesting",
+                "AgentryServer", "AgentryTesting", "AgentryAudit",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -63,7 +63,7 @@ public struct AuditEvent: Equatable, Sendable {
     public var time: Int64
     /// What happened.
     public var kind: AuditEventKind
-    /// Who did it: a user id, or `system`.
+    /// Who did it: a user id, `system` (the server itself) or `proxy` (a trusted sign-in proxy).
     public var actor: String
     /// What it was done to, when that is not an agent or run (a user, team or token id).
     public var subject: String?

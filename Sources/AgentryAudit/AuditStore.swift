@@ -124,7 +124,7 @@ public protocol AuditStore: HashReader {
     func payload(commitment: LogHash) async throws -> StoredPayload?
     /// Every stored payload of records in `[start, start + count)`.
     func payloads(from start: Int64, count: Int) async throws -> [StoredPayload]
-    /// Deletes the payload and its salt and appends `erasure` in one transaction; false if there is no such payload.
+    /// Deletes the payload and its salt and appends `erasure` in one transaction; nil if there is no such payload.
     func erasePayload(commitment: LogHash, erasure: AuditAppend) async throws -> AuditRecord?
 }
 

@@ -25,6 +25,7 @@ public enum VerificationFailure: Error, Equatable, Sendable, CustomStringConvert
     /// One line naming the class and the first bad index.
     public var description: String {
         switch self {
+        case .signature(let size) where size < 0: "signature: the trusted checkpoint is not signed by the log's key"
         case .signature(let size): "signature: the checkpoint at size \(size) is not signed by the log's key"
         case .consistency(let size): "consistency: the checkpoint at size \(size) does not match the records"
         case .truncation(let size, let logSize):
@@ -177,8 +178,17 @@ public enum AuditVerifier {
         var seen = Set<LogHash>()
         var start: Int64 = 0
         while start < size {
-            for stored in try await store.payloads(from: start, count: pageSize) {
+            let page: [StoredPayload]
+            do { page = try await store.payloads(from: start, count: pageSize) } catch AuditStoreError.corruptPayloadRow
+            {
+                throw VerificationFailure.payloadMismatch(index: start, reason: "a stored payload row is malformed")
+            }
+            for stored in page {
                 let index = stored.recordIndex
+                guard stored.payload.salt.count == PayloadCommitment.saltByteCount else {
+                    throw VerificationFailure.payloadMismatch(
+                        index: index, reason: "a payload salt has the wrong length")
+                }
                 guard commitments[stored.commitment] == index else {
                     throw VerificationFailure.payloadMismatch(
                         index: index, reason: "a stored payload no record commits to")
@@ -194,6 +204,10 @@ public enum AuditVerifier {
                 report.payloads += 1
             }
             start += Int64(pageSize)
+        }
+        if let stray = try await store.payloads(from: size, count: Int(Int32.max)).first {
+            throw VerificationFailure.payloadMismatch(
+                index: stray.recordIndex, reason: "a stored payload beyond the log's size")
         }
         for (commitment, index) in commitments.sorted(by: { $0.value < $1.value }) where !seen.contains(commitment) {
             guard let erasedBy = erasures[commitment], erasedBy > index else {

@@ -180,6 +180,9 @@ struct AuditCommand: AsyncParsableCommand {
                 throw ExitCode(VerificationFailure.signature(checkpointSize: receipt.checkpoint.size).exitCode)
             }
             let proof = receipt.inclusionProof.compactMap(LogHash.init(base64:))
+            guard proof.count == receipt.inclusionProof.count else {
+                throw CLIError("the receipt's inclusion proof holds a value that is not base64 of 32 bytes")
+            }
             do {
                 try MerkleTree.checkInclusion(
                     proof: proof, size: checkpoint.size, root: checkpoint.root, index: index,
@@ -187,7 +190,7 @@ struct AuditCommand: AsyncParsableCommand {
             } catch {
                 FileHandle.standardError.write(
                     Data("the inclusion proof does not lead to the checkpoint's root\n".utf8))
-                throw ExitCode(VerificationFailure.consistency(checkpointSize: checkpoint.size).exitCode)
+                throw ExitCode(VerificationFailure.leafMismatch(index: index, reason: "").exitCode)
             }
             if !client.json {
                 print(

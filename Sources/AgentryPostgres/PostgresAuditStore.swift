@@ -23,12 +23,12 @@ struct PostgresAuditStore: AuditStore {
     static func append(_ batch: [AuditAppend], on connection: PostgresConnection, logger: Logger) async throws
         -> [AuditRecord]
     {
-        var size: Int64 = 0
-        var lastTime: Int64 = 0
+        var found: (size: Int64, lastTime: Int64)?
         let state = try await connection.query(
             "SELECT size, last_time FROM audit_state WHERE id = 1 FOR UPDATE", logger: logger)
-        for try await (stateSize, stateTime) in state.decode((Int64, Int64).self) {
-            (size, lastTime) = (stateSize, stateTime)
+        for try await (stateSize, stateTime) in state.decode((Int64, Int64).self) { found = (stateSize, stateTime) }
+        guard let (size, lastTime) = found else {
+            preconditionFailure("audit_state has its single row from migration 2 on")
         }
         let rows = try AuditBatch.rows(batch, size: size, lastTime: lastTime)
         let needed = AuditBatch.existingHashIndexes(size: size, count: rows.count)

@@ -65,6 +65,7 @@ public actor AuditCheckpointer: Service {
     public func checkpoint() async throws -> (size: Int64, note: String)? {
         guard problem == nil else { throw AuditKeyError(description: problem ?? "") }
         let size = try await store.size()
+        if signedSize < 0 { signedSize = try await store.checkpoints().last?.size ?? 0 }
         if size == signedSize || size == 0 { return try await store.checkpoints().last }
         let root = try await MerkleTree.treeHash(size: size, reader: store)
         let note = try Checkpoint(origin: signer.name, size: size, root: root).signed(by: signer)

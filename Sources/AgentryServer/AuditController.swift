@@ -85,7 +85,10 @@ struct AuditController: Sendable {
         try context.caller().require(Self.readers, to: "reading the audit log")
         let query = request.uri.queryParameters
         let size = try await store.size()
-        let from = try Self.integer(query["from"].map(String.init), name: "from", default: nil, range: 1...max(1, size))
+        guard size > 0 else {
+            throw APIError(.notFound, "no_checkpoint", "the audit log is empty; there is nothing to prove")
+        }
+        let from = try Self.integer(query["from"].map(String.init), name: "from", default: nil, range: 1...size)
         let to = try Self.integer(
             query["to"].map(String.init), name: "to", default: size, range: from...max(from, size))
         guard to <= size else { throw APIError.invalidQuery("to", "is beyond the log's \(size) records") }
@@ -134,9 +137,14 @@ struct AuditController: Sendable {
                 throw APIError(.serviceUnavailable, "audit_inconsistent", error.description)
             }
         }
-        guard let (size, note) = try await store.checkpoints().last,
-            let checkpoint = try? Checkpoint.open(note, verifier: checkpointer.verifier)
-        else { throw APIError(.notFound, "no_checkpoint", "the audit log is empty; nothing has been checkpointed yet") }
+        guard let (size, note) = try await store.checkpoints().last else {
+            throw APIError(.notFound, "no_checkpoint", "the audit log is empty; nothing has been checkpointed yet")
+        }
+        guard let checkpoint = try? Checkpoint.open(note, verifier: checkpointer.verifier) else {
+            throw APIError(
+                .serviceUnavailable, "audit_inconsistent",
+                "the newest stored checkpoint is not signed by this instance's key; check the signing key")
+        }
         return CheckpointView(
             size: size, root: checkpoint.root.hex, note: note, verifierKey: checkpointer.verifier.verifierKey)
     }

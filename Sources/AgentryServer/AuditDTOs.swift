@@ -9,7 +9,8 @@ struct AuditRecordView: Encodable, Sendable {
     let event: EventView
 
     struct EventView: Encodable, Sendable {
-        let time: Date
+        /// ISO 8601 with milliseconds, formatted from the leaf's integer milliseconds (no float rounding).
+        let time: String
         let kind: String
         let actor: String
         let subject: String?
@@ -26,6 +27,14 @@ struct AuditRecordView: Encodable, Sendable {
         let payloads: [PayloadView]
     }
 
+    /// `2026-11-27T16:39:49.123Z` for milliseconds since 1970.
+    static func iso8601(milliseconds: Int64) -> String {
+        let seconds = Date(timeIntervalSince1970: Double(milliseconds / 1000))
+        let text = seconds.formatted(.iso8601)
+        let fraction = String(milliseconds % 1000)
+        return String(text.dropLast()) + "." + String(repeating: "0", count: 3 - fraction.count) + fraction + "Z"
+    }
+
     struct PayloadView: Encodable, Sendable {
         let name: String
         let commitment: String
@@ -36,7 +45,7 @@ struct AuditRecordView: Encodable, Sendable {
         index = record.index
         leaf = String(decoding: record.leaf, as: UTF8.self)
         self.event = EventView(
-            time: Date(timeIntervalSince1970: Double(event.time) / 1000), kind: event.kind.rawValue, actor: event.actor,
+            time: Self.iso8601(milliseconds: event.time), kind: event.kind.rawValue, actor: event.actor,
             subject: event.subject, agent: event.agent, agentVersion: event.agentVersion, run: event.run,
             outcome: event.outcome, model: event.model, tool: event.tool, inputTokens: event.inputTokens,
             outputTokens: event.outputTokens, costMicrodollars: event.costMicrodollars, erases: event.erases?.hex,

@@ -47,9 +47,10 @@ public enum ServerRunner {
             let dependencies = ApplicationDependencies(store: store, logger: logger, checkpointer: checkpointer)
             let identity = IdentityService(store: store.identity)
             if let issued = try await identity.bootstrapAdmin(email: configuration.adminEmail) {
+                // Shown first: the admin exists now, and its token must not be lost if an append fails.
+                say(Self.bootstrapMessage(email: configuration.adminEmail, secret: issued.secret))
                 try await dependencies.audit.record(.userCreated, actor: "system", subject: issued.record.userID)
                 try await dependencies.audit.record(.tokenCreated, actor: "system", subject: issued.record.id)
-                say(Self.bootstrapMessage(email: configuration.adminEmail, secret: issued.secret))
             }
             let app = buildApplication(
                 configuration: configuration, dependencies: dependencies,

@@ -94,4 +94,34 @@ struct AuditCommandTests {
             #expect(missingKey.stderr.contains("is missing"), "stderr: \(missingKey.stderr)")
         }
     }
+
+    @Test func aWrongSigningKeyIsRefusedAtStart() async throws {
+        try await StoreFixture.withLocation(.sqlite) { location in
+            let dataDirectory = location.serveArguments[1]
+            let server = try RunningProcess(["serve", "--port", "0", "--data-dir", dataDirectory])
+            defer { server.stop() }
+            _ = try await ServeProcessTests.started(server)
+            // The bootstrap events are checkpointed within a second or two.
+            let deadline = ContinuousClock.now + .seconds(20)
+            while (try? String(contentsOfFile: dataDirectory + "/audit-checkpoints.jsonl", encoding: .utf8)) == nil,
+                ContinuousClock.now < deadline
+            {
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            server.signal(SIGTERM)
+            _ = try await server.wait(timeout: .seconds(30))
+            let key = dataDirectory + "/audit-signing.key"
+            try FileManager.default.removeItem(atPath: key)
+            #expect(try await AgentryProcess.run(["audit", "keygen", "--out", key]).status == 0)
+            let restart = try await AgentryProcess.run(["serve", "--port", "0", "--data-dir", dataDirectory])
+            #expect(restart.status != 0)
+            #expect(restart.stderr.contains("did not sign the log's checkpoints"), "stderr: \(restart.stderr)")
+            let malformed = dataDirectory + "/malformed.key"
+            try "PRIVATE+KEY+nonsense\n".write(toFile: malformed, atomically: true, encoding: .utf8)
+            let broken = try await AgentryProcess.run(
+                ["serve", "--port", "0", "--data-dir", dataDirectory, "--audit-signing-key-file", malformed])
+            #expect(broken.status != 0)
+            #expect(broken.stderr.contains("is not an audit signing key"), "stderr: \(broken.stderr)")
+        }
+    }
 }
