@@ -54,6 +54,8 @@ public final class AuditBundle: AuditStore, @unchecked Sendable {
 
     public func checkpoints() async throws -> [(size: Int64, note: String)] { bundleCheckpoints }
 
+    public func latestCheckpoint() async throws -> (size: Int64, note: String)? { bundleCheckpoints.last }
+
     public func payload(commitment: LogHash) async throws -> StoredPayload? {
         bundlePayloads.first { $0.commitment == commitment }
     }

@@ -46,7 +46,7 @@ public struct PayloadCommitment: Hashable, Sendable {
         hasher.update(data: domainTag)
         hasher.update(data: salt)
         hasher.update(data: payload)
-        return LogHash(Array(hasher.finalize()))
+        return LogHash(finishing: hasher)
     }
 
     /// 32 bytes from the system's cryptographic generator.

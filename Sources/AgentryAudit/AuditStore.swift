@@ -6,17 +6,15 @@ public struct AuditPayload: Sendable, Equatable {
     public let salt: [UInt8]
     /// The payload bytes.
     public let bytes: [UInt8]
+    /// The commitment the event carries for this payload, computed once.
+    public let commitment: PayloadCommitment
 
     /// Creates a payload with a fresh salt.
     public init(name: String, bytes: [UInt8], salt: [UInt8] = PayloadCommitment.newSalt()) {
         self.name = name
         self.salt = salt
         self.bytes = bytes
-    }
-
-    /// The commitment the event carries for this payload.
-    public var commitment: PayloadCommitment {
-        PayloadCommitment(name: name, hash: PayloadCommitment.commit(payload: bytes, salt: salt))
+        self.commitment = PayloadCommitment(name: name, hash: PayloadCommitment.commit(payload: bytes, salt: salt))
     }
 }
 
@@ -120,6 +118,8 @@ public protocol AuditStore: HashReader {
     func storeCheckpoint(size: Int64, note: String, at time: Int64) async throws
     /// Every stored checkpoint `(size, note)`, by size.
     func checkpoints() async throws -> [(size: Int64, note: String)]
+    /// The checkpoint of the largest size, if any (one indexed lookup, however many are stored).
+    func latestCheckpoint() async throws -> (size: Int64, note: String)?
     /// The payload with this commitment, if it is stored (not erased).
     func payload(commitment: LogHash) async throws -> StoredPayload?
     /// Every stored payload of records in `[start, start + count)`.

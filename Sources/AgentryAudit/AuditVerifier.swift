@@ -219,9 +219,9 @@ public enum AuditVerifier {
     }
 }
 
-/// Stored tree hashes kept in memory as one contiguous buffer, for rebuilding a tree quickly.
+/// Stored tree hashes kept in memory as one contiguous array, for rebuilding a tree quickly.
 public struct HashBuffer: HashReader {
-    private var bytes: [UInt8] = []
+    private var hashes: [LogHash] = []
     private(set) var size: Int64 = 0
 
     /// An empty tree.
@@ -229,32 +229,32 @@ public struct HashBuffer: HashReader {
 
     /// Appends a record hash and the subtree hashes it completes.
     public mutating func append(recordHash: LogHash) {
-        let siblings = MerkleTree.storedHashesInput(forRecord: size).map(hash(at:))
-        for hash in MerkleTree.storedHashes(forRecord: size, recordHash: recordHash, siblings: siblings) {
-            bytes.append(contentsOf: hash.bytes)
+        var hash = recordHash
+        hashes.append(hash)
+        // Each trailing 1 bit of the new size - 1 completes a subtree with its left sibling (sumdb/tlog layout).
+        var level = 0
+        var n = size
+        while n & 1 == 1 {
+            let sibling = hashes[Int(MerkleTree.storedHashIndex(level: level, n: (size >> Int64(level)) - 1))]
+            hash = MerkleTree.nodeHash(sibling, hash)
+            hashes.append(hash)
+            level += 1
+            n >>= 1
         }
         size += 1
     }
 
-    /// Whether the stored hash at `index` equals `hash`, without copying it out.
-    public func matches(_ hash: LogHash, at index: Int64) -> Bool {
-        let offset = Int(index) * LogHash.byteCount
-        return bytes[offset..<(offset + LogHash.byteCount)].elementsEqual(hash.bytes)
-    }
+    /// Whether the stored hash at `index` equals `hash`.
+    public func matches(_ hash: LogHash, at index: Int64) -> Bool { hashes[Int(index)] == hash }
 
     /// The stored hash at `index`.
-    public func hash(at index: Int64) -> LogHash {
-        let offset = Int(index) * LogHash.byteCount
-        return LogHash(Array(bytes[offset..<(offset + LogHash.byteCount)]))
-    }
+    public func hash(at index: Int64) -> LogHash { hashes[Int(index)] }
 
     /// Reads stored hashes; indexes beyond the buffer are a proof-input error.
     public func readHashes(_ indexes: [Int64]) async throws -> [LogHash] {
         try indexes.map { index in
-            guard index >= 0, Int(index) * LogHash.byteCount < bytes.count else {
-                throw ProofError.invalidInput("no stored hash \(index)")
-            }
-            return hash(at: index)
+            guard index >= 0, index < hashes.count else { throw ProofError.invalidInput("no stored hash \(index)") }
+            return hashes[Int(index)]
         }
     }
 }

@@ -1,33 +1,72 @@
 import Crypto
 
 /// A SHA-256 value in the audit log: a record hash, an interior node or a tree root.
+///
+/// Kept as four big-endian words rather than an array, so the millions of hashes a verification
+/// touches cost no heap allocation.
 public struct LogHash: Hashable, Sendable, CustomStringConvertible {
-    /// The 32 bytes.
-    public let bytes: [UInt8]
+    private let words: (UInt64, UInt64, UInt64, UInt64)
 
     /// Wraps 32 bytes; anything else is a programming error.
     public init(_ bytes: [UInt8]) {
         precondition(bytes.count == LogHash.byteCount, "a log hash has exactly 32 bytes")
-        self.bytes = bytes
+        self = bytes.withUnsafeBytes { LogHash(raw: $0) }
+    }
+
+    /// Reads 32 bytes from `raw`.
+    init(raw: UnsafeRawBufferPointer) {
+        precondition(raw.count == LogHash.byteCount, "a log hash has exactly 32 bytes")
+        func word(_ offset: Int) -> UInt64 {
+            UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+        }
+        words = (word(0), word(8), word(16), word(24))
+    }
+
+    /// The finished SHA-256 of `hasher`.
+    init(finishing hasher: SHA256) {
+        self = hasher.finalize().withUnsafeBytes { LogHash(raw: $0) }
     }
 
     /// Parses 64 hex digits (either case), or nil.
     public init?(hex: String) {
         guard hex.utf8.count == 64, let bytes = HexText.decode(hex) else { return nil }
-        self.bytes = bytes
+        self.init(bytes)
     }
 
     /// Parses the standard base64 of 32 bytes, or nil.
     public init?(base64: String) {
         guard let bytes = Base64Text.decode(base64), bytes.count == LogHash.byteCount else { return nil }
-        self.bytes = bytes
+        self.init(bytes)
     }
 
     /// SHA-256 output size.
     public static let byteCount = 32
 
     /// SHA-256 of the empty string: the root of the empty tree (RFC 6962 §2.1).
-    public static let emptyTree = LogHash(Array(SHA256.hash(data: [UInt8]())))
+    public static let emptyTree = LogHash(finishing: SHA256())
+
+    /// The 32 bytes.
+    public var bytes: [UInt8] { withBytes { Array($0) } }
+
+    /// Calls `body` with the 32 bytes, without copying them to the heap.
+    public func withBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        var bigEndian = (words.0.bigEndian, words.1.bigEndian, words.2.bigEndian, words.3.bigEndian)
+        return try withUnsafeBytes(of: &bigEndian, body)
+    }
+
+    /// Compares all four words.
+    public static func == (lhs: LogHash, rhs: LogHash) -> Bool {
+        lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1 && lhs.words.2 == rhs.words.2
+            && lhs.words.3 == rhs.words.3
+    }
+
+    /// Hashes all four words.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
+    }
 
     /// Lowercase hex.
     public var hex: String { HexText.encode(bytes) }
@@ -89,15 +128,14 @@ public enum Base64Text {
         output.reserveCapacity((bytes.count + 2) / 3 * 4)
         var index = 0
         while index < bytes.count {
-            let chunk = Array(bytes[index..<min(index + 3, bytes.count)])
+            let remaining = bytes.count - index
             let value =
-                (UInt32(chunk[0]) << 16) | (UInt32(chunk.count > 1 ? chunk[1] : 0) << 8)
-                | UInt32(chunk.count > 2 ? chunk[2] : 0)
-            for position in 0..<4 {
-                output.append(
-                    position <= chunk.count
-                        ? alphabet[Int((value >> (18 - 6 * UInt32(position))) & 63)] : UInt8(ascii: "="))
-            }
+                UInt32(bytes[index]) << 16 | (remaining > 1 ? UInt32(bytes[index + 1]) << 8 : 0)
+                | (remaining > 2 ? UInt32(bytes[index + 2]) : 0)
+            output.append(alphabet[Int(value >> 18 & 63)])
+            output.append(alphabet[Int(value >> 12 & 63)])
+            output.append(remaining > 1 ? alphabet[Int(value >> 6 & 63)] : UInt8(ascii: "="))
+            output.append(remaining > 2 ? alphabet[Int(value & 63)] : UInt8(ascii: "="))
             index += 3
         }
         return String(decoding: output, as: UTF8.self)

@@ -18,16 +18,16 @@ public enum MerkleTree {
         var hasher = SHA256()
         hasher.update(data: [0x00])
         hasher.update(data: data)
-        return LogHash(Array(hasher.finalize()))
+        return LogHash(finishing: hasher)
     }
 
     /// RFC 6962 §2.1: an interior node is SHA-256(0x01 ‖ left ‖ right).
     public static func nodeHash(_ left: LogHash, _ right: LogHash) -> LogHash {
         var hasher = SHA256()
         hasher.update(data: [0x01])
-        hasher.update(data: left.bytes)
-        hasher.update(data: right.bytes)
-        return LogHash(Array(hasher.finalize()))
+        left.withBytes { hasher.update(bufferPointer: $0) }
+        right.withBytes { hasher.update(bufferPointer: $0) }
+        return LogHash(finishing: hasher)
     }
 
     /// Where the `n`th hash of `level` is stored: level L's hash n is written right after level

@@ -151,6 +151,13 @@ struct PostgresAuditStore: AuditStore {
         return result
     }
 
+    func latestCheckpoint() async throws -> (size: Int64, note: String)? {
+        let rows = try await client.query(
+            "SELECT size, note FROM audit_checkpoints ORDER BY size DESC LIMIT 1", logger: logger)
+        for try await (size, note) in rows.decode((Int64, String).self) { return (size, note) }
+        return nil
+    }
+
     func payload(commitment: LogHash) async throws -> StoredPayload? {
         try await Self.payloads(
             client.query(
@@ -196,6 +203,7 @@ struct PostgresAuditStore: AuditStore {
         for try await (hex, index, name, saltHex, content) in rows.decode((String, Int64, String, String, String).self)
         {
             guard let commitment = LogHash(hex: hex), let salt = HexText.decode(saltHex),
+                salt.count == PayloadCommitment.saltByteCount,
                 let bytes = Base64Text.decode(content)
             else { throw AuditStoreError.corruptPayloadRow }
             payloads.append(

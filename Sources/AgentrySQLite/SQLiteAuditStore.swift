@@ -129,6 +129,14 @@ struct SQLiteAuditStore: AuditStore {
         }
     }
 
+    func latestCheckpoint() async throws -> (size: Int64, note: String)? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT size, note FROM audit_checkpoints ORDER BY size DESC LIMIT 1").map {
+                (size: $0["size"] as Int64, note: $0["note"] as String)
+            }
+        }
+    }
+
     func payload(commitment: LogHash) async throws -> StoredPayload? {
         try await pool.read { db in
             try Row.fetchOne(
@@ -160,6 +168,7 @@ struct SQLiteAuditStore: AuditStore {
 
     private static func payload(_ row: Row) throws -> StoredPayload {
         guard let commitment = LogHash(hex: row["commitment"]), let salt = HexText.decode(row["salt"]),
+            salt.count == PayloadCommitment.saltByteCount,
             let bytes = Base64Text.decode(row["content"])
         else { throw AuditStoreError.corruptPayloadRow }
         return StoredPayload(

@@ -92,6 +92,7 @@ public enum AuditBundleFiles {
         let checkpoints = try lines("checkpoints.jsonl", as: CheckpointLine.self).map { (size: $0.size, note: $0.note) }
         let payloads = try lines("payloads.jsonl", as: PayloadLine.self).map { line in
             guard let commitment = LogHash(hex: line.commitment), let salt = HexText.decode(line.salt),
+                salt.count == PayloadCommitment.saltByteCount,
                 let bytes = Base64Text.decode(line.content)
             else {
                 throw AuditKeyError(

@@ -65,8 +65,8 @@ public actor AuditCheckpointer: Service {
     public func checkpoint() async throws -> (size: Int64, note: String)? {
         guard problem == nil else { throw AuditKeyError(description: problem ?? "") }
         let size = try await store.size()
-        if signedSize < 0 { signedSize = try await store.checkpoints().last?.size ?? 0 }
-        if size == signedSize || size == 0 { return try await store.checkpoints().last }
+        if signedSize < 0 { signedSize = try await store.latestCheckpoint()?.size ?? 0 }
+        guard size > signedSize else { return try await store.latestCheckpoint() }
         let root = try await MerkleTree.treeHash(size: size, reader: store)
         let note = try Checkpoint(origin: signer.name, size: size, root: root).signed(by: signer)
         try await store.storeCheckpoint(size: size, note: note, at: clock())

@@ -131,13 +131,13 @@ struct AuditController: Sendable {
     }
 
     private func current(signNow: Bool) async throws -> CheckpointView {
-        let none = try await store.checkpoints().isEmpty
+        let none = try await store.latestCheckpoint() == nil
         if signNow || none {
             do { try await checkpointer.checkpoint() } catch let error as AuditKeyError {
                 throw APIError(.serviceUnavailable, "audit_inconsistent", error.description)
             }
         }
-        guard let (size, note) = try await store.checkpoints().last else {
+        guard let (size, note) = try await store.latestCheckpoint() else {
             throw APIError(.notFound, "no_checkpoint", "the audit log is empty; nothing has been checkpointed yet")
         }
         guard let checkpoint = try? Checkpoint.open(note, verifier: checkpointer.verifier) else {

@@ -15,13 +15,13 @@ public enum AuditSigningKey {
         _ configuration: ServerConfiguration, store: any AuditStore, created: (String) -> Void
     ) async throws -> NoteSigner {
         let path = configuration.signingKeyPath
-        let checkpoints = try await store.checkpoints()
+        let newest = try await store.latestCheckpoint()
         guard FileManager.default.fileExists(atPath: path) else {
-            guard configuration.auditSigningKeyFile == nil, checkpoints.isEmpty else {
+            guard configuration.auditSigningKeyFile == nil, newest == nil else {
                 throw AuditKeyError(
-                    description: checkpoints.isEmpty
+                    description: newest == nil
                         ? "the audit signing key file \(path) does not exist; create it with 'agentry audit keygen --out \(path)'"
-                        : "the audit signing key file \(path) is missing, but the log has \(checkpoints.count) signed checkpoints; restore the key that signed them"
+                        : "the audit signing key file \(path) is missing, but the log has signed checkpoints; restore the key that signed them"
                 )
             }
             let (signer, privateKey) = try NoteSigner.generate(name: configuration.auditOrigin)
@@ -30,7 +30,7 @@ public enum AuditSigningKey {
             return signer
         }
         let signer = try read(path)
-        if let newest = checkpoints.last, (try? Checkpoint.open(newest.note, verifier: signer.verifier)) == nil {
+        if let newest, (try? Checkpoint.open(newest.note, verifier: signer.verifier)) == nil {
             throw AuditKeyError(
                 description:
                     "the audit signing key in \(path) (\(signer.verifierKey)) did not sign the log's checkpoints; restore the right key"
