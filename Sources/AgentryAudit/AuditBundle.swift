@@ -56,6 +56,11 @@ public final class AuditBundle: AuditStore, @unchecked Sendable {
 
     public func latestCheckpoint() async throws -> (size: Int64, note: String)? { bundleCheckpoints.last }
 
+    /// A bundle never signs; the lease is trivially free.
+    public func withCheckpointLease<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T? {
+        try await body()
+    }
+
     public func payload(commitment: LogHash) async throws -> StoredPayload? {
         bundlePayloads.first { $0.commitment == commitment }
     }

@@ -118,6 +118,9 @@ public protocol AuditStore: HashReader {
     func storeCheckpoint(size: Int64, note: String, at time: Int64) async throws
     /// Every stored checkpoint `(size, note)`, by size.
     func checkpoints() async throws -> [(size: Int64, note: String)]
+    /// Runs `body` while holding the lease that makes one instance at a time sign checkpoints;
+    /// returns nil without running it when another instance holds the lease.
+    func withCheckpointLease<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T?
     /// The checkpoint of the largest size, if any (one indexed lookup, however many are stored).
     func latestCheckpoint() async throws -> (size: Int64, note: String)?
     /// The payload with this commitment, if it is stored (not erased).

@@ -171,12 +171,13 @@ public enum AuditVerifier {
         return checked.count
     }
 
-    private static func checkPayloads(
-        store: some AuditStore, size: Int64, commitments: [LogHash: Int64], erasures: [LogHash: Int64],
-        report: inout VerificationReport
+    /// Re-hashes the stored payloads of records `from..<size` and accounts for every commitment.
+    static func checkPayloads(
+        store: some AuditStore, from first: Int64 = 0, size: Int64, commitments: [LogHash: Int64],
+        erasures: [LogHash: Int64], report: inout VerificationReport
     ) async throws {
         var seen = Set<LogHash>()
-        var start: Int64 = 0
+        var start = first
         while start < size {
             let page: [StoredPayload]
             do { page = try await store.payloads(from: start, count: pageSize) } catch AuditStoreError.corruptPayloadRow

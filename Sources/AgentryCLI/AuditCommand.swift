@@ -114,6 +114,11 @@ struct AuditCommand: AsyncParsableCommand {
         @Option(help: "The log's verifier key (default: derived from the signing key file).") var verifierKey: String?
         @Option(help: "A checkpoint file kept outside the database (default: the configured checkpoint file).")
         var trustedCheckpoints: String?
+        @Flag(
+            help:
+                "Re-hash only the records after the newest trusted checkpoint (after checking the tree still holds it)."
+        )
+        var incremental = false
 
         func run() async throws {
             let configuration = try options.resolve()
@@ -123,8 +128,16 @@ struct AuditCommand: AsyncParsableCommand {
             do {
                 let trusted = try Self.trusted(
                     trustedCheckpoints ?? configuration.checkpointFilePath, verifier: verifier)
-                outcome = .success(
-                    try await AuditVerifier.verify(store: store.audit, verifier: verifier, trusted: trusted))
+                if incremental {
+                    guard let trusted else {
+                        throw CLIError("--incremental needs a trusted checkpoint; none is in the checkpoint file yet")
+                    }
+                    outcome = .success(
+                        try await AuditVerifier.verify(store: store.audit, verifier: verifier, since: trusted))
+                } else {
+                    outcome = .success(
+                        try await AuditVerifier.verify(store: store.audit, verifier: verifier, trusted: trusted))
+                }
             } catch {
                 outcome = .failure(error)
             }

@@ -151,6 +151,31 @@ struct PostgresAuditStore: AuditStore {
         return result
     }
 
+    /// A session-level advisory lock on one pooled connection, held while `body` runs.
+    func withCheckpointLease<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T? {
+        try await client.withConnection { connection -> T? in
+            let key = Self.checkpointLockKey
+            var acquired = false
+            for try await value in try await connection.query("SELECT pg_try_advisory_lock(\(key))", logger: logger)
+                .decode(Bool.self)
+            {
+                acquired = value
+            }
+            guard acquired else { return nil }
+            do {
+                let result = try await body()
+                try await connection.query("SELECT pg_advisory_unlock(\(key))", logger: logger)
+                return result
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(key))", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    /// Any 64-bit number unique to "Agentry checkpoint signing".
+    static let checkpointLockKey: Int64 = 0x4147_454E_5452_5932
+
     func latestCheckpoint() async throws -> (size: Int64, note: String)? {
         let rows = try await client.query(
             "SELECT size, note FROM audit_checkpoints ORDER BY size DESC LIMIT 1", logger: logger)

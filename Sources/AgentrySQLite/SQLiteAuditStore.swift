@@ -129,6 +129,11 @@ struct SQLiteAuditStore: AuditStore {
         }
     }
 
+    /// One SQLite file has one writer; its write lock already orders checkpoints, so the lease is always free.
+    func withCheckpointLease<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T? {
+        try await body()
+    }
+
     func latestCheckpoint() async throws -> (size: Int64, note: String)? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT size, note FROM audit_checkpoints ORDER BY size DESC LIMIT 1").map {

@@ -67,12 +67,25 @@ public actor AuditCheckpointer: Service {
         let size = try await store.size()
         if signedSize < 0 { signedSize = try await store.latestCheckpoint()?.size ?? 0 }
         guard size > signedSize else { return try await store.latestCheckpoint() }
-        let root = try await MerkleTree.treeHash(size: size, reader: store)
-        let note = try Checkpoint(origin: signer.name, size: size, root: root).signed(by: signer)
-        try await store.storeCheckpoint(size: size, note: note, at: clock())
-        try file.append(size: size, note: note)
-        signedSize = size
-        return (size, note)
+        let (store, signer, file, now) = (self.store, self.signer, self.file, clock())
+        // One instance at a time signs; under the lease, sign what is durable now unless another
+        // instance already covered it.
+        let signed = try await store.withCheckpointLease { () -> (size: Int64, note: String)? in
+            let size = try await store.size()
+            if let latest = try await store.latestCheckpoint(), latest.size >= size { return nil }
+            let root = try await MerkleTree.treeHash(size: size, reader: store)
+            let note = try Checkpoint(origin: signer.name, size: size, root: root).signed(by: signer)
+            try await store.storeCheckpoint(size: size, note: note, at: now)
+            try file.append(size: size, note: note)
+            return (size, note)
+        }
+        guard let signed = signed ?? nil else {
+            let latest = try await store.latestCheckpoint()
+            signedSize = max(signedSize, latest?.size ?? 0)
+            return latest
+        }
+        signedSize = signed.size
+        return signed
     }
 
     /// Checkpoints every second until graceful shutdown.

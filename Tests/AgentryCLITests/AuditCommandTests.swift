@@ -46,6 +46,10 @@ struct AuditCommandTests {
             let clean = try await AgentryProcess.run(["audit", "verify", "--data-dir", dataDirectory])
             #expect(clean.status == 0, "stderr: \(clean.stderr)")
             #expect(clean.stdout.contains("Verified 5 records"))
+            let incremental = try await AgentryProcess.run([
+                "audit", "verify", "--data-dir", dataDirectory, "--incremental",
+            ])
+            #expect(incremental.status == 0, "stderr: \(incremental.stderr)")
             let bundle = dataDirectory + "-bundle"
             defer { try? FileManager.default.removeItem(atPath: bundle) }
             let export = try await AgentryProcess.run(["audit", "export", "--data-dir", dataDirectory, "--out", bundle])
