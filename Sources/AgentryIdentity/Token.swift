@@ -103,7 +103,11 @@ public enum RandomText {
     /// RFC 4648 base32 (lowercase, unpadded) of `byteCount` random bytes.
     public static func base32(byteCount: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<byteCount).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        var bytes: [UInt8] = []
+        while bytes.count < byteCount {
+            var word: UInt64 = generator.next()
+            bytes += withUnsafeBytes(of: &word) { Array($0) }.prefix(byteCount - bytes.count)
+        }
         var output = ""
         var buffer = 0
         var bits = 0
