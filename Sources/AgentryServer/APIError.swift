@@ -1,3 +1,4 @@
+import AgentryAudit
 import AgentryIdentity
 import AgentryStore
 import HTTPTypes
@@ -76,6 +77,11 @@ extension APIError {
         case let error as IdentityError: from(error)
         case let error as AuthenticationError: from(error)
         case let error as StoreError: .init(.serviceUnavailable, "database_unavailable", error.message)
+        case let error as ProofError:
+            switch error {
+            case .invalidInput(let reason): .init(.badRequest, "invalid_query", reason)
+            case .mismatch: nil
+            }
         default: nil
         }
     }

@@ -15,6 +15,8 @@ public actor AuditCheckpointer: Service {
     private let logger: Logger
     private let clock: @Sendable () -> Int64
     private var signedSize: Int64 = -1
+    /// True while a checkpoint is being signed; the actor is re-entrant at each await, so calls queue on this.
+    private var signing = false
     /// Why signing is refused, or nil when the log is consistent with its checkpoints.
     public private(set) var problem: String?
 
@@ -64,6 +66,9 @@ public actor AuditCheckpointer: Service {
     @discardableResult
     public func checkpoint() async throws -> (size: Int64, note: String)? {
         guard problem == nil else { throw AuditKeyError(description: problem ?? "") }
+        while signing { try await Task.sleep(for: .milliseconds(5)) }
+        signing = true
+        defer { signing = false }
         let size = try await store.size()
         if signedSize < 0 { signedSize = try await store.latestCheckpoint()?.size ?? 0 }
         guard size > signedSize else { return try await store.latestCheckpoint() }

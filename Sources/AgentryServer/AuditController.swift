@@ -74,7 +74,19 @@ struct AuditController: Sendable {
             index < (try await store.size())
         else { throw APIError(.notFound, "record_not_found", "the audit log has no record \(index)") }
         var checkpoint = try await current(signNow: false)
-        if checkpoint.size <= index { checkpoint = try await current(signNow: true) }
+        // A record newer than the newest checkpoint gets one signed now; if another instance holds
+        // the signing lease, its checkpoint appears within moments.
+        var attempts = 0
+        while checkpoint.size <= index {
+            attempts += 1
+            guard attempts <= 30 else {
+                throw APIError(
+                    .serviceUnavailable, "checkpoint_pending",
+                    "no checkpoint covers record \(index) yet; retry in a second")
+            }
+            checkpoint = try await current(signNow: attempts == 1)
+            if checkpoint.size <= index { try await Task.sleep(for: .milliseconds(100)) }
+        }
         let proof = try await MerkleTree.proveInclusion(size: checkpoint.size, index: index, reader: store)
         return try JSONResponse.make(
             ReceiptView(
