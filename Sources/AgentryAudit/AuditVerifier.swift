@@ -72,34 +72,53 @@ public enum AuditVerifier {
         var report = VerificationReport()
         var events = EventChecks()
         var start: Int64 = 0
-        while start < size {
-            let records = try await store.records(from: start, count: Int(min(Int64(pageSize), size - start)))
+        // Reads run ahead of the hashing: the next page of records and this page's stored hashes are
+        // fetched (on the database's own threads) while this page is re-hashed and decoded.
+        func fetchRecords(_ from: Int64) -> Task<[AuditRecord], any Error>? {
+            guard from < size else { return nil }
+            return Task { try await store.records(from: from, count: Int(min(Int64(pageSize), size - from))) }
+        }
+        var pending = fetchRecords(0)
+        // Decoding runs as a chain of tasks beside the hashing; a failure found by hashing first
+        // waits for the earlier pages' decoding, so the first bad index is always the one reported.
+        var decoded = Task<EventChecks, any Error> { EventChecks() }
+        while start < size, let current = pending {
+            let records = try await current.value
             guard !records.isEmpty else {
                 throw VerificationFailure.leafMismatch(index: start, reason: "record is missing")
             }
+            let first = MerkleTree.storedHashIndex(level: 0, n: start)
+            let end = MerkleTree.storedHashCount(size: start + Int64(records.count))
+            let storedHashes = Task { try await store.hashes(from: first, count: Int(end - first)) }
+            pending = fetchRecords(start + Int64(records.count))
             for (offset, record) in records.enumerated() where record.index != start + Int64(offset) {
                 let expected = start + Int64(offset)
+                _ = try await decoded.value
                 throw VerificationFailure.leafMismatch(
                     index: expected, reason: record.index < expected ? "record repeats" : "record is missing")
             }
             for record in records { tree.append(recordHash: MerkleTree.recordHash(record.leaf)) }
             // The stored hashes this page wrote must equal the rebuilt ones; the first difference names its record.
-            let first = MerkleTree.storedHashIndex(level: 0, n: start)
-            let end = MerkleTree.storedHashCount(size: start + Int64(records.count))
             let stored: [LogHash]
-            do { stored = try await store.hashes(from: first, count: Int(end - first)) } catch AuditStoreError
-                .missingHashes
-            {
+            do { stored = try await storedHashes.value } catch AuditStoreError.missingHashes {
+                _ = try await decoded.value
                 throw VerificationFailure.leafMismatch(index: start, reason: "stored tree hashes are missing")
             }
             for (offset, hash) in stored.enumerated() where !tree.matches(hash, at: first + Int64(offset)) {
+                _ = try await decoded.value
                 throw VerificationFailure.leafMismatch(
                     index: recordOf(storedIndex: first + Int64(offset), size: size),
                     reason: "the stored tree disagrees with the record")
             }
-            for record in records { try events.check(record) }
+            let previous = decoded
+            decoded = Task {
+                var checks = try await previous.value
+                for record in records { try checks.check(record) }
+                return checks
+            }
             start += Int64(records.count)
         }
+        events = try await decoded.value
         if let extra = try await store.records(from: size, count: 1).first {
             throw VerificationFailure.leafMismatch(index: extra.index, reason: "record beyond the log's size")
         }
@@ -115,7 +134,7 @@ public enum AuditVerifier {
     }
 
     /// Per-record checks of the decoded events: canonical form, time order, commitments and erasures.
-    struct EventChecks {
+    struct EventChecks: Sendable {
         var commitments: [LogHash: Int64] = [:]
         var erasures: [LogHash: Int64] = [:]
         var lastTime: Int64 = 0
