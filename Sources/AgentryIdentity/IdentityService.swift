@@ -118,7 +118,7 @@ public struct IdentityService: Sendable {
         guard let kind = TokenKind.of(secret: secret), secret.utf8.count <= 200 else {
             throw AuthenticationError.invalidToken
         }
-        guard let token = try await store.token(secretHash: TokenHash.of(secret)) else {
+        guard let (token, owner) = try await store.tokenWithUser(secretHash: TokenHash.of(secret)) else {
             throw AuthenticationError.invalidToken
         }
         precondition(token.kind == kind, "a stored token's kind disagrees with its secret's prefix")
@@ -127,7 +127,7 @@ public struct IdentityService: Sendable {
         guard accepted.contains(kind) else {
             throw AuthenticationError.wrongTokenKind(presented: kind, accepted: accepted)
         }
-        guard let user = try await store.user(id: token.userID) else { throw AuthenticationError.invalidToken }
+        let user = owner
         guard user.isActive else { throw AuthenticationError.userDisabled }
         return (user, token)
     }

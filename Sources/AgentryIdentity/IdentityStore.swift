@@ -41,6 +41,9 @@ public protocol IdentityStore: Sendable {
     func insertToken(_ token: TokenRecord) async throws
     /// The token whose secret hashes to `secretHash`, if any.
     func token(secretHash: String) async throws -> TokenRecord?
+    /// The token whose secret hashes to `secretHash` together with its user, in one round trip:
+    /// the lookup every authenticated request makes.
+    func tokenWithUser(secretHash: String) async throws -> (TokenRecord, User)?
     /// The token with this id, if any.
     func token(id: String) async throws -> TokenRecord?
     /// The tokens of a user, ordered by id.

@@ -155,6 +155,33 @@ struct PostgresIdentityStore: IdentityStore {
         ).first
     }
 
+    func tokenWithUser(secretHash: String) async throws -> (TokenRecord, User)? {
+        let rows = try await client.query(
+            """
+            SELECT t.id, t.kind, t.user_id, t.name, t.secret_hash, t.hint, t.created_at, t.expires_at, t.revoked_at,
+                u.email, u.display_name, u.team_id, u.created_at, u.updated_at, u.disabled_at,
+                COALESCE((SELECT string_agg(role, ',') FROM user_roles WHERE user_id = u.id), '')
+            FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = \(secretHash)
+            """, logger: logger)
+        for try await row in rows {
+            let cells = row.makeRandomAccess()
+            let token = RowMapping.token(
+                id: try cells[0].decode(String.self), kind: try cells[1].decode(String.self),
+                userID: try cells[2].decode(String.self), name: try cells[3].decode(String.self),
+                secretHash: try cells[4].decode(String.self), hint: try cells[5].decode(String.self),
+                createdAt: try cells[6].decode(Int64.self), expiresAt: try cells[7].decode(Int64?.self),
+                revokedAt: try cells[8].decode(Int64?.self))
+            let user = try RowMapping.user(
+                id: token.userID, email: try cells[9].decode(String.self),
+                displayName: try cells[10].decode(String.self),
+                teamID: try cells[11].decode(String?.self), createdAt: try cells[12].decode(Int64.self),
+                updatedAt: try cells[13].decode(Int64.self), disabledAt: try cells[14].decode(Int64?.self),
+                roles: try cells[15].decode(String.self).split(separator: ",").map(String.init))
+            return (token, user)
+        }
+        return nil
+    }
+
     func token(id: String) async throws -> TokenRecord? {
         try await tokens(
             client.query(

@@ -115,6 +115,32 @@ struct SQLiteIdentityStore: IdentityStore {
         try await pool.read { db in try Self.tokens(db, where: "secret_hash = ?", [secretHash]).first }
     }
 
+    func tokenWithUser(secretHash: String) async throws -> (TokenRecord, User)? {
+        try await pool.read { db -> (TokenRecord, User)? in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT t.id, t.kind, t.user_id, t.name, t.secret_hash, t.hint, t.created_at, t.expires_at,
+                            t.revoked_at, u.email, u.display_name, u.team_id, u.created_at AS user_created_at,
+                            u.updated_at AS user_updated_at, u.disabled_at,
+                            (SELECT group_concat(role) FROM user_roles WHERE user_id = u.id) AS roles
+                        FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = ?
+                        """, arguments: [secretHash])
+            else { return nil }
+            let token = RowMapping.token(
+                id: row["id"], kind: row["kind"], userID: row["user_id"], name: row["name"],
+                secretHash: row["secret_hash"], hint: row["hint"], createdAt: row["created_at"],
+                expiresAt: row["expires_at"], revokedAt: row["revoked_at"])
+            let roles = (row["roles"] as String?)?.split(separator: ",").map(String.init) ?? []
+            let user = try RowMapping.user(
+                id: token.userID, email: row["email"], displayName: row["display_name"], teamID: row["team_id"],
+                createdAt: row["user_created_at"], updatedAt: row["user_updated_at"], disabledAt: row["disabled_at"],
+                roles: roles)
+            return (token, user)
+        }
+    }
+
     func token(id: String) async throws -> TokenRecord? {
         try await pool.read { db in try Self.tokens(db, where: "id = ?", [id]).first }
     }

@@ -137,6 +137,10 @@ public enum IdentityConformance {
                 try await store.token(secretHash: TokenHash.of(issued.secret)) == issued.record, "token by hash differs"
             )
             try await ensure(try await store.token(id: issued.record.id) == issued.record, "token by id differs")
+            let joined = try await store.tokenWithUser(secretHash: TokenHash.of(issued.secret))
+            try await ensure(joined?.0 == issued.record && joined?.1 == user, "token with user differs")
+            try await ensure(
+                try await store.tokenWithUser(secretHash: TokenHash.of("agt_pat_x")) == nil, "garbage joined")
             try await ensure(try await store.tokens(userID: user.id) == [issued.record], "token listing differs")
             let first = IdentityFixtures.time.addingTimeInterval(10)
             let revoked = try await store.revokeToken(id: issued.record.id, at: first)
