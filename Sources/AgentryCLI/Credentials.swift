@@ -1,3 +1,4 @@
+import AgentryServer
 import Foundation
 
 /// The server URL and token `agentry login` saved, in the user's config directory with mode 0600.
@@ -22,16 +23,9 @@ struct Credentials: Codable {
             try FileManager.default.createDirectory(
                 atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let data = try JSONEncoder().encode(self)
-            let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-            guard descriptor >= 0 else { throw CLIError("cannot write \(path): \(String(cString: strerror(errno)))") }
-            defer { close(descriptor) }
-            fchmod(descriptor, 0o600)
-            let written = data.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            guard written == data.count else {
-                throw CLIError("cannot write \(path): \(String(cString: strerror(errno)))")
-            }
-        } catch let error as CLIError {
-            throw error
+            try DurableFile.write(Array(data), to: path, mode: .replace, permissions: 0o600)
+        } catch let error as DurableFileError {
+            throw CLIError(error.description)
         } catch {
             throw CLIError("cannot save credentials in \(directory): \(error.localizedDescription)")
         }

@@ -58,14 +58,10 @@ public enum AuditSigningKey {
         if !directory.isEmpty {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard descriptor >= 0 else {
-            throw AuditKeyError(description: "cannot create \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { close(descriptor) }
-        let bytes = Array((privateKey + "\n").utf8)
-        guard write(descriptor, bytes, bytes.count) == bytes.count, fsync(descriptor) == 0 else {
-            throw AuditKeyError(description: "cannot write \(path): \(String(cString: strerror(errno)))")
+        do {
+            try DurableFile.write(Array((privateKey + "\n").utf8), to: path, mode: .create, permissions: 0o600)
+        } catch {
+            throw AuditKeyError(description: error.description)
         }
     }
 }

@@ -20,14 +20,10 @@ public struct CheckpointFile: Sendable {
     public func append(size: Int64, note: String) throws {
         var data = try JSONEncoder().encode(Line(size: size, note: note))
         data.append(0x0A)
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        guard descriptor >= 0 else {
-            throw AuditKeyError(description: "cannot open \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { close(descriptor) }
-        let written = data.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        guard written == data.count, fsync(descriptor) == 0 else {
-            throw AuditKeyError(description: "cannot write \(path): \(String(cString: strerror(errno)))")
+        do {
+            try DurableFile.write(Array(data), to: path, mode: .append, permissions: 0o644)
+        } catch {
+            throw AuditKeyError(description: error.description)
         }
     }
 
