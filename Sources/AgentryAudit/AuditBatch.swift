@@ -8,6 +8,8 @@ public enum AuditBatch {
         public let event: AuditEvent
         /// Its canonical leaf bytes.
         public let leaf: [UInt8]
+        /// RFC 6962 hash of the leaf.
+        public let recordHash: LogHash
         /// Its payloads.
         public let payloads: [AuditPayload]
     }
@@ -27,14 +29,17 @@ public enum AuditBatch {
         var time = lastTime
         var rows: [Row] = []
         for (offset, entry) in batch.enumerated() {
-            var event = entry.event
-            event.time = max(event.time, time)
-            time = event.time
-            guard Set(entry.payloads.map(\.commitment)) == Set(event.payloads) else {
+            var entry = entry
+            entry.event.time = max(entry.event.time, time)
+            time = entry.event.time
+            guard Set(entry.payloads.map(\.commitment)) == Set(entry.event.payloads) else {
                 throw AuditEncodingError("the event's payload commitments do not match its payloads")
             }
+            let (leaf, recordHash) = try entry.leafAndHash()
             rows.append(
-                Row(index: size + Int64(offset), event: event, leaf: try event.encoded(), payloads: entry.payloads))
+                Row(
+                    index: size + Int64(offset), event: entry.event, leaf: leaf, recordHash: recordHash,
+                    payloads: entry.payloads))
         }
         return rows
     }
@@ -49,7 +54,7 @@ public enum AuditBatch {
                 return hash
             }
             let hashes = MerkleTree.storedHashes(
-                forRecord: row.index, recordHash: MerkleTree.recordHash(row.leaf), siblings: siblings)
+                forRecord: row.index, recordHash: row.recordHash, siblings: siblings)
             let base = MerkleTree.storedHashIndex(level: 0, n: row.index)
             for (offset, hash) in hashes.enumerated() {
                 known[base + Int64(offset)] = hash

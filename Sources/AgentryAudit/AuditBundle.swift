@@ -28,19 +28,23 @@ public final class AuditBundle: AuditStore, @unchecked Sendable {
     public func size() async throws -> Int64 { Int64(bundleRecords.count) }
 
     public func records(from start: Int64, count: Int) async throws -> [AuditRecord] {
-        Array(bundleRecords.drop { $0.index < start }.prefix(count))
+        // Binary search for the first record at or past `start`: pages of a large bundle stay cheap.
+        var (low, high) = (0, bundleRecords.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if bundleRecords[middle].index < start { low = middle + 1 } else { high = middle }
+        }
+        return Array(bundleRecords[low...].prefix(count))
     }
 
-    public func records(matching filter: AuditFilter, from start: Int64, count: Int) async throws -> [AuditRecord] {
-        try await records(from: start, count: Int.max).filter { record in
-            guard let event = try? record.event() else { return false }
-            return (filter.kind.map { $0 == event.kind } ?? true) && (filter.actor.map { $0 == event.actor } ?? true)
-                && (filter.subject.map { $0 == event.subject } ?? true)
-                && (filter.agent.map { $0 == event.agent } ?? true)
-                && (filter.run.map { $0 == event.run } ?? true) && (filter.since.map { event.time >= $0 } ?? true)
-                && (filter.until.map { event.time < $0 } ?? true)
-        }.prefix(count).map { $0 }
-    }
+    /// A bundle keeps no filter index: filtered listings decode its leaves.
+    public func indexedSize() async throws -> Int64 { 0 }
+
+    public func extendIndex(limit: Int) async throws -> Int { 0 }
+
+    public func indexedRecords(matching filter: AuditFilter, from start: Int64, below end: Int64, count: Int)
+        async throws -> [AuditRecord]
+    { [] }
 
     public func readHashes(_ indexes: [Int64]) async throws -> [LogHash] { try await tree.readHashes(indexes) }
 
@@ -61,15 +65,15 @@ public final class AuditBundle: AuditStore, @unchecked Sendable {
         try await body()
     }
 
-    public func payload(commitment: LogHash) async throws -> StoredPayload? {
-        bundlePayloads.first { $0.commitment == commitment }
+    public func payload(record: Int64, name: String) async throws -> StoredPayload? {
+        bundlePayloads.first { $0.recordIndex == record && $0.payload.name == name }
     }
 
     public func payloads(from start: Int64, count: Int) async throws -> [StoredPayload] {
         bundlePayloads.filter { $0.recordIndex >= start && $0.recordIndex < start + Int64(count) }
     }
 
-    public func erasePayload(commitment: LogHash, erasure: AuditAppend) async throws -> AuditRecord? {
+    public func erasePayload(record: Int64, name: String, erasure: AuditAppend) async throws -> AuditRecord? {
         preconditionFailure("an audit bundle is read-only")
     }
 }

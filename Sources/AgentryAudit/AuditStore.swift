@@ -24,6 +24,8 @@ public struct AuditAppend: Sendable {
     public var event: AuditEvent
     /// The payloads, one per commitment in `event.payloads`.
     public var payloads: [AuditPayload]
+    /// The leaf and record hash of `event` as it was when `prepare()` ran; used while the event is unchanged.
+    var prepared: (event: AuditEvent, leaf: [UInt8], recordHash: LogHash)?
 
     /// Creates an append whose event commits to `payloads`.
     public init(event: AuditEvent, payloads: [AuditPayload] = []) {
@@ -31,6 +33,20 @@ public struct AuditAppend: Sendable {
         event.payloads = payloads.map(\.commitment).sorted { $0.name < $1.name }
         self.event = event
         self.payloads = payloads
+    }
+
+    /// Encodes the leaf and its record hash now, off the store's single writer, so a batch
+    /// transaction only re-encodes events whose time it had to raise.
+    public mutating func prepare() throws(AuditEncodingError) {
+        let leaf = try event.encoded()
+        prepared = (event, leaf, MerkleTree.recordHash(leaf))
+    }
+
+    /// The leaf and record hash of `event` as it is now.
+    func leafAndHash() throws(AuditEncodingError) -> (leaf: [UInt8], recordHash: LogHash) {
+        if let prepared, prepared.event == event { return (prepared.leaf, prepared.recordHash) }
+        let leaf = try event.encoded()
+        return (leaf, MerkleTree.recordHash(leaf))
     }
 }
 
@@ -110,8 +126,13 @@ public protocol AuditStore: HashReader {
     func size() async throws -> Int64
     /// Up to `count` records from index `start` on, in index order.
     func records(from start: Int64, count: Int) async throws -> [AuditRecord]
-    /// Up to `count` records matching `filter` with index ≥ `start`, in index order.
-    func records(matching filter: AuditFilter, from start: Int64, count: Int) async throws -> [AuditRecord]
+    /// Number of records the filter index covers: records `0..<indexedSize` are indexed.
+    func indexedSize() async throws -> Int64
+    /// Indexes up to `limit` records past the end of the filter index in one transaction; returns how many.
+    func extendIndex(limit: Int) async throws -> Int
+    /// Up to `count` indexed records (index < `end`) matching `filter` with index ≥ `start`, in index order.
+    func indexedRecords(matching filter: AuditFilter, from start: Int64, below end: Int64, count: Int) async throws
+        -> [AuditRecord]
     /// The stored hashes at indexes `start..<start+count`, in order; throws `missingHashes` on a gap.
     func hashes(from start: Int64, count: Int) async throws -> [LogHash]
     /// Stores a signed checkpoint note for tree size `size` (once per size).
@@ -123,12 +144,13 @@ public protocol AuditStore: HashReader {
     func withCheckpointLease<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T?
     /// The checkpoint of the largest size, if any (one indexed lookup, however many are stored).
     func latestCheckpoint() async throws -> (size: Int64, note: String)?
-    /// The payload with this commitment, if it is stored (not erased).
-    func payload(commitment: LogHash) async throws -> StoredPayload?
+    /// The payload called `name` of record `record`, if it is stored (not erased).
+    func payload(record: Int64, name: String) async throws -> StoredPayload?
     /// Every stored payload of records in `[start, start + count)`.
     func payloads(from start: Int64, count: Int) async throws -> [StoredPayload]
-    /// Deletes the payload and its salt and appends `erasure` in one transaction; nil if there is no such payload.
-    func erasePayload(commitment: LogHash, erasure: AuditAppend) async throws -> AuditRecord?
+    /// Deletes payload `name` of record `record` and its salt, provided its commitment is the one
+    /// `erasure.event.erases` names, and appends `erasure`, in one transaction; nil if there is no such payload.
+    func erasePayload(record: Int64, name: String, erasure: AuditAppend) async throws -> AuditRecord?
 }
 
 /// Failures of an audit store that mean its contents are damaged.

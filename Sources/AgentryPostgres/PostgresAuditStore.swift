@@ -53,27 +53,23 @@ struct PostgresAuditStore: AuditStore {
         return rows.map { AuditRecord(index: $0.index, leaf: $0.leaf) }
     }
 
-    /// Inserts records and payloads with one statement each; absent identifiers travel as '' (never a valid value).
+    /// Inserts records and payloads with one statement each.
     private static func insertRecords(_ rows: [AuditBatch.Row], on connection: PostgresConnection, logger: Logger)
         async throws
     {
-        let events = rows.map(\.event)
         try await connection.query(
             """
-            INSERT INTO audit_records (idx, leaf, time, kind, actor, subject, agent, run)
-            SELECT idx, leaf, time, kind, actor, NULLIF(subject, ''), NULLIF(agent, ''), NULLIF(run, '')
-            FROM unnest(\(rows.map(\.index))::bigint[], \(rows.map { String(decoding: $0.leaf, as: UTF8.self) })::text[],
-                \(events.map(\.time))::bigint[], \(events.map(\.kind.rawValue))::text[], \(events.map(\.actor))::text[],
-                \(events.map { $0.subject ?? "" })::text[], \(events.map { $0.agent ?? "" })::text[],
-                \(events.map { $0.run ?? "" })::text[]) AS r(idx, leaf, time, kind, actor, subject, agent, run)
+            INSERT INTO audit_records (idx, leaf)
+            SELECT * FROM unnest(\(rows.map(\.index))::bigint[],
+                \(rows.map { String(decoding: $0.leaf, as: UTF8.self) })::text[])
             """, logger: logger)
         let payloads = rows.flatMap { row in row.payloads.map { (row.index, $0) } }
         guard !payloads.isEmpty else { return }
         try await connection.query(
             """
-            INSERT INTO audit_payloads (commitment, record_index, name, salt, content)
-            SELECT * FROM unnest(\(payloads.map(\.1.commitment.hash.hex))::text[], \(payloads.map(\.0))::bigint[],
-                \(payloads.map(\.1.name))::text[], \(payloads.map { HexText.encode($0.1.salt) })::text[],
+            INSERT INTO audit_payloads (record_index, name, commitment, salt, content)
+            SELECT * FROM unnest(\(payloads.map(\.0))::bigint[], \(payloads.map(\.1.name))::text[],
+                \(payloads.map(\.1.commitment.hash.hex))::text[], \(payloads.map { HexText.encode($0.1.salt) })::text[],
                 \(payloads.map { Base64Text.encode($0.1.bytes) })::text[])
             """, logger: logger)
     }
@@ -91,7 +87,47 @@ struct PostgresAuditStore: AuditStore {
         )
     }
 
-    func records(matching filter: AuditFilter, from start: Int64, count: Int) async throws -> [AuditRecord] {
+    func indexedSize() async throws -> Int64 {
+        let rows = try await client.query("SELECT indexed_size FROM audit_index_state WHERE id = 1", logger: logger)
+        for try await size in rows.decode(Int64.self) { return size }
+        return 0
+    }
+
+    /// Instances index one at a time: the `audit_index_state` row is locked for the transaction
+    /// (never `audit_state`, so appends go on meanwhile).
+    func extendIndex(limit: Int) async throws -> Int {
+        try await PostgresErrors.unwrapping {
+            try await client.withTransaction(logger: logger) { connection -> Int in
+                var start: Int64 = 0
+                for try await size in try await connection.query(
+                    "SELECT indexed_size FROM audit_index_state WHERE id = 1 FOR UPDATE", logger: logger
+                ).decode(Int64.self) { start = size }
+                let entries = try await Self.records(
+                    connection.query(
+                        "SELECT idx, leaf FROM audit_records WHERE idx >= \(start) ORDER BY idx LIMIT \(limit)",
+                        logger: logger)
+                ).map(AuditIndexEntry.init)
+                guard let last = entries.last else { return 0 }
+                // Absent identifiers travel as '' (never a valid value).
+                try await connection.query(
+                    """
+                    INSERT INTO audit_index (idx, time, kind, actor, subject, agent, run)
+                    SELECT idx, time, kind, actor, NULLIF(subject, ''), NULLIF(agent, ''), NULLIF(run, '')
+                    FROM unnest(\(entries.map(\.index))::bigint[], \(entries.map(\.time))::bigint[],
+                        \(entries.map(\.kind))::text[], \(entries.map(\.actor))::text[],
+                        \(entries.map { $0.subject ?? "" })::text[], \(entries.map { $0.agent ?? "" })::text[],
+                        \(entries.map { $0.run ?? "" })::text[]) AS r(idx, time, kind, actor, subject, agent, run)
+                    """, logger: logger)
+                try await connection.query(
+                    "UPDATE audit_index_state SET indexed_size = \(last.index + 1) WHERE id = 1", logger: logger)
+                return entries.count
+            }
+        }
+    }
+
+    func indexedRecords(matching filter: AuditFilter, from start: Int64, below end: Int64, count: Int) async throws
+        -> [AuditRecord]
+    {
         let (clause, arguments) = AuditFilterSQL.whereClause(filter, start: start)
         var bindings = PostgresBindings()
         var numbered = ""
@@ -110,8 +146,13 @@ struct PostgresAuditStore: AuditStore {
             case .text(let value): bindings.append(value)
             }
         }
+        bindings.append(end)
         bindings.append(count)
-        let sql = "SELECT idx, leaf FROM audit_records WHERE \(numbered) ORDER BY idx LIMIT $\(position + 1)"
+        let sql = """
+            SELECT idx, leaf FROM audit_records WHERE idx IN
+                (SELECT idx FROM audit_index WHERE \(numbered) AND idx < $\(position + 1) ORDER BY idx LIMIT $\(position + 2))
+            ORDER BY idx
+            """
         return try await Self.records(client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger))
     }
 
@@ -183,12 +224,12 @@ struct PostgresAuditStore: AuditStore {
         return nil
     }
 
-    func payload(commitment: LogHash) async throws -> StoredPayload? {
+    func payload(record: Int64, name: String) async throws -> StoredPayload? {
         try await Self.payloads(
             client.query(
                 """
                 SELECT commitment, record_index, name, salt, content FROM audit_payloads
-                WHERE commitment = \(commitment.hex)
+                WHERE record_index = \(record) AND name = \(name)
                 """, logger: logger)
         ).first
     }
@@ -203,12 +244,15 @@ struct PostgresAuditStore: AuditStore {
                 """, logger: logger))
     }
 
-    func erasePayload(commitment: LogHash, erasure: AuditAppend) async throws -> AuditRecord? {
+    func erasePayload(record: Int64, name: String, erasure: AuditAppend) async throws -> AuditRecord? {
         try await PostgresErrors.unwrapping {
             try await client.withTransaction(logger: logger) { connection -> AuditRecord? in
                 let deleted = try await connection.query(
-                    "DELETE FROM audit_payloads WHERE commitment = \(commitment.hex) RETURNING commitment",
-                    logger: logger)
+                    """
+                    DELETE FROM audit_payloads
+                    WHERE record_index = \(record) AND name = \(name) AND commitment = \(erasure.event.erases?.hex ?? "")
+                    RETURNING commitment
+                    """, logger: logger)
                 guard try await deleted.collect().count == 1 else { return nil }
                 return try await Self.append([erasure], on: connection, logger: logger).first
             }

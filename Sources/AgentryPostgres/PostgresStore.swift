@@ -40,9 +40,9 @@ public final class PostgresStore: StoreBackend {
     }
 
     /// Applies pending migrations; an advisory lock serialises instances that start together.
-    public func migrate() async throws -> [Int] {
+    public func migrate(through last: Int) async throws -> [Int] {
         var appliedNow: [Int] = []
-        for migration in Migrations.all {
+        for migration in Migrations.all where migration.version <= last {
             let applied = try await PostgresErrors.unwrapping {
                 try await client.withTransaction(logger: logger) { connection -> Bool in
                     try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))", logger: logger)

@@ -34,24 +34,17 @@ struct SQLiteAuditStore: AuditStore {
         guard existing.count == needed.count else { throw AuditStoreError.missingHashes }
         // Prepared once per connection and reused: parsing SQL per row would dominate large batches.
         let insertHash = try db.cachedStatement(sql: "INSERT INTO audit_hashes (idx, hash) VALUES (?, ?)")
-        let insertRecord = try db.cachedStatement(
-            sql:
-                "INSERT INTO audit_records (idx, leaf, time, kind, actor, subject, agent, run) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-        )
+        let insertRecord = try db.cachedStatement(sql: "INSERT INTO audit_records (idx, leaf) VALUES (?, ?)")
         let insertPayload = try db.cachedStatement(
-            sql: "INSERT INTO audit_payloads (commitment, record_index, name, salt, content) VALUES (?, ?, ?, ?, ?)")
+            sql: "INSERT INTO audit_payloads (record_index, name, commitment, salt, content) VALUES (?, ?, ?, ?, ?)")
         for (index, hash) in AuditBatch.storedHashes(for: rows, existing: existing) {
             try insertHash.execute(arguments: [index, hash.hex])
         }
         for row in rows {
-            let event = row.event
-            try insertRecord.execute(arguments: [
-                row.index, String(decoding: row.leaf, as: UTF8.self), event.time, event.kind.rawValue, event.actor,
-                event.subject, event.agent, event.run,
-            ])
+            try insertRecord.execute(arguments: [row.index, String(decoding: row.leaf, as: UTF8.self)])
             for payload in row.payloads {
                 try insertPayload.execute(arguments: [
-                    payload.commitment.hash.hex, row.index, payload.name, HexText.encode(payload.salt),
+                    row.index, payload.name, payload.commitment.hash.hex, HexText.encode(payload.salt),
                     Base64Text.encode(payload.bytes),
                 ])
             }
@@ -75,12 +68,58 @@ struct SQLiteAuditStore: AuditStore {
         }
     }
 
-    func records(matching filter: AuditFilter, from start: Int64, count: Int) async throws -> [AuditRecord] {
+    func indexedSize() async throws -> Int64 { try await pool.read(Self.indexedSize) }
+
+    /// Leaves are read and decoded from a snapshot, beside the writer; the write transaction that
+    /// holds SQLite's only write lock just inserts, and starts over if another indexer got there first.
+    func extendIndex(limit: Int) async throws -> Int {
+        while true {
+            let (start, records) = try await pool.read { db in
+                let start = try Self.indexedSize(db)
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT idx, leaf FROM audit_records WHERE idx >= ? ORDER BY idx LIMIT ?",
+                    arguments: [start, limit])
+                return (start, rows.map(Self.record))
+            }
+            let entries = records.map(AuditIndexEntry.init)
+            guard let last = entries.last else { return 0 }
+            let indexed = try await pool.write { db -> Bool in
+                guard try Self.indexedSize(db) == start else { return false }
+                let insert = try db.cachedStatement(
+                    sql:
+                        "INSERT INTO audit_index (idx, time, kind, actor, subject, agent, run) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                )
+                for entry in entries {
+                    try insert.execute(arguments: [
+                        entry.index, entry.time, entry.kind, entry.actor, entry.subject, entry.agent, entry.run,
+                    ])
+                }
+                try db.execute(
+                    sql: "UPDATE audit_index_state SET indexed_size = ? WHERE id = 1", arguments: [last.index + 1])
+                return true
+            }
+            if indexed { return entries.count }
+        }
+    }
+
+    private static func indexedSize(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT indexed_size FROM audit_index_state WHERE id = 1") ?? 0
+    }
+
+    func indexedRecords(matching filter: AuditFilter, from start: Int64, below end: Int64, count: Int) async throws
+        -> [AuditRecord]
+    {
         let (clause, arguments) = AuditFilterSQL.whereClause(filter, start: start)
         return try await pool.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT idx, leaf FROM audit_records WHERE \(clause) ORDER BY idx LIMIT ?",
-                arguments: StatementArguments(arguments.map(\.databaseValue) + [count.databaseValue])
+                db,
+                sql: """
+                    SELECT idx, leaf FROM audit_records WHERE idx IN
+                        (SELECT idx FROM audit_index WHERE \(clause) AND idx < ? ORDER BY idx LIMIT ?)
+                    ORDER BY idx
+                    """,
+                arguments: StatementArguments(
+                    arguments.map(\.databaseValue) + [end.databaseValue, count.databaseValue])
             ).map(Self.record)
         }
     }
@@ -142,10 +181,10 @@ struct SQLiteAuditStore: AuditStore {
         }
     }
 
-    func payload(commitment: LogHash) async throws -> StoredPayload? {
+    func payload(record: Int64, name: String) async throws -> StoredPayload? {
         try await pool.read { db in
             try Row.fetchOne(
-                db, sql: "SELECT * FROM audit_payloads WHERE commitment = ?", arguments: [commitment.hex]
+                db, sql: "SELECT * FROM audit_payloads WHERE record_index = ? AND name = ?", arguments: [record, name]
             ).map(Self.payload)
         }
     }
@@ -159,9 +198,11 @@ struct SQLiteAuditStore: AuditStore {
         }
     }
 
-    func erasePayload(commitment: LogHash, erasure: AuditAppend) async throws -> AuditRecord? {
+    func erasePayload(record: Int64, name: String, erasure: AuditAppend) async throws -> AuditRecord? {
         try await pool.write { db in
-            try db.execute(sql: "DELETE FROM audit_payloads WHERE commitment = ?", arguments: [commitment.hex])
+            try db.execute(
+                sql: "DELETE FROM audit_payloads WHERE record_index = ? AND name = ? AND commitment = ?",
+                arguments: [record, name, erasure.event.erases?.hex])
             guard db.changesCount == 1 else { return nil }
             return try Self.append([erasure], in: db).first
         }

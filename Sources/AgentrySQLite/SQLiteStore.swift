@@ -35,10 +35,10 @@ public final class SQLiteStore: StoreBackend {
     }
 
     /// Applies pending migrations, each in its own IMMEDIATE transaction so concurrent processes serialise.
-    public func migrate() async throws -> [Int] {
+    public func migrate(through last: Int) async throws -> [Int] {
         try await pool.write { db in try db.execute(sql: MigrationTable.create) }
         var appliedNow: [Int] = []
-        for migration in Migrations.all {
+        for migration in Migrations.all where migration.version <= last {
             let applied = try await pool.write { db -> Bool in
                 let rows = try Row.fetchAll(db, sql: "SELECT version, name FROM schema_migrations ORDER BY version")
                 let recorded = rows.map { (version: Int($0["version"] as Int64), name: $0["name"] as String) }

@@ -21,8 +21,8 @@ struct AuditController: Sendable {
         api.on(.get, "audit/records", records)
         api.on(.get, "audit/records/{index}", receipt)
         api.on(.get, "audit/consistency", consistency)
-        api.on(.get, "audit/payloads/{commitment}", payload)
-        api.on(.post, "audit/payloads/{commitment}/erase", erase)
+        api.on(.get, "audit/records/{index}/payloads/{name}", payload)
+        api.on(.post, "audit/records/{index}/payloads/{name}/erase", erase)
     }
 
     /// The newest checkpoint; POST first signs one if the tree grew (a checkpoint on demand).
@@ -66,10 +66,7 @@ struct AuditController: Sendable {
     /// A record with its inclusion proof against the newest checkpoint (signed now if needed).
     @Sendable func receipt(_ request: Request, context: AgentryRequestContext) async throws -> Response {
         try context.caller().require(Self.readers, to: "reading the audit log")
-        let text = try context.parameters.require("index")
-        guard let index = Int64(text), index >= 0 else {
-            throw APIError.invalidQuery("index", "must be a record number")
-        }
+        let index = try Self.recordIndex(context)
         guard let record = try await store.records(from: index, count: 1).first, record.index == index,
             index < (try await store.size())
         else { throw APIError(.notFound, "record_not_found", "the audit log has no record \(index)") }
@@ -110,14 +107,10 @@ struct AuditController: Sendable {
 
     @Sendable func payload(_ request: Request, context: AgentryRequestContext) async throws -> Response {
         try context.caller().require(Self.readers, to: "reading audit payloads")
-        let commitment = try Self.commitment(context)
-        guard let stored = try await store.payload(commitment: commitment) else {
-            throw APIError(
-                .notFound, "payload_not_found", "no stored payload has this commitment (it may have been erased)")
-        }
+        let stored = try await storedPayload(context)
         return try JSONResponse.make(
             PayloadContentView(
-                commitment: commitment.hex, recordIndex: stored.recordIndex, name: stored.payload.name,
+                commitment: stored.commitment.hex, recordIndex: stored.recordIndex, name: stored.payload.name,
                 content: Base64Text.encode(stored.payload.bytes), salt: HexText.encode(stored.payload.salt)))
     }
 
@@ -125,19 +118,19 @@ struct AuditController: Sendable {
     @Sendable func erase(_ request: Request, context: AgentryRequestContext) async throws -> Response {
         let caller = try context.caller()
         try caller.require([.admin], to: "erasing audit payloads")
-        let commitment = try Self.commitment(context)
+        let stored = try await storedPayload(context)
         var request = request
         let body = try await request.decodeJSON(EraseBody.self, limit: bodyBytesMax)
         let reason = try Validate.label(body.reason, field: "reason", max: 2000)
         let erasure = AuditAppend(
             event: AuditEvent(
                 time: Int64(Date().timeIntervalSince1970 * 1000), kind: .payloadErased, actor: caller.user.id,
-                erases: commitment),
+                erases: stored.commitment),
             payloads: [AuditPayload(name: "reason", bytes: Array(reason.utf8))])
-        guard let record = try await store.erasePayload(commitment: commitment, erasure: erasure) else {
-            throw APIError(
-                .notFound, "payload_not_found", "no stored payload has this commitment (it may have been erased)")
-        }
+        guard
+            let record = try await store.erasePayload(
+                record: stored.recordIndex, name: stored.payload.name, erasure: erasure)
+        else { throw Self.payloadNotFound(stored.recordIndex, stored.payload.name) }
         context.logger.notice("audit.payload_erased", metadata: ["audit.record": .stringConvertible(record.index)])
         return try JSONResponse.make(try AuditRecordView(record), status: .created)
     }
@@ -161,11 +154,27 @@ struct AuditController: Sendable {
             size: size, root: checkpoint.root.hex, note: note, verifierKey: checkpointer.verifier.verifierKey)
     }
 
-    private static func commitment(_ context: AgentryRequestContext) throws -> LogHash {
-        guard let hash = LogHash(hex: try context.parameters.require("commitment")) else {
-            throw APIError.invalidQuery("commitment", "must be 64 hex digits")
+    private static func recordIndex(_ context: AgentryRequestContext) throws -> Int64 {
+        guard let index = Int64(try context.parameters.require("index")), index >= 0 else {
+            throw APIError.invalidQuery("index", "must be a record number")
         }
-        return hash
+        return index
+    }
+
+    /// The payload the path names (`{index}` and `{name}`), or 404.
+    private func storedPayload(_ context: AgentryRequestContext) async throws -> StoredPayload {
+        let index = try Self.recordIndex(context)
+        let name = try context.parameters.require("name")
+        guard let stored = try await store.payload(record: index, name: name) else {
+            throw Self.payloadNotFound(index, name)
+        }
+        return stored
+    }
+
+    private static func payloadNotFound(_ index: Int64, _ name: String) -> APIError {
+        APIError(
+            .notFound, "payload_not_found",
+            "record \(index) has no stored payload called '\(name)' (it may never have had one, or it was erased)")
     }
 
     private static func integer(_ text: String?, name: String, default fallback: Int64?, range: ClosedRange<Int64>)

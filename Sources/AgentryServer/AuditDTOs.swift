@@ -105,7 +105,7 @@ struct AuditPage: Encodable, Sendable {
     }
 }
 
-/// `POST /api/v1/audit/payloads/{commitment}/erase`.
+/// `POST /api/v1/audit/records/{index}/payloads/{name}/erase`.
 struct EraseBody: ClosedJSONBody {
     static let fields = ["reason"]
     let reason: String

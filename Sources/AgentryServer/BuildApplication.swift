@@ -84,7 +84,9 @@ public func buildApplication(
     Application(
         router: buildRouter(configuration: configuration, dependencies: dependencies),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-        services: [dependencies.checkpointer],
+        services: [
+            dependencies.checkpointer, AuditIndexService(store: dependencies.store.audit, logger: dependencies.logger),
+        ],
         onServerRunning: onServerRunning,
         logger: dependencies.logger)
 }

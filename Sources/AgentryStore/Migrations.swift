@@ -1,7 +1,7 @@
 /// Every schema migration of Agentry, in order. Append only.
 public enum Migrations {
     /// The full, ordered list both backends apply.
-    public static let all: [Migration] = [identity, auditLog]
+    public static let all: [Migration] = [identity, auditLog, auditDeferredIndex]
 
     /// The newest version; `/readyz` reports ready only when the database has reached it.
     public static var latestVersion: Int { all.last?.version ?? 0 }
@@ -153,5 +153,73 @@ public enum Migrations {
                     """,
                 ]
             }
+    )
+
+    /// 3: the append path writes only sequential keys. The filter columns leave `audit_records`
+    /// for `audit_index`, which an indexer fills from the leaves in large batches behind the
+    /// appends (`audit_index_state` says how far); payloads are keyed by record and name instead of
+    /// by their random commitment. Scattered B-tree inserts on every append cost more write-ahead
+    /// log than the data itself (see docs/decisions/0005).
+    static let auditDeferredIndex = Migration(
+        version: 3, name: "audit_deferred_index",
+        statements: [
+            """
+            CREATE TABLE audit_index (
+                idx BIGINT NOT NULL PRIMARY KEY,
+                time BIGINT NOT NULL,
+                kind TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                subject TEXT,
+                agent TEXT,
+                run TEXT
+            )
+            """,
+            "INSERT INTO audit_index (idx, time, kind, actor, subject, agent, run) "
+                + "SELECT idx, time, kind, actor, subject, agent, run FROM audit_records",
+            "CREATE INDEX audit_index_kind ON audit_index (kind, idx)",
+            "CREATE INDEX audit_index_actor ON audit_index (actor, idx)",
+            "CREATE INDEX audit_index_subject ON audit_index (subject, idx)",
+            "CREATE INDEX audit_index_agent ON audit_index (agent, idx)",
+            "CREATE INDEX audit_index_run ON audit_index (run, idx)",
+            "CREATE INDEX audit_index_time ON audit_index (time)",
+            """
+            CREATE TABLE audit_index_state (
+                id BIGINT NOT NULL PRIMARY KEY,
+                indexed_size BIGINT NOT NULL,
+                CONSTRAINT audit_index_state_single_row CHECK (id = 1),
+                CONSTRAINT audit_index_state_size_nonnegative CHECK (indexed_size >= 0)
+            )
+            """,
+            "INSERT INTO audit_index_state (id, indexed_size) SELECT 1, size FROM audit_state",
+            "DROP INDEX audit_records_kind",
+            "DROP INDEX audit_records_actor",
+            "DROP INDEX audit_records_subject",
+            "DROP INDEX audit_records_agent",
+            "DROP INDEX audit_records_run",
+            "DROP INDEX audit_records_time",
+            "ALTER TABLE audit_records DROP COLUMN time",
+            "ALTER TABLE audit_records DROP COLUMN kind",
+            "ALTER TABLE audit_records DROP COLUMN actor",
+            "ALTER TABLE audit_records DROP COLUMN subject",
+            "ALTER TABLE audit_records DROP COLUMN agent",
+            "ALTER TABLE audit_records DROP COLUMN run",
+            "ALTER TABLE audit_payloads RENAME TO audit_payloads_by_commitment",
+            "DROP INDEX audit_payloads_record",
+            """
+            CREATE TABLE audit_payloads (
+                record_index BIGINT NOT NULL,
+                name TEXT NOT NULL,
+                commitment TEXT NOT NULL,
+                salt TEXT NOT NULL,
+                content TEXT NOT NULL,
+                CONSTRAINT audit_payloads_by_record PRIMARY KEY (record_index, name),
+                CONSTRAINT audit_payloads_commitment_sha256 CHECK (length(commitment) = 64),
+                CONSTRAINT audit_payloads_salt_length CHECK (length(salt) = 64)
+            )
+            """,
+            "INSERT INTO audit_payloads (record_index, name, commitment, salt, content) "
+                + "SELECT record_index, name, commitment, salt, content FROM audit_payloads_by_commitment",
+            "DROP TABLE audit_payloads_by_commitment",
+        ]
     )
 }

@@ -11,8 +11,9 @@ public protocol StoreBackend: Sendable {
     var identity: any IdentityStore { get }
     /// The audit log's records, tree hashes, checkpoints and payloads.
     var audit: any AuditStore { get }
-    /// Applies every pending migration, each in its own transaction; returns the versions applied now.
-    func migrate() async throws -> [Int]
+    /// Applies every pending migration up to version `last`, each in its own transaction; returns
+    /// the versions applied now. Stopping short of the newest exists for upgrade tests.
+    func migrate(through last: Int) async throws -> [Int]
     /// The newest migration version recorded in the database (0 when none).
     func schemaVersion() async throws -> Int
     /// The schema as it is in the database, for the cross-backend equivalence test.
@@ -44,4 +45,9 @@ extension StoreBackend {
             throw error
         }
     }
+}
+
+extension StoreBackend {
+    /// Applies every pending migration; returns the versions applied now.
+    public func migrate() async throws -> [Int] { try await migrate(through: Migrations.latestVersion) }
 }

@@ -7,6 +7,7 @@ public enum AuditConformance {
     /// All cases.
     public static let cases: [ConformanceCase] = [
         roundTrip, timeNeverGoesBack, appendOnlyIsEnforced, concurrentAppenders, twoInstances, erasure,
+        filtersAgreeAcrossTheIndex, indexersOfTwoInstances, upgradeFromVersion2,
     ]
 
     static let roundTrip = ConformanceCase("appended records, hashes and payloads read back and verify") { backend in
@@ -26,8 +27,10 @@ public enum AuditConformance {
             try MerkleTree.checkInclusion(
                 proof: proof, size: 100, root: root, index: 42, recordHash: MerkleTree.recordHash(leaf))
             let event = try await audit.records(from: 0, count: 1)[0].event()
-            let stored = try await audit.payload(commitment: event.payloads[0].hash)
+            let stored = try await audit.payload(record: 0, name: event.payloads[0].name)
             try await ensure(stored?.payload.bytes == Array("prompt 0".utf8), "payload did not round-trip")
+            try await ensure(stored?.commitment == event.payloads[0].hash, "payload commitment did not round-trip")
+            try await ensure(try await audit.payload(record: 1, name: "input") == nil, "record 1 has no payload")
             let filtered = try await audit.records(
                 matching: AuditFilter(kind: .modelCall, agent: "agent-1"), from: 0, count: 100)
             try await ensure(
@@ -57,7 +60,7 @@ public enum AuditConformance {
                 try await AuditFixtures.checkpoint(store.audit, signer: AuditFixtures.signer())
             }
             for statement in [
-                "UPDATE audit_records SET actor = 'mallory' WHERE idx = 1", "DELETE FROM audit_records WHERE idx = 2",
+                "UPDATE audit_records SET leaf = 'mallory' WHERE idx = 1", "DELETE FROM audit_records WHERE idx = 2",
                 "UPDATE audit_hashes SET hash = hash WHERE idx = 0", "DELETE FROM audit_hashes",
                 "DELETE FROM audit_checkpoints",
             ] {
@@ -118,18 +121,174 @@ public enum AuditConformance {
     static let erasure = ConformanceCase("an erased payload is reported as erased by its event") { backend in
         try await StoreFixture.withStore(backend) { store in
             try await AuditFixtures.populate(store.audit, count: 6)
-            let commitment = try await store.audit.records(from: 3, count: 1)[0].event().payloads[0].hash
+            let commitment = try await store.audit.records(from: 3, count: 1)[0].event().payloads[0]
+            let wrong = AuditAppend(
+                event: AuditEvent(
+                    time: 1, kind: .payloadErased, actor: "usr_admin", erases: LogHash([UInt8](repeating: 7, count: 32))
+                ))
+            try await ensure(
+                try await store.audit.erasePayload(record: 3, name: commitment.name, erasure: wrong) == nil,
+                "a payload was erased by an event naming another commitment")
             let erasure = AuditAppend(
-                event: AuditEvent(time: 1, kind: .payloadErased, actor: "usr_admin", erases: commitment))
-            let record = try await store.audit.erasePayload(commitment: commitment, erasure: erasure)
+                event: AuditEvent(time: 1, kind: .payloadErased, actor: "usr_admin", erases: commitment.hash))
+            let record = try await store.audit.erasePayload(record: 3, name: commitment.name, erasure: erasure)
             try await ensure(record?.index == 6, "the erasure event is not record 6")
             try await ensure(
-                try await store.audit.payload(commitment: commitment) == nil, "the payload is still stored")
+                try await store.audit.payload(record: 3, name: commitment.name) == nil, "the payload is still stored")
             try await ensure(
-                try await store.audit.erasePayload(commitment: commitment, erasure: erasure) == nil, "erased twice")
+                try await store.audit.payload(record: 3, name: "output") != nil, "the other payload went too")
+            try await ensure(
+                try await store.audit.erasePayload(record: 3, name: commitment.name, erasure: erasure) == nil,
+                "erased twice")
             let signer = try AuditFixtures.signer()
             let report = try await AuditVerifier.verify(store: store.audit, verifier: signer.verifier)
             try await ensure(report.erased.map(\.erasedBy) == [6], "erasure not reported: \(report.erased)")
+        }
+    }
+
+    /// Filters whose listings every test compares: single conditions, combinations, time ranges, none.
+    static let sampleFilters: [AuditFilter] = [
+        AuditFilter(), AuditFilter(kind: .modelCall), AuditFilter(actor: "usr_2"), AuditFilter(subject: "usr_s41"),
+        AuditFilter(agent: "agent-1"), AuditFilter(run: "run_33"), AuditFilter(kind: .userCreated, actor: "usr_3"),
+        AuditFilter(since: 1_790_000_000_020, until: 1_790_000_000_060), AuditFilter(kind: .toolCall),
+        AuditFilter(actor: "usr_1", agent: "agent-1", since: 1_790_000_000_030),
+    ]
+
+    static let filtersAgreeAcrossTheIndex = ConformanceCase(
+        "filtered listings are the same unindexed, half indexed and indexed, and match the leaves"
+    ) { backend in
+        try await StoreFixture.withStore(backend) { store in
+            let audit = store.audit
+            try await AuditFixtures.populate(audit, count: 90)
+            let all = try await audit.records(from: 0, count: 1000)
+            /// What a listing must return, computed from the leaves alone.
+            func expected(_ filter: AuditFilter, from start: Int64, count: Int) throws -> [Int64] {
+                try all.filter { record in
+                    guard record.index >= start else { return false }
+                    return filter.matches(try record.event())
+                }.prefix(count).map(\.index)
+            }
+            func check(_ stage: String) async throws {
+                for filter in sampleFilters {
+                    for (start, count) in [(Int64(0), 1000), (0, 3), (17, 5), (44, 1000), (89, 2), (90, 5)] {
+                        let listed = try await audit.records(matching: filter, from: start, count: count).map(\.index)
+                        let wanted = try expected(filter, from: start, count: count)
+                        try await ensure(
+                            listed == wanted, "\(stage): \(filter) from \(start) gave \(listed), not \(wanted)")
+                    }
+                }
+            }
+            try await ensure(try await audit.indexedSize() == 0, "nothing should be indexed yet")
+            try await check("unindexed")
+            try await ensure(try await audit.extendIndex(limit: 37) == 37, "the index did not take 37 records")
+            try await ensure(try await audit.indexedSize() == 37, "indexed size is not 37")
+            try await check("37 of 90 indexed")
+            try await ensure(try await AuditIndexer(store: audit).catchUp() == 53, "the indexer did not catch up")
+            try await ensure(try await audit.extendIndex(limit: 100) == 0, "an indexed log was indexed again")
+            try await check("indexed")
+            try await AuditFixtures.populate(audit, count: 4)
+            try await ensure(
+                try await audit.records(matching: AuditFilter(), from: 88, count: 10).map(\.index) == [
+                    88, 89, 90, 91, 92, 93,
+                ],
+                "records appended after indexing are missing from listings")
+            try await ensure(
+                try await audit.records(matching: AuditFilter(kind: .modelCall), from: 0, count: 0).isEmpty,
+                "a listing of zero records returned some")
+        }
+    }
+
+    static let indexersOfTwoInstances = ConformanceCase(
+        "indexers of two instances running while others append index every record exactly once"
+    ) { backend in
+        try await StoreFixture.withLocation(backend) { location in
+            let first = try await StoreFixture.open(location)
+            let second = try await StoreFixture.open(location)
+            _ = try await first.migrate()
+            let log = AuditLog(store: first.audit, clock: { 1_790_000_000_000 })
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for caller in 0..<20 {
+                    group.addTask {
+                        for step in 0..<10 { _ = try await log.append(AuditFixtures.append(caller * 10 + step)) }
+                    }
+                }
+                for store in [first, second] {
+                    group.addTask { for _ in 0..<30 { _ = try await store.audit.extendIndex(limit: 9) } }
+                }
+                try await group.waitForAll()
+            }
+            try await AuditIndexer(store: second.audit).catchUp()
+            try await ensure(try await first.audit.indexedSize() == 200, "not every record was indexed")
+            let indexed = try await RawSQL.strings(
+                "SELECT CAST(COUNT(*) AS TEXT) || ' ' || CAST(COUNT(DISTINCT idx) AS TEXT) FROM audit_index",
+                on: location)
+            try await ensure(indexed == ["200 200"], "the index has \(indexed), not 200 distinct rows")
+            let all = try await first.audit.records(from: 0, count: 1000)
+            let byKind = try await second.audit.records(matching: AuditFilter(kind: .modelCall), from: 0, count: 1000)
+            try await ensure(
+                byKind.map(\.index) == (try all.filter { try $0.event().kind == .modelCall }.map(\.index)),
+                "the index disagrees with the leaves")
+            try await first.close()
+            try await second.close()
+        }
+    }
+
+    static let upgradeFromVersion2 = ConformanceCase(
+        "a log written in the version-2 layout keeps every record, payload and filter through migration 3"
+    ) { backend in
+        try await StoreFixture.withLocation(backend) { location in
+            let rows = try AuditBatch.rows((0..<40).map { AuditFixtures.append($0) }, size: 0, lastTime: 0)
+            let hashes = AuditBatch.storedHashes(for: rows, existing: [:])
+            try await StoreFixture.open(location).closing { store in
+                try await ensure(try await store.migrate(through: 2) == [1, 2], "did not stop at version 2")
+            }
+            /// A SQL literal: NULL, or the text quoted with quotes doubled.
+            func literal(_ text: String?) -> String {
+                text.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" } ?? "NULL"
+            }
+            let records = rows.map { row in
+                let event = row.event
+                let values = [
+                    "\(row.index)", literal(String(decoding: row.leaf, as: UTF8.self)), "\(event.time)",
+                    literal(event.kind.rawValue), literal(event.actor), literal(event.subject), literal(event.agent),
+                    literal(event.run),
+                ]
+                return "(" + values.joined(separator: ", ") + ")"
+            }
+            let payloads = rows.flatMap { row in
+                row.payloads.map { payload in
+                    "('\(payload.commitment.hash.hex)', \(row.index), \(literal(payload.name)), "
+                        + "'\(HexText.encode(payload.salt))', '\(Base64Text.encode(payload.bytes))')"
+                }
+            }
+            for statement in [
+                "INSERT INTO audit_hashes (idx, hash) VALUES "
+                    + hashes.map { "(\($0.0), '\($0.1.hex)')" }.joined(separator: ", "),
+                "INSERT INTO audit_records (idx, leaf, time, kind, actor, subject, agent, run) VALUES "
+                    + records.joined(separator: ", "),
+                "INSERT INTO audit_payloads (commitment, record_index, name, salt, content) VALUES "
+                    + payloads.joined(separator: ", "),
+                "UPDATE audit_state SET size = 40, last_time = \(rows[39].event.time) WHERE id = 1",
+            ] {
+                try await RawSQL.execute(statement, on: location)
+            }
+            try await StoreFixture.open(location).closing { store in
+                try await ensure(try await store.migrate() == [3], "migration 3 was not applied")
+                let audit = store.audit
+                try await ensure(try await audit.indexedSize() == 40, "the upgraded records are not indexed")
+                for filter in sampleFilters {
+                    let listed = try await audit.records(matching: filter, from: 0, count: 100).map(\.index)
+                    let wanted = rows.filter { filter.matches($0.event) }.map(\.index)
+                    try await ensure(listed == wanted, "\(filter) gave \(listed), not \(wanted)")
+                }
+                let stored = try await audit.payload(record: 3, name: "output")
+                try await ensure(stored?.payload.bytes == Array("answer 3".utf8), "a payload was lost")
+                _ = try await audit.append([AuditFixtures.append(40)])
+                let signer = try AuditFixtures.signer()
+                try await AuditFixtures.checkpoint(audit, signer: signer)
+                let report = try await AuditVerifier.verify(store: audit, verifier: signer.verifier)
+                try await ensure(report.size == 41 && report.payloads == 28, "report after the upgrade: \(report)")
+            }
         }
     }
 }

@@ -37,7 +37,7 @@ public enum AuditTampering {
             name: "insert a leaf",
             statements: { _ in
                 [
-                    "INSERT INTO audit_records (idx, leaf, time, kind, actor) SELECT 30, leaf, time, kind, actor FROM audit_records WHERE idx = 29"
+                    "INSERT INTO audit_records (idx, leaf) SELECT 30, leaf FROM audit_records WHERE idx = 29"
                 ]
             }, expected: .leafMismatch(index: 30, reason: ""), useTrusted: false),
         Attack(

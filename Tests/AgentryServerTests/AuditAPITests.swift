@@ -78,34 +78,39 @@ struct AuditAPITests {
         try await ServerFixture.with(backend) { fixture in
             try await AuditFixtures.populate(fixture.store.audit, count: 3)
             let commitment = try await fixture.store.audit.records(from: 0, count: 1)[0].event().payloads[0].hash.hex
+            let path = "/api/v1/audit/records/0/payloads/input"
             let (_, auditor) = try await fixture.member("auditor@example.com", roles: [.auditor])
             try await fixture.application().test(.router) { client in
-                let payload = try await client.call(.get, "/api/v1/audit/payloads/\(commitment)", token: auditor)
+                let payload = try await client.call(.get, path, token: auditor)
                 #expect(Base64Text.decode(payload.json["content"] as? String ?? "") == Array("prompt 0".utf8))
                 expectError(
                     try await client.call(
-                        .post, "/api/v1/audit/payloads/\(commitment)/erase", token: auditor, body: #"{"reason":"x"}"#),
+                        .post, "\(path)/erase", token: auditor, body: #"{"reason":"x"}"#),
                     .forbidden, "forbidden")
                 expectError(
                     try await client.call(
-                        .post, "/api/v1/audit/payloads/\(commitment)/erase", token: fixture.adminToken, body: "{}"),
+                        .post, "\(path)/erase", token: fixture.adminToken, body: "{}"),
                     .badRequest, "invalid_field")
                 let erased = try await client.call(
-                    .post, "/api/v1/audit/payloads/\(commitment)/erase", token: fixture.adminToken,
+                    .post, "\(path)/erase", token: fixture.adminToken,
                     body: #"{"reason":"GDPR request 2026-118 from the data subject"}"#)
                 #expect(erased.status == .created, "\(erased.text)")
                 #expect((erased.json["event"] as? [String: Any])?["erases"] as? String == commitment)
                 expectError(
-                    try await client.call(.get, "/api/v1/audit/payloads/\(commitment)", token: auditor), .notFound,
+                    try await client.call(.get, path, token: auditor), .notFound,
                     "payload_not_found")
                 expectError(
                     try await client.call(
-                        .post, "/api/v1/audit/payloads/\(commitment)/erase", token: fixture.adminToken,
+                        .post, "\(path)/erase", token: fixture.adminToken,
                         body: #"{"reason":"again"}"#),
                     .notFound, "payload_not_found")
-                expectError(
-                    try await client.call(.get, "/api/v1/audit/payloads/not-hex", token: auditor), .badRequest,
-                    "invalid_query")
+                #expect(payload.json["commitment"] as? String == commitment)
+                for bad in ["/api/v1/audit/records/x/payloads/input", "/api/v1/audit/records/-1/payloads/input"] {
+                    expectError(try await client.call(.get, bad, token: auditor), .badRequest, "invalid_query")
+                }
+                for absent in ["/api/v1/audit/records/1/payloads/input", "/api/v1/audit/records/0/payloads/nope"] {
+                    expectError(try await client.call(.get, absent, token: auditor), .notFound, "payload_not_found")
+                }
             }
             let report = try await AuditVerifier.verify(store: fixture.store.audit, verifier: fixture.verifier)
             #expect(report.erased.count == 1)
