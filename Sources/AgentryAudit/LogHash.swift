@@ -29,8 +29,32 @@ public struct LogHash: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses 64 hex digits (either case), or nil.
     public init?(hex: String) {
-        guard hex.utf8.count == 64, let bytes = HexText.decode(hex) else { return nil }
-        self.init(bytes)
+        let parsed = hex.utf8.withContiguousStorageIfAvailable { LogHash(hexDigits: UnsafeRawBufferPointer($0)) }
+        guard let parsed else {
+            guard hex.utf8.count == 64, let bytes = HexText.decode(hex) else { return nil }
+            self.init(bytes)
+            return
+        }
+        guard let parsed else { return nil }
+        self = parsed
+    }
+
+    /// Parses 64 hex digits (either case) given as UTF-8 bytes, or nil; allocates nothing, for
+    /// the millions of stored hashes a verification reads.
+    public init?(hexDigits digits: UnsafeRawBufferPointer) {
+        guard digits.count == 2 * LogHash.byteCount else { return nil }
+        func word(_ offset: Int) -> UInt64? {
+            var value: UInt64 = 0
+            for position in offset..<(offset + 16) {
+                guard let digit = HexText.digitValue(digits[position]) else { return nil }
+                value = value << 4 | UInt64(digit)
+            }
+            return value
+        }
+        guard let first = word(0), let second = word(16), let third = word(32), let fourth = word(48) else {
+            return nil
+        }
+        words = (first, second, third, fourth)
     }
 
     /// Parses the standard base64 of 32 bytes, or nil.
@@ -99,14 +123,17 @@ public enum HexText {
         bytes.reserveCapacity(characters.count / 2)
         var index = 0
         while index < characters.count {
-            guard let high = value(characters[index]), let low = value(characters[index + 1]) else { return nil }
+            guard let high = digitValue(characters[index]), let low = digitValue(characters[index + 1]) else {
+                return nil
+            }
             bytes.append(high << 4 | low)
             index += 2
         }
         return bytes
     }
 
-    private static func value(_ character: UInt8) -> UInt8? {
+    /// The value of one hex digit (either case), or nil.
+    static func digitValue(_ character: UInt8) -> UInt8? {
         switch character {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): character - UInt8(ascii: "a") + 10

@@ -59,12 +59,16 @@ struct SQLiteAuditStore: AuditStore {
         try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT size FROM audit_state WHERE id = 1") ?? 0 }
     }
 
+    /// A cursor with positional columns: verification reads every record through here.
     func records(from start: Int64, count: Int) async throws -> [AuditRecord] {
         try await pool.read { db in
-            try Row.fetchAll(
+            var records: [AuditRecord] = []
+            records.reserveCapacity(min(count, 10_000))
+            let rows = try Row.fetchCursor(
                 db, sql: "SELECT idx, leaf FROM audit_records WHERE idx >= ? ORDER BY idx LIMIT ?",
-                arguments: [start, count]
-            ).map(Self.record)
+                arguments: [start, count])
+            while let row = try rows.next() { records.append(try Self.record(row)) }
+            return records
         }
     }
 
@@ -79,7 +83,7 @@ struct SQLiteAuditStore: AuditStore {
                 let rows = try Row.fetchAll(
                     db, sql: "SELECT idx, leaf FROM audit_records WHERE idx >= ? ORDER BY idx LIMIT ?",
                     arguments: [start, limit])
-                return (start, rows.map(Self.record))
+                return (start, try rows.map(Self.record))
             }
             let entries = records.map(AuditIndexEntry.init)
             guard let last = entries.last else { return 0 }
@@ -141,14 +145,26 @@ struct SQLiteAuditStore: AuditStore {
         }
     }
 
+    /// A cursor parsing hex in place: verification reads every stored hash through here.
     func hashes(from start: Int64, count: Int) async throws -> [LogHash] {
-        let rows = try await pool.read { db in
-            try Row.fetchAll(
+        try await pool.read { db in
+            var hashes: [LogHash] = []
+            hashes.reserveCapacity(count)
+            let rows = try Row.fetchCursor(
                 db, sql: "SELECT idx, hash FROM audit_hashes WHERE idx >= ? AND idx < ? ORDER BY idx",
-                arguments: [start, start + Int64(count)]
-            ).map { (index: $0["idx"] as Int64, hex: $0["hash"] as String) }
+                arguments: [start, start + Int64(count)])
+            while let row = try rows.next() {
+                let hash = try row.withUnsafeData(atIndex: 1) { data in
+                    data?.withUnsafeBytes { LogHash(hexDigits: $0) } ?? nil
+                }
+                guard row[0] as Int64 == start + Int64(hashes.count), let hash else {
+                    throw AuditStoreError.missingHashes
+                }
+                hashes.append(hash)
+            }
+            guard hashes.count == count else { throw AuditStoreError.missingHashes }
+            return hashes
         }
-        return try AuditHashRange.assemble(rows, from: start, count: count)
     }
 
     func storeCheckpoint(size: Int64, note: String, at time: Int64) async throws {
@@ -208,8 +224,9 @@ struct SQLiteAuditStore: AuditStore {
         }
     }
 
-    private static func record(_ row: Row) -> AuditRecord {
-        AuditRecord(index: row["idx"], leaf: Array((row["leaf"] as String).utf8))
+    /// A record from a row whose columns are `idx, leaf`.
+    private static func record(_ row: Row) throws -> AuditRecord {
+        AuditRecord(index: row[0], leaf: try row.withUnsafeData(atIndex: 1) { data in data.map { [UInt8]($0) } ?? [] })
     }
 
     private static func payload(_ row: Row) throws -> StoredPayload {

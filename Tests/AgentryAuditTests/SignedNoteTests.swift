@@ -101,6 +101,24 @@ struct SignedNoteTests {
         #expect(HexText.decode("0g") == nil)
         #expect(HexText.decode("abc") == nil)
     }
+
+    @Test func logHashesParseExactly64HexDigits() {
+        let bytes = (0..<32).map { UInt8($0 * 41 & 0xFF) }
+        let hex = HexText.encode(bytes)
+        #expect(LogHash(hex: hex) == LogHash(bytes))
+        #expect(LogHash(hex: hex.uppercased()) == LogHash(bytes))
+        #expect(LogHash(hex: String(hex.dropLast())) == nil)
+        #expect(LogHash(hex: hex + "0") == nil)
+        for position in [0, 15, 16, 31, 32, 47, 48, 63] {
+            for bad in ["g", " ", "é", "\u{0}"] {
+                var characters = Array(hex)
+                characters[position] = Character(bad)
+                #expect(LogHash(hex: String(characters)) == nil, "\(bad) at \(position)")
+            }
+        }
+        let bridged = NSString(string: hex) as String
+        #expect(LogHash(hex: bridged) == LogHash(bytes))
+    }
 }
 
 extension String {
