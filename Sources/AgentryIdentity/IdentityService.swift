@@ -132,6 +132,11 @@ public struct IdentityService: Sendable {
         return (user, token)
     }
 
+    /// Whether this use of `credential` is a sign-in (see `IdentityStore.claimSignIn`); records it either way.
+    public func claimSignIn(credential: String, userID: String, at: Date, quietSince: Date) async throws -> Bool {
+        try await store.claimSignIn(credential: credential, userID: userID, at: at, quietSince: quietSince)
+    }
+
     /// The active user a trusted proxy vouched for, created as a member on first sight when `provision` allows.
     public func proxyUser(
         email: String, displayName: String?, provision: Bool, header: String,

@@ -51,6 +51,11 @@ public protocol IdentityStore: Sendable {
     /// Marks a token revoked at `at` unless it already is; returns the stored record afterwards.
     func revokeToken(id: String, at: Date) async throws -> TokenRecord?
 
+    /// Records that `credential` (a token id, or `proxy:` and a user id) of `userID` was used at
+    /// `at`, and returns true when this is a sign-in: its first use, or the first since `quietSince`.
+    /// One atomic step, so of several instances seeing the same use exactly one gets true.
+    func claimSignIn(credential: String, userID: String, at: Date, quietSince: Date) async throws -> Bool
+
     /// Creates the first admin and its token if, and only if, the store holds no user yet.
     func bootstrapAdmin(user: User, token: TokenRecord) async throws -> Bool
 }

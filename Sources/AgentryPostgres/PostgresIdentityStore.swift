@@ -208,6 +208,17 @@ struct PostgresIdentityStore: IdentityStore {
         return try await token(id: id)
     }
 
+    func claimSignIn(credential: String, userID: String, at: Date, quietSince: Date) async throws -> Bool {
+        let (now, quiet) = (StoredTime.milliseconds(at), StoredTime.milliseconds(quietSince))
+        let rows = try await client.query(
+            """
+            INSERT INTO sign_ins (credential, user_id, last_at) VALUES (\(credential), \(userID), \(now))
+            ON CONFLICT (credential) DO UPDATE SET last_at = excluded.last_at WHERE sign_ins.last_at < \(quiet)
+            RETURNING credential
+            """, logger: logger)
+        return try await rows.collect().count == 1
+    }
+
     func bootstrapAdmin(user: User, token: TokenRecord) async throws -> Bool {
         try await PostgresErrors.unwrapping {
             try await client.withTransaction(logger: logger) { connection -> Bool in

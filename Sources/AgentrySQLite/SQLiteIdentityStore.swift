@@ -158,6 +158,18 @@ struct SQLiteIdentityStore: IdentityStore {
         }
     }
 
+    func claimSignIn(credential: String, userID: String, at: Date, quietSince: Date) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO sign_ins (credential, user_id, last_at) VALUES (?, ?, ?)
+                    ON CONFLICT (credential) DO UPDATE SET last_at = excluded.last_at WHERE sign_ins.last_at < ?
+                    """,
+                arguments: [credential, userID, StoredTime.milliseconds(at), StoredTime.milliseconds(quietSince)])
+            return db.changesCount == 1
+        }
+    }
+
     func bootstrapAdmin(user: User, token: TokenRecord) async throws -> Bool {
         // GRDB's write runs in an IMMEDIATE transaction, so the emptiness check and the inserts are one step.
         try await pool.write { db in

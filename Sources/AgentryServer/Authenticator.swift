@@ -9,6 +9,7 @@ struct Authenticator: Sendable {
     let identity: IdentityService
     let proxy: ProxyIdentitySettings
     let audit: AuditLog
+    let signIns: SignInRecorder
 
     /// The principal of `request`, or a 401 `AuthenticationError` saying what is wrong.
     func principal(for request: Request, context: AgentryRequestContext) async throws -> Principal {
@@ -23,6 +24,7 @@ struct Authenticator: Sendable {
             ) { created in
                 try await audit.record(.userCreated, actor: "proxy", subject: created.id)
             }
+            try await signIns.used(by: user, token: nil)
             return Principal(user: user, token: nil)
         }
         guard let authorization = request.headers[.authorization] else { throw AuthenticationError.missingCredential }
@@ -30,6 +32,7 @@ struct Authenticator: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw AuthenticationError.invalidToken }
         let secret = parts[1].trimmingCharacters(in: .whitespaces)
         let (user, token) = try await identity.authenticate(secret: secret, accepted: [.pat])
+        try await signIns.used(by: user, token: token)
         return Principal(user: user, token: token)
     }
 

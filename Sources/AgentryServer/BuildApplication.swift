@@ -63,7 +63,8 @@ func buildRoutes(
     let group = router.group("api/v1").add(
         middleware: AuthenticationMiddleware(
             authenticator: Authenticator(
-                identity: identity, proxy: configuration.proxyIdentity, audit: dependencies.audit)))
+                identity: identity, proxy: configuration.proxyIdentity, audit: dependencies.audit,
+                signIns: SignInRecorder(identity: identity, audit: dependencies.audit, clock: dependencies.clock))))
     let api = APIRouter(group: group, prefix: "/api/v1")
     let (limit, audit) = (configuration.bodyBytesMax, dependencies.audit)
     UsersController(identity: identity, bodyBytesMax: limit, audit: audit).register(on: api)

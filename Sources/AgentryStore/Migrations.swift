@@ -1,7 +1,7 @@
 /// Every schema migration of Agentry, in order. Append only.
 public enum Migrations {
     /// The full, ordered list both backends apply.
-    public static let all: [Migration] = [identity, auditLog, auditDeferredIndex]
+    public static let all: [Migration] = [identity, auditLog, auditDeferredIndex, signIns]
 
     /// The newest version; `/readyz` reports ready only when the database has reached it.
     public static var latestVersion: Int { all.last?.version ?? 0 }
@@ -220,6 +220,22 @@ public enum Migrations {
             "INSERT INTO audit_payloads (record_index, name, commitment, salt, content) "
                 + "SELECT record_index, name, commitment, salt, content FROM audit_payloads_by_commitment",
             "DROP TABLE audit_payloads_by_commitment",
+        ]
+    )
+
+    /// 4: when each credential last signed in, so a sign-in is recorded once per credential and
+    /// quiet period however many instances serve its requests.
+    static let signIns = Migration(
+        version: 4, name: "sign_ins",
+        statements: [
+            """
+            CREATE TABLE sign_ins (
+                credential TEXT NOT NULL PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users (id),
+                last_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX sign_ins_user_id ON sign_ins (user_id)",
         ]
     )
 }

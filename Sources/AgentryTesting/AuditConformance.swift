@@ -273,7 +273,7 @@ public enum AuditConformance {
                 try await RawSQL.execute(statement, on: location)
             }
             try await StoreFixture.open(location).closing { store in
-                try await ensure(try await store.migrate() == [3], "migration 3 was not applied")
+                try await ensure(try await store.migrate(through: 3) == [3], "migration 3 was not applied")
                 let audit = store.audit
                 try await ensure(try await audit.indexedSize() == 40, "the upgraded records are not indexed")
                 for filter in sampleFilters {

@@ -46,14 +46,16 @@ public struct ServerFixture: Sendable {
         }
     }
 
-    /// The application on this fixture's store, with `configuration` (port 0 for live tests).
+    /// The application on this fixture's store, with `configuration` (port 0 for live tests) and `clock`.
     public func application(
-        configuration: ServerConfiguration = ServerFixture.configuration, metrics: PrometheusCollectorRegistry = .init()
+        configuration: ServerConfiguration = ServerFixture.configuration,
+        metrics: PrometheusCollectorRegistry = .init(),
+        clock: @escaping @Sendable () -> Date = { Date() }
     ) -> some ApplicationProtocol {
         buildApplication(
             configuration: configuration,
             dependencies: ApplicationDependencies(
-                store: store, logger: logs.logger(), checkpointer: checkpointer, metrics: metrics))
+                store: store, logger: logs.logger(), checkpointer: checkpointer, metrics: metrics, clock: clock))
     }
 
     /// A checkpointer over `store` with a new key and a checkpoint file in `directory`.

@@ -37,7 +37,7 @@ struct AuditCommandTests {
             let checkpoint = try await HTTP.send("POST", "\(url)/api/v1/audit/checkpoint", token: secret)
             #expect(checkpoint.status == 200, "\(checkpoint.body)")
             let prove = try await AgentryProcess.run(
-                ["audit", "prove", "2", "--server", url, "--token", secret, "--verifier-key", String(verifierKey)])
+                ["audit", "prove", "3", "--server", url, "--token", secret, "--verifier-key", String(verifierKey)])
             #expect(prove.status == 0, "stderr: \(prove.stderr)")
             #expect(prove.stdout.contains("kind team.created"))
             server.signal(SIGTERM)
@@ -45,7 +45,7 @@ struct AuditCommandTests {
 
             let clean = try await AgentryProcess.run(["audit", "verify", "--data-dir", dataDirectory])
             #expect(clean.status == 0, "stderr: \(clean.stderr)")
-            #expect(clean.stdout.contains("Verified 5 records"))
+            #expect(clean.stdout.contains("Verified 6 records"))
             let incremental = try await AgentryProcess.run([
                 "audit", "verify", "--data-dir", dataDirectory, "--incremental",
             ])
@@ -58,7 +58,7 @@ struct AuditCommandTests {
                 "audit", "verify-bundle", bundle, "--verifier-key", String(verifierKey),
             ])
             #expect(bundled.status == 0, "stderr: \(bundled.stderr)")
-            #expect(bundled.stdout.contains("Verified 5 records"))
+            #expect(bundled.stdout.contains("Verified 6 records"))
             let records = bundle + "/records.jsonl"
             let original = try String(contentsOfFile: records, encoding: .utf8)
             try original.replacingOccurrences(of: "kind team.created", with: "kind team.updated")

@@ -33,6 +33,9 @@ struct ProxyIdentityTests {
                 #expect(first.json["roles"] as? [String] == ["member"])
                 let second = try await client.call(.get, "/api/v1/users/me", headers: headers)
                 #expect(second.json["id"] as? String == first.json["id"] as? String)
+                let signIns = try await SignInTests.signIns(fixture)
+                #expect(signIns.count == 1, "one sign-in for two requests: \(signIns)")
+                #expect(signIns.first?.actor == "proxy" && signIns.first?.subject == first.json["id"] as? String)
                 expectError(
                     try await client.call(.get, "/api/v1/users/me", headers: [Self.email: "not-an-email"]),
                     .unauthorized,

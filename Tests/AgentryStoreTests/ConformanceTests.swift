@@ -23,7 +23,7 @@ struct ConformanceTests {
             sqlite.tables.map(\.name) == [
                 "audit_checkpoints", "audit_hashes", "audit_index", "audit_index_state", "audit_payloads",
                 "audit_records", "audit_state",
-                "schema_migrations",
+                "schema_migrations", "sign_ins",
                 "teams", "tokens", "user_roles", "users",
             ])
         let users = try #require(sqlite.tables.first { $0.name == "users" })
