@@ -14,6 +14,25 @@ public enum AuditBatch {
         public let payloads: [AuditPayload]
     }
 
+    /// The entries of `batch` to append: all except outbox entries absent from `waiting` (delivered already).
+    public static func deliverable(_ batch: [AuditAppend], waiting: Set<String>) -> [AuditAppend] {
+        batch.filter { entry in entry.outboxID.map(waiting.contains) ?? true }
+    }
+
+    /// The outbox ids of `batch`, which the store removes from the outbox in the append's transaction.
+    public static func outboxIDs(_ batch: [AuditAppend]) -> [String] { batch.compactMap(\.outboxID) }
+
+    /// One result per entry of `batch`: the next of `records` (those of `deliverable`) for each
+    /// entry appended, nil for each entry skipped.
+    public static func results(_ batch: [AuditAppend], waiting: Set<String>, records: [AuditRecord]) -> [AuditRecord?] {
+        var next = records.makeIterator()
+        return batch.map { entry in
+            guard entry.outboxID.map(waiting.contains) ?? true else { return nil }
+            guard let record = next.next() else { preconditionFailure("one record per deliverable entry") }
+            return record
+        }
+    }
+
     /// The stored-hash indexes below the batch that appending `count` records to a tree of `size` reads.
     public static func existingHashIndexes(size: Int64, count: Int) -> [Int64] {
         let firstNew = MerkleTree.storedHashIndex(level: 0, n: size)

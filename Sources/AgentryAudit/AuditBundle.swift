@@ -21,7 +21,7 @@ public final class AuditBundle: AuditStore, @unchecked Sendable {
     }
 
     /// A bundle holds what it was given; appending to it is a programming error.
-    public func append(_ batch: [AuditAppend]) async throws -> [AuditRecord] {
+    public func append(_ batch: [AuditAppend]) async throws -> [AuditRecord?] {
         preconditionFailure("an audit bundle is read-only")
     }
 
@@ -72,6 +72,9 @@ public final class AuditBundle: AuditStore, @unchecked Sendable {
     public func payloads(from start: Int64, count: Int) async throws -> [StoredPayload] {
         bundlePayloads.filter { $0.recordIndex >= start && $0.recordIndex < start + Int64(count) }
     }
+
+    /// A bundle has no outbox.
+    public func outbox(olderThan time: Int64, limit: Int) async throws -> [OutboxEntry] { [] }
 
     public func erasePayload(record: Int64, name: String, erasure: AuditAppend) async throws -> AuditRecord? {
         preconditionFailure("an audit bundle is read-only")

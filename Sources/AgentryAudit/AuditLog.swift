@@ -12,7 +12,7 @@ public actor AuditLog {
 
     private let store: any AuditStore
     private let clock: @Sendable () -> Int64
-    private var pending: [(AuditAppend, CheckedContinuation<AuditRecord, any Error>)] = []
+    private var pending: [(AuditAppend, CheckedContinuation<AuditRecord?, any Error>)] = []
     private var inFlight = 0
 
     /// Creates the log over `store`; `clock` gives milliseconds since 1970.
@@ -29,11 +29,24 @@ public actor AuditLog {
         // A malformed event is refused here, so it can never fail a batch of others.
         try entry.event.validate()
         try entry.prepare()
+        guard let record = try await enqueue(entry) else {
+            preconditionFailure("only outbox entries are ever skipped")
+        }
+        return record
+    }
+
+    /// Appends an entry read from the outbox, unless it was delivered already (then nil), and
+    /// removes it from the outbox in the same transaction.
+    public nonisolated func deliver(_ entry: AuditAppend) async throws -> AuditRecord? {
+        precondition(entry.outboxID != nil, "deliver takes outbox entries")
+        var entry = entry
+        try entry.event.validate()
+        try entry.prepare()
         return try await enqueue(entry)
     }
 
     /// Queues a prepared entry for the next batch and waits until that batch is durable.
-    private func enqueue(_ entry: AuditAppend) async throws -> AuditRecord {
+    private func enqueue(_ entry: AuditAppend) async throws -> AuditRecord? {
         try await withCheckedThrowingContinuation { continuation in
             pending.append((entry, continuation))
             startBatches()
@@ -61,7 +74,7 @@ public actor AuditLog {
     }
 
     /// Writes one batch, answers its callers, and starts the events queued meanwhile.
-    private func write(_ batch: [(AuditAppend, CheckedContinuation<AuditRecord, any Error>)]) async {
+    private func write(_ batch: [(AuditAppend, CheckedContinuation<AuditRecord?, any Error>)]) async {
         do {
             let records = try await store.append(batch.map(\.0))
             precondition(records.count == batch.count, "the store returned one record per appended event")

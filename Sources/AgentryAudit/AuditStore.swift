@@ -26,6 +26,9 @@ public struct AuditAppend: Sendable {
     public var payloads: [AuditPayload]
     /// The leaf and record hash of `event` as it was when `prepare()` ran; used while the event is unchanged.
     var prepared: (event: AuditEvent, leaf: [UInt8], recordHash: LogHash)?
+    /// The outbox entry this append delivers, if it came through the outbox: the store appends it
+    /// only if the entry is still waiting, and removes it in the same transaction.
+    public internal(set) var outboxID: String?
 
     /// Creates an append whose event commits to `payloads`.
     public init(event: AuditEvent, payloads: [AuditPayload] = []) {
@@ -120,8 +123,9 @@ public struct AuditFilter: Sendable, Equatable {
 /// - Leaves and stored hashes are never updated or deleted; the database refuses it.
 /// - Payloads are deleted only by `erasePayload`.
 public protocol AuditStore: HashReader {
-    /// Appends `batch` in order as one transaction; returns the records as stored.
-    func append(_ batch: [AuditAppend]) async throws -> [AuditRecord]
+    /// Appends `batch` in order as one transaction; returns the records as stored, one per entry,
+    /// nil for an outbox entry no longer waiting (delivered already), which is not appended again.
+    func append(_ batch: [AuditAppend]) async throws -> [AuditRecord?]
     /// Number of records.
     func size() async throws -> Int64
     /// Up to `count` records from index `start` on, in index order.
@@ -151,6 +155,8 @@ public protocol AuditStore: HashReader {
     /// Deletes payload `name` of record `record` and its salt, provided its commitment is the one
     /// `erasure.event.erases` names, and appends `erasure`, in one transaction; nil if there is no such payload.
     func erasePayload(record: Int64, name: String, erasure: AuditAppend) async throws -> AuditRecord?
+    /// Up to `limit` outbox entries written before `time` (milliseconds since 1970), oldest first.
+    func outbox(olderThan time: Int64, limit: Int) async throws -> [OutboxEntry]
 }
 
 /// Failures of an audit store that mean its contents are damaged.

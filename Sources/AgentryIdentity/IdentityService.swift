@@ -7,18 +7,44 @@ public struct IdentityService: Sendable {
     public let store: any IdentityStore
     /// The current time; tests pass a fixed clock.
     public let now: @Sendable () -> Date
+    /// Records every change in the change's own transaction; nil records nothing (tools and tests).
+    public let recorder: (any ChangeRecorder)?
 
-    /// Creates the service over `store`, reading time from `clock` at the millisecond precision stores keep.
-    public init(store: any IdentityStore, clock: @escaping @Sendable () -> Date = { Date() }) {
+    /// Creates the service over `store`, reading time from `clock` at the millisecond precision
+    /// stores keep, recording changes through `recorder`.
+    public init(
+        store: any IdentityStore, clock: @escaping @Sendable () -> Date = { Date() },
+        recorder: (any ChangeRecorder)? = nil
+    ) {
         self.store = store
+        self.recorder = recorder
         self.now = {
             let milliseconds = (clock().timeIntervalSince1970 * 1000).rounded()
             return Date(timeIntervalSince1970: milliseconds / 1000)
         }
     }
 
+    /// The messages recording `changes` (none without a recorder); every change of a recording
+    /// service names its actor.
+    private func messages(_ changes: [(IdentityChange.Kind, actor: String?, subject: String)]) throws
+        -> [ChangeMessage]
+    {
+        guard let recorder else { return [] }
+        let time = now()
+        return try changes.map { kind, actor, subject in
+            guard let actor else { preconditionFailure("a recorded \(kind.rawValue) needs its actor") }
+            return try recorder.message(for: IdentityChange(kind, actor: actor, subject: subject), at: time)
+        }
+    }
+
+    /// Delivers the messages of a committed change.
+    private func deliver(_ messages: [ChangeMessage]) async throws {
+        guard let recorder, !messages.isEmpty else { return }
+        try await recorder.deliver(messages)
+    }
+
     /// Creates a team after validating its name (a slug used in scopes) and department.
-    public func createTeam(name: String, department: String) async throws -> Team {
+    public func createTeam(name: String, department: String, by actor: String? = nil) async throws -> Team {
         let name = try Validate.slug(name, field: "name", max: IdentityLimits.teamNameCharactersMax)
         let department = try Validate.label(
             department, field: "department", max: IdentityLimits.departmentCharactersMax)
@@ -26,12 +52,16 @@ public struct IdentityService: Sendable {
         let team = Team(
             id: RandomText.identifier(prefix: "team"), name: name, department: department,
             createdAt: time, updatedAt: time)
-        try await store.insertTeam(team)
+        let messages = try messages([(.teamCreated, actor, team.id)])
+        try await store.insertTeam(team, recording: messages)
+        try await deliver(messages)
         return team
     }
 
     /// Changes a team's name and/or department.
-    public func updateTeam(id: String, name: String?, department: String?) async throws -> Team {
+    public func updateTeam(id: String, name: String?, department: String?, by actor: String? = nil) async throws
+        -> Team
+    {
         guard var team = try await store.team(id: id) else { throw IdentityError.teamNotFound(id) }
         if let name { team.name = try Validate.slug(name, field: "name", max: IdentityLimits.teamNameCharactersMax) }
         if let department {
@@ -39,7 +69,9 @@ public struct IdentityService: Sendable {
                 department, field: "department", max: IdentityLimits.departmentCharactersMax)
         }
         team.updatedAt = now()
-        try await store.updateTeam(team)
+        let messages = try messages([(.teamUpdated, actor, team.id)])
+        try await store.updateTeam(team, recording: messages)
+        try await deliver(messages)
         return team
     }
 
@@ -53,7 +85,7 @@ public struct IdentityService: Sendable {
 
     /// Creates a user; `member` is always among the roles.
     public func createUser(
-        email: String, displayName: String, teamReference: String?, roles: Set<Role>
+        email: String, displayName: String, teamReference: String?, roles: Set<Role>, by actor: String? = nil
     ) async throws -> User {
         let email = try EmailAddress(email)
         let displayName = try Validate.label(
@@ -64,12 +96,14 @@ public struct IdentityService: Sendable {
         let user = User(
             id: RandomText.identifier(prefix: "usr"), email: email, displayName: displayName, teamID: teamID,
             roles: roles.union([.member]), createdAt: time, updatedAt: time)
-        try await store.insertUser(user)
+        let messages = try messages([(.userCreated, actor, user.id)])
+        try await store.insertUser(user, recording: messages)
+        try await deliver(messages)
         return user
     }
 
     /// Applies `change` to a user, refusing to remove the last active admin.
-    public func updateUser(id: String, change: UserChange) async throws -> User {
+    public func updateUser(id: String, change: UserChange, by actor: String? = nil) async throws -> User {
         guard let before = try await store.user(id: id) else { throw IdentityError.userNotFound(id) }
         var user = before
         if let name = change.displayName {
@@ -83,12 +117,16 @@ public struct IdentityService: Sendable {
         if let disabled = change.disabled { user.disabledAt = disabled ? (before.disabledAt ?? now()) : nil }
         // The store refuses, in the update's own transaction, a change that leaves no active admin.
         user.updatedAt = now()
-        try await store.updateUser(user)
+        let messages = try messages([(.userUpdated, actor, user.id)])
+        try await store.updateUser(user, recording: messages)
+        try await deliver(messages)
         return user
     }
 
     /// Issues a personal access token for `userID`, valid for `lifetime` seconds when given.
-    public func issuePersonalToken(userID: String, name: String, lifetime: TimeInterval?) async throws -> IssuedToken {
+    public func issuePersonalToken(userID: String, name: String, lifetime: TimeInterval?, by actor: String? = nil)
+        async throws -> IssuedToken
+    {
         let name = try Validate.label(name, field: "name", max: IdentityLimits.tokenNameCharactersMax)
         let maxSeconds = TimeInterval(IdentityLimits.tokenLifetimeDaysMax) * 86_400
         if let lifetime, !(lifetime > 0 && lifetime <= maxSeconds) {
@@ -98,7 +136,9 @@ public struct IdentityService: Sendable {
         let time = now()
         let issued = IssuedToken.issue(
             kind: .pat, userID: userID, name: name, now: time, expiresAt: lifetime.map { time.addingTimeInterval($0) })
-        try await store.insertToken(issued.record)
+        let messages = try messages([(.tokenCreated, actor, issued.record.id)])
+        try await store.insertToken(issued.record, recording: messages)
+        try await deliver(messages)
         return issued
     }
 
@@ -107,9 +147,11 @@ public struct IdentityService: Sendable {
         guard let token = try await store.token(id: id), token.userID == actor.id || actor.has(.admin) else {
             throw IdentityError.tokenNotFound(id)
         }
-        guard let revoked = try await store.revokeToken(id: token.id, at: now()) else {
+        let messages = try messages([(.tokenRevoked, actor.id, token.id)])
+        guard let revoked = try await store.revokeToken(id: token.id, at: now(), recording: messages) else {
             throw IdentityError.tokenNotFound(id)
         }
+        try await deliver(messages)
         return revoked
     }
 
@@ -132,15 +174,23 @@ public struct IdentityService: Sendable {
         return (user, token)
     }
 
-    /// Whether this use of `credential` is a sign-in (see `IdentityStore.claimSignIn`); records it either way.
-    public func claimSignIn(credential: String, userID: String, at: Date, quietSince: Date) async throws -> Bool {
-        try await store.claimSignIn(credential: credential, userID: userID, at: at, quietSince: quietSince)
+    /// Whether this use of `credential` is a sign-in (see `IdentityStore.claimSignIn`); a sign-in
+    /// is recorded as `user.signed_in` by `actor` on `subject`.
+    public func claimSignIn(
+        credential: String, userID: String, at: Date, quietSince: Date, actor: String, subject: String
+    ) async throws -> Bool {
+        let messages = try messages([(.userSignedIn, actor, subject)])
+        guard
+            try await store.claimSignIn(
+                credential: credential, userID: userID, at: at, quietSince: quietSince, recording: messages)
+        else { return false }
+        try await deliver(messages)
+        return true
     }
 
     /// The active user a trusted proxy vouched for, created as a member on first sight when `provision` allows.
     public func proxyUser(
-        email: String, displayName: String?, provision: Bool, header: String,
-        onCreated: @Sendable (User) async throws -> Void = { _ in }
+        email: String, displayName: String?, provision: Bool, header: String
     ) async throws -> User {
         let address: EmailAddress
         do { address = try EmailAddress(email) } catch {
@@ -157,10 +207,8 @@ public struct IdentityService: Sendable {
         }
         let name = offered ?? String(address.value.prefix { $0 != "@" })
         do {
-            let user = try await createUser(
-                email: address.value, displayName: name, teamReference: nil, roles: [.member])
-            try await onCreated(user)
-            return user
+            return try await createUser(
+                email: address.value, displayName: name, teamReference: nil, roles: [.member], by: "proxy")
         } catch IdentityError.emailTaken {
             // Two first requests raced; the other one created the user.
             guard let user = try await store.user(email: address) else { throw AuthenticationError.unknownUser }
@@ -177,7 +225,14 @@ public struct IdentityService: Sendable {
             id: RandomText.identifier(prefix: "usr"), email: address, displayName: "Administrator", teamID: nil,
             roles: [.member, .admin], createdAt: time, updatedAt: time)
         let issued = IssuedToken.issue(kind: .pat, userID: user.id, name: "bootstrap", now: time, expiresAt: nil)
-        return try await store.bootstrapAdmin(user: user, token: issued.record) ? issued : nil
+        let messages = try messages([(.userCreated, "system", user.id), (.tokenCreated, "system", issued.record.id)])
+        guard try await store.bootstrapAdmin(user: user, token: issued.record, recording: messages) else {
+            return nil
+        }
+        // The token is shown only once: a failed delivery must not lose it. Its entries wait in
+        // the outbox, where the drainer finds them.
+        try? await deliver(messages)
+        return issued
     }
 }
 

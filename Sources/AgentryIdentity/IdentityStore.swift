@@ -12,9 +12,9 @@ import struct Foundation.Date
 ///   processes, and reports whether it did.
 public protocol IdentityStore: Sendable {
     /// Inserts a new team.
-    func insertTeam(_ team: Team) async throws
+    func insertTeam(_ team: Team, recording messages: [ChangeMessage]) async throws
     /// Replaces the stored name and department of an existing team.
-    func updateTeam(_ team: Team) async throws
+    func updateTeam(_ team: Team, recording messages: [ChangeMessage]) async throws
     /// The team with this id, if any.
     func team(id: String) async throws -> Team?
     /// The team with this name, if any.
@@ -23,11 +23,11 @@ public protocol IdentityStore: Sendable {
     func teams(after: String?, limit: Int) async throws -> [Team]
 
     /// Inserts a new user with its roles.
-    func insertUser(_ user: User) async throws
+    func insertUser(_ user: User, recording messages: [ChangeMessage]) async throws
     /// Replaces the stored fields and roles of an existing user; throws `lastAdmin` (changing
     /// nothing) when the update would take the number of active admins from one or more to zero,
     /// checked atomically with the update.
-    func updateUser(_ user: User) async throws
+    func updateUser(_ user: User, recording messages: [ChangeMessage]) async throws
     /// The user with this id, if any.
     func user(id: String) async throws -> User?
     /// The user with this (normalised) email, if any.
@@ -38,7 +38,7 @@ public protocol IdentityStore: Sendable {
     func activeAdminCount() async throws -> Int
 
     /// Inserts a newly issued token record.
-    func insertToken(_ token: TokenRecord) async throws
+    func insertToken(_ token: TokenRecord, recording messages: [ChangeMessage]) async throws
     /// The token whose secret hashes to `secretHash`, if any.
     func token(secretHash: String) async throws -> TokenRecord?
     /// The token whose secret hashes to `secretHash` together with its user, in one round trip:
@@ -49,13 +49,41 @@ public protocol IdentityStore: Sendable {
     /// The tokens of a user, ordered by id.
     func tokens(userID: String) async throws -> [TokenRecord]
     /// Marks a token revoked at `at` unless it already is; returns the stored record afterwards.
-    func revokeToken(id: String, at: Date) async throws -> TokenRecord?
+    func revokeToken(id: String, at: Date, recording messages: [ChangeMessage]) async throws -> TokenRecord?
 
     /// Records that `credential` (a token id, or `proxy:` and a user id) of `userID` was used at
     /// `at`, and returns true when this is a sign-in: its first use, or the first since `quietSince`.
     /// One atomic step, so of several instances seeing the same use exactly one gets true.
-    func claimSignIn(credential: String, userID: String, at: Date, quietSince: Date) async throws -> Bool
+    func claimSignIn(
+        credential: String, userID: String, at: Date, quietSince: Date, recording messages: [ChangeMessage]
+    ) async throws -> Bool
 
     /// Creates the first admin and its token if, and only if, the store holds no user yet.
-    func bootstrapAdmin(user: User, token: TokenRecord) async throws -> Bool
+    func bootstrapAdmin(user: User, token: TokenRecord, recording messages: [ChangeMessage]) async throws -> Bool
+}
+
+/// The mutations without recorded messages, for tools and tests that record nothing.
+extension IdentityStore {
+    /// Inserts a team, recording nothing.
+    public func insertTeam(_ team: Team) async throws { try await insertTeam(team, recording: []) }
+    /// Updates a team, recording nothing.
+    public func updateTeam(_ team: Team) async throws { try await updateTeam(team, recording: []) }
+    /// Inserts a user, recording nothing.
+    public func insertUser(_ user: User) async throws { try await insertUser(user, recording: []) }
+    /// Updates a user, recording nothing.
+    public func updateUser(_ user: User) async throws { try await updateUser(user, recording: []) }
+    /// Inserts a token, recording nothing.
+    public func insertToken(_ token: TokenRecord) async throws { try await insertToken(token, recording: []) }
+    /// Revokes a token, recording nothing.
+    public func revokeToken(id: String, at: Date) async throws -> TokenRecord? {
+        try await revokeToken(id: id, at: at, recording: [])
+    }
+    /// Claims a sign-in, recording nothing.
+    public func claimSignIn(credential: String, userID: String, at: Date, quietSince: Date) async throws -> Bool {
+        try await claimSignIn(credential: credential, userID: userID, at: at, quietSince: quietSince, recording: [])
+    }
+    /// Bootstraps the first admin, recording nothing.
+    public func bootstrapAdmin(user: User, token: TokenRecord) async throws -> Bool {
+        try await bootstrapAdmin(user: user, token: token, recording: [])
+    }
 }

@@ -11,7 +11,7 @@ struct PostgresAuditStore: AuditStore {
     let client: PostgresClient
     let logger: Logger
 
-    func append(_ batch: [AuditAppend]) async throws -> [AuditRecord] {
+    func append(_ batch: [AuditAppend]) async throws -> [AuditRecord?] {
         guard !batch.isEmpty else { return [] }
         return try await PostgresErrors.unwrapping {
             try await client.withTransaction(logger: logger) { connection in
@@ -20,9 +20,27 @@ struct PostgresAuditStore: AuditStore {
         }
     }
 
+    /// The append's body, inside a transaction (shared with `erasePayload`): outbox entries still
+    /// waiting are taken out of the outbox, the others skipped.
     static func append(_ batch: [AuditAppend], on connection: PostgresConnection, logger: Logger) async throws
-        -> [AuditRecord]
+        -> [AuditRecord?]
     {
+        let ids = AuditBatch.outboxIDs(batch)
+        var waiting = Set<String>()
+        if !ids.isEmpty {
+            let deleted = try await connection.query(
+                "DELETE FROM audit_outbox WHERE id = ANY(\(ids)) RETURNING id", logger: logger)
+            for try await id in deleted.decode(String.self) { waiting.insert(id) }
+        }
+        let records = try await appendRows(
+            AuditBatch.deliverable(batch, waiting: waiting), on: connection, logger: logger)
+        return AuditBatch.results(batch, waiting: waiting, records: records)
+    }
+
+    private static func appendRows(_ batch: [AuditAppend], on connection: PostgresConnection, logger: Logger)
+        async throws -> [AuditRecord]
+    {
+        guard !batch.isEmpty else { return [] }
         var found: (size: Int64, lastTime: Int64)?
         let state = try await connection.query(
             "SELECT size, last_time FROM audit_state WHERE id = 1 FOR UPDATE", logger: logger)
@@ -254,9 +272,20 @@ struct PostgresAuditStore: AuditStore {
                     RETURNING commitment
                     """, logger: logger)
                 guard try await deleted.collect().count == 1 else { return nil }
-                return try await Self.append([erasure], on: connection, logger: logger).first
+                return try await Self.append([erasure], on: connection, logger: logger).first ?? nil
             }
         }
+    }
+
+    func outbox(olderThan time: Int64, limit: Int) async throws -> [OutboxEntry] {
+        let rows = try await client.query(
+            "SELECT id, body FROM audit_outbox WHERE created_at < \(time) ORDER BY created_at, id LIMIT \(limit)",
+            logger: logger)
+        var entries: [OutboxEntry] = []
+        for try await (id, body) in rows.decode((String, String).self) {
+            entries.append(OutboxEntry(id: id, body: body))
+        }
+        return entries
     }
 
     private static func records(_ rows: PostgresRowSequence) async throws -> [AuditRecord] {

@@ -13,26 +13,32 @@ struct PostgresIdentityStore: IdentityStore {
     typealias UserColumns = (String, String, String, String?, Int64, Int64, Int64?)
     typealias TokenColumns = (String, String, String, String, String, String, Int64, Int64?, Int64?)
 
-    func insertTeam(_ team: Team) async throws {
+    func insertTeam(_ team: Team, recording messages: [ChangeMessage]) async throws {
         let (created, updated) = (StoredTime.milliseconds(team.createdAt), StoredTime.milliseconds(team.updatedAt))
         try await run(onUnique: .teamNameTaken(team.name), onMissingReference: .teamNotFound(team.id)) {
-            try await client.query(
-                """
-                INSERT INTO teams (id, name, department, created_at, updated_at)
-                VALUES (\(team.id), \(team.name), \(team.department), \(created), \(updated))
-                """, logger: logger)
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query(
+                    """
+                    INSERT INTO teams (id, name, department, created_at, updated_at)
+                    VALUES (\(team.id), \(team.name), \(team.department), \(created), \(updated))
+                    """, logger: logger)
+                try await Self.record(messages, on: connection, logger: logger)
+            }
         }
     }
 
-    func updateTeam(_ team: Team) async throws {
+    func updateTeam(_ team: Team, recording messages: [ChangeMessage]) async throws {
         let updated = StoredTime.milliseconds(team.updatedAt)
         try await run(onUnique: .teamNameTaken(team.name), onMissingReference: .teamNotFound(team.id)) {
-            let rows = try await client.query(
-                """
-                UPDATE teams SET name = \(team.name), department = \(team.department), updated_at = \(updated)
-                WHERE id = \(team.id) RETURNING id
-                """, logger: logger)
-            guard try await rows.collect().count == 1 else { throw IdentityError.teamNotFound(team.id) }
+            try await client.withTransaction(logger: logger) { connection in
+                let rows = try await connection.query(
+                    """
+                    UPDATE teams SET name = \(team.name), department = \(team.department), updated_at = \(updated)
+                    WHERE id = \(team.id) RETURNING id
+                    """, logger: logger)
+                guard try await rows.collect().count == 1 else { throw IdentityError.teamNotFound(team.id) }
+                try await Self.record(messages, on: connection, logger: logger)
+            }
         }
     }
 
@@ -59,15 +65,16 @@ struct PostgresIdentityStore: IdentityStore {
                 """, logger: logger))
     }
 
-    func insertUser(_ user: User) async throws {
+    func insertUser(_ user: User, recording messages: [ChangeMessage]) async throws {
         try await run(onUnique: .emailTaken(user.email.value), onMissingReference: .teamNotFound(user.teamID ?? "")) {
             try await client.withTransaction(logger: logger) { connection in
                 try await Self.insert(user, on: connection, logger: logger)
+                try await Self.record(messages, on: connection, logger: logger)
             }
         }
     }
 
-    func updateUser(_ user: User) async throws {
+    func updateUser(_ user: User, recording messages: [ChangeMessage]) async throws {
         let (updated, disabled) = (
             StoredTime.milliseconds(user.updatedAt), user.disabledAt.map(StoredTime.milliseconds)
         )
@@ -87,6 +94,7 @@ struct PostgresIdentityStore: IdentityStore {
                 try await Self.insertRoles(of: user, on: connection, logger: logger)
                 let adminsAfter = try await Self.activeAdminCount(on: connection, logger: logger)
                 guard adminsBefore == 0 || adminsAfter > 0 else { throw IdentityError.lastAdmin }
+                try await Self.record(messages, on: connection, logger: logger)
             }
         }
     }
@@ -135,12 +143,14 @@ struct PostgresIdentityStore: IdentityStore {
         return 0
     }
 
-    func insertToken(_ token: TokenRecord) async throws {
+    func insertToken(_ token: TokenRecord, recording messages: [ChangeMessage]) async throws {
         try await run(
             onUnique: .invalidField(field: "token", reason: "duplicate token"),
             onMissingReference: .userNotFound(token.userID)
         ) {
-            try await client.withConnection { connection in try await Self.insert(token, on: connection, logger: logger)
+            try await client.withTransaction(logger: logger) { connection in
+                try await Self.insert(token, on: connection, logger: logger)
+                try await Self.record(messages, on: connection, logger: logger)
             }
         }
     }
@@ -201,25 +211,41 @@ struct PostgresIdentityStore: IdentityStore {
                 """, logger: logger))
     }
 
-    func revokeToken(id: String, at: Date) async throws -> TokenRecord? {
+    func revokeToken(id: String, at: Date, recording messages: [ChangeMessage]) async throws -> TokenRecord? {
         let revoked = StoredTime.milliseconds(at)
-        try await client.query(
-            "UPDATE tokens SET revoked_at = \(revoked) WHERE id = \(id) AND revoked_at IS NULL", logger: logger)
-        return try await token(id: id)
+        let exists = try await PostgresErrors.unwrapping {
+            try await client.withTransaction(logger: logger) { connection -> Bool in
+                try await connection.query(
+                    "UPDATE tokens SET revoked_at = \(revoked) WHERE id = \(id) AND revoked_at IS NULL", logger: logger)
+                let found = try await connection.query("SELECT id FROM tokens WHERE id = \(id)", logger: logger)
+                guard try await found.collect().count == 1 else { return false }
+                try await Self.record(messages, on: connection, logger: logger)
+                return true
+            }
+        }
+        return exists ? try await token(id: id) : nil
     }
 
-    func claimSignIn(credential: String, userID: String, at: Date, quietSince: Date) async throws -> Bool {
+    func claimSignIn(
+        credential: String, userID: String, at: Date, quietSince: Date, recording messages: [ChangeMessage]
+    ) async throws -> Bool {
         let (now, quiet) = (StoredTime.milliseconds(at), StoredTime.milliseconds(quietSince))
-        let rows = try await client.query(
-            """
-            INSERT INTO sign_ins (credential, user_id, last_at) VALUES (\(credential), \(userID), \(now))
-            ON CONFLICT (credential) DO UPDATE SET last_at = excluded.last_at WHERE sign_ins.last_at < \(quiet)
-            RETURNING credential
-            """, logger: logger)
-        return try await rows.collect().count == 1
+        return try await PostgresErrors.unwrapping {
+            try await client.withTransaction(logger: logger) { connection -> Bool in
+                let rows = try await connection.query(
+                    """
+                    INSERT INTO sign_ins (credential, user_id, last_at) VALUES (\(credential), \(userID), \(now))
+                    ON CONFLICT (credential) DO UPDATE SET last_at = excluded.last_at WHERE sign_ins.last_at < \(quiet)
+                    RETURNING credential
+                    """, logger: logger)
+                guard try await rows.collect().count == 1 else { return false }
+                try await Self.record(messages, on: connection, logger: logger)
+                return true
+            }
+        }
     }
 
-    func bootstrapAdmin(user: User, token: TokenRecord) async throws -> Bool {
+    func bootstrapAdmin(user: User, token: TokenRecord, recording messages: [ChangeMessage]) async throws -> Bool {
         try await PostgresErrors.unwrapping {
             try await client.withTransaction(logger: logger) { connection -> Bool in
                 // The lock makes "no user yet" and the inserts one step for every instance starting at once.
@@ -230,8 +256,19 @@ struct PostgresIdentityStore: IdentityStore {
                 guard count == 0 else { return false }
                 try await Self.insert(user, on: connection, logger: logger)
                 try await Self.insert(token, on: connection, logger: logger)
+                try await Self.record(messages, on: connection, logger: logger)
                 return true
             }
+        }
+    }
+
+    /// Writes recorded changes into the audit outbox, inside the change's transaction.
+    static func record(_ messages: [ChangeMessage], on connection: PostgresConnection, logger: Logger) async throws {
+        for message in messages {
+            let created = StoredTime.milliseconds(message.createdAt)
+            try await connection.query(
+                "INSERT INTO audit_outbox (id, created_at, body) VALUES (\(message.id), \(created), \(message.body))",
+                logger: logger)
         }
     }
 }

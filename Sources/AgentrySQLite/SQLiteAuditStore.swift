@@ -8,13 +8,29 @@ import GRDB
 struct SQLiteAuditStore: AuditStore {
     let pool: DatabasePool
 
-    func append(_ batch: [AuditAppend]) async throws -> [AuditRecord] {
+    func append(_ batch: [AuditAppend]) async throws -> [AuditRecord?] {
         guard !batch.isEmpty else { return [] }
         return try await pool.write { db in try Self.append(batch, in: db) }
     }
 
-    /// The append's body, inside a write transaction (shared with `erasePayload`).
-    static func append(_ batch: [AuditAppend], in db: Database) throws -> [AuditRecord] {
+    /// The append's body, inside a write transaction (shared with `erasePayload`): outbox entries
+    /// still waiting are taken out of the outbox, the others skipped.
+    static func append(_ batch: [AuditAppend], in db: Database) throws -> [AuditRecord?] {
+        let ids = AuditBatch.outboxIDs(batch)
+        var waiting = Set<String>()
+        if !ids.isEmpty {
+            let placeholders = ids.map { _ in "?" }.joined(separator: ",")
+            waiting = Set(
+                try String.fetchAll(
+                    db, sql: "DELETE FROM audit_outbox WHERE id IN (\(placeholders)) RETURNING id",
+                    arguments: StatementArguments(ids)))
+        }
+        let records = try appendRows(AuditBatch.deliverable(batch, waiting: waiting), in: db)
+        return AuditBatch.results(batch, waiting: waiting, records: records)
+    }
+
+    private static func appendRows(_ batch: [AuditAppend], in db: Database) throws -> [AuditRecord] {
+        guard !batch.isEmpty else { return [] }
         guard let state = try Row.fetchOne(db, sql: "SELECT size, last_time FROM audit_state WHERE id = 1") else {
             preconditionFailure("audit_state has its single row from migration 2 on")
         }
@@ -220,7 +236,16 @@ struct SQLiteAuditStore: AuditStore {
                 sql: "DELETE FROM audit_payloads WHERE record_index = ? AND name = ? AND commitment = ?",
                 arguments: [record, name, erasure.event.erases?.hex])
             guard db.changesCount == 1 else { return nil }
-            return try Self.append([erasure], in: db).first
+            return try Self.append([erasure], in: db).first ?? nil
+        }
+    }
+
+    func outbox(olderThan time: Int64, limit: Int) async throws -> [OutboxEntry] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT id, body FROM audit_outbox WHERE created_at < ? ORDER BY created_at, id LIMIT ?",
+                arguments: [time, limit]
+            ).map { OutboxEntry(id: $0[0], body: $0[1]) }
         }
     }
 

@@ -7,7 +7,7 @@ import GRDB
 struct SQLiteIdentityStore: IdentityStore {
     let pool: DatabasePool
 
-    func insertTeam(_ team: Team) async throws {
+    func insertTeam(_ team: Team, recording messages: [ChangeMessage]) async throws {
         try await write(
             onUnique: IdentityError.teamNameTaken(team.name),
             onMissingReference: .teamNotFound(team.id)
@@ -18,10 +18,11 @@ struct SQLiteIdentityStore: IdentityStore {
                     team.id, team.name, team.department, StoredTime.milliseconds(team.createdAt),
                     StoredTime.milliseconds(team.updatedAt),
                 ])
+            try Self.record(messages, into: db)
         }
     }
 
-    func updateTeam(_ team: Team) async throws {
+    func updateTeam(_ team: Team, recording messages: [ChangeMessage]) async throws {
         try await write(
             onUnique: IdentityError.teamNameTaken(team.name),
             onMissingReference: .teamNotFound(team.id)
@@ -30,6 +31,7 @@ struct SQLiteIdentityStore: IdentityStore {
                 sql: "UPDATE teams SET name = ?, department = ?, updated_at = ? WHERE id = ?",
                 arguments: [team.name, team.department, StoredTime.milliseconds(team.updatedAt), team.id])
             guard db.changesCount == 1 else { throw IdentityError.teamNotFound(team.id) }
+            try Self.record(messages, into: db)
         }
     }
 
@@ -47,15 +49,16 @@ struct SQLiteIdentityStore: IdentityStore {
         }
     }
 
-    func insertUser(_ user: User) async throws {
+    func insertUser(_ user: User, recording messages: [ChangeMessage]) async throws {
         try await write(
             onUnique: IdentityError.emailTaken(user.email.value), onMissingReference: .teamNotFound(user.teamID ?? "")
         ) { db in
             try Self.insert(user, into: db)
+            try Self.record(messages, into: db)
         }
     }
 
-    func updateUser(_ user: User) async throws {
+    func updateUser(_ user: User, recording messages: [ChangeMessage]) async throws {
         try await write(
             onUnique: IdentityError.emailTaken(user.email.value), onMissingReference: .teamNotFound(user.teamID ?? "")
         ) { db in
@@ -74,6 +77,7 @@ struct SQLiteIdentityStore: IdentityStore {
             try Self.insertRoles(of: user, into: db)
             // Inside the write transaction: throwing here rolls the update back.
             guard try adminsBefore == 0 || Self.activeAdminCount(db) > 0 else { throw IdentityError.lastAdmin }
+            try Self.record(messages, into: db)
         }
     }
 
@@ -102,12 +106,13 @@ struct SQLiteIdentityStore: IdentityStore {
                 """) ?? 0
     }
 
-    func insertToken(_ token: TokenRecord) async throws {
+    func insertToken(_ token: TokenRecord, recording messages: [ChangeMessage]) async throws {
         try await write(
             onUnique: IdentityError.invalidField(field: "token", reason: "duplicate token"),
             onMissingReference: .userNotFound(token.userID)
         ) { db in
             try Self.insert(token, into: db)
+            try Self.record(messages, into: db)
         }
     }
 
@@ -149,16 +154,20 @@ struct SQLiteIdentityStore: IdentityStore {
         try await pool.read { db in try Self.tokens(db, where: "user_id = ? ORDER BY id", [userID]) }
     }
 
-    func revokeToken(id: String, at: Date) async throws -> TokenRecord? {
+    func revokeToken(id: String, at: Date, recording messages: [ChangeMessage]) async throws -> TokenRecord? {
         try await pool.write { db in
             try db.execute(
                 sql: "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                 arguments: [StoredTime.milliseconds(at), id])
-            return try Self.tokens(db, where: "id = ?", [id]).first
+            guard let token = try Self.tokens(db, where: "id = ?", [id]).first else { return nil }
+            try Self.record(messages, into: db)
+            return token
         }
     }
 
-    func claimSignIn(credential: String, userID: String, at: Date, quietSince: Date) async throws -> Bool {
+    func claimSignIn(
+        credential: String, userID: String, at: Date, quietSince: Date, recording messages: [ChangeMessage]
+    ) async throws -> Bool {
         try await pool.write { db in
             try db.execute(
                 sql: """
@@ -166,16 +175,19 @@ struct SQLiteIdentityStore: IdentityStore {
                     ON CONFLICT (credential) DO UPDATE SET last_at = excluded.last_at WHERE sign_ins.last_at < ?
                     """,
                 arguments: [credential, userID, StoredTime.milliseconds(at), StoredTime.milliseconds(quietSince)])
-            return db.changesCount == 1
+            guard db.changesCount == 1 else { return false }
+            try Self.record(messages, into: db)
+            return true
         }
     }
 
-    func bootstrapAdmin(user: User, token: TokenRecord) async throws -> Bool {
+    func bootstrapAdmin(user: User, token: TokenRecord, recording messages: [ChangeMessage]) async throws -> Bool {
         // GRDB's write runs in an IMMEDIATE transaction, so the emptiness check and the inserts are one step.
         try await pool.write { db in
             guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM users") == 0 else { return false }
             try Self.insert(user, into: db)
             try Self.insert(token, into: db)
+            try Self.record(messages, into: db)
             return true
         }
     }
@@ -194,6 +206,15 @@ struct SQLiteIdentityStore: IdentityStore {
             throw conflict
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
             throw missing
+        }
+    }
+
+    /// Writes recorded changes into the audit outbox, inside the change's transaction.
+    private static func record(_ messages: [ChangeMessage], into db: Database) throws {
+        for message in messages {
+            try db.execute(
+                sql: "INSERT INTO audit_outbox (id, created_at, body) VALUES (?, ?, ?)",
+                arguments: [message.id, StoredTime.milliseconds(message.createdAt), message.body])
         }
     }
 

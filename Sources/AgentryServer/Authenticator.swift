@@ -8,7 +8,6 @@ import Hummingbird
 struct Authenticator: Sendable {
     let identity: IdentityService
     let proxy: ProxyIdentitySettings
-    let audit: AuditLog
     let signIns: SignInRecorder
 
     /// The principal of `request`, or a 401 `AuthenticationError` saying what is wrong.
@@ -20,10 +19,7 @@ struct Authenticator: Sendable {
             }
             let name = HTTPField.Name(proxy.nameHeader).flatMap { request.headers[$0] }
             let user = try await identity.proxyUser(
-                email: email, displayName: name, provision: proxy.provisionUsers, header: proxy.emailHeader
-            ) { created in
-                try await audit.record(.userCreated, actor: "proxy", subject: created.id)
-            }
+                email: email, displayName: name, provision: proxy.provisionUsers, header: proxy.emailHeader)
             try await signIns.used(by: user, token: nil)
             return Principal(user: user, token: nil)
         }

@@ -21,6 +21,8 @@ public struct ApplicationDependencies: Sendable {
     public var clock: @Sendable () -> Date
     /// The audit log's appender.
     public var audit: AuditLog
+    /// Identity rules over the store, recording every change in the audit log atomically with it.
+    public var identity: IdentityService
     /// The audit log's checkpoint signer (also run as a background service).
     public var checkpointer: AuditCheckpointer
 
@@ -34,6 +36,8 @@ public struct ApplicationDependencies: Sendable {
         self.metrics = metrics
         self.clock = clock
         self.audit = AuditLog(store: store.audit, clock: { Int64(clock().timeIntervalSince1970 * 1000) })
+        self.identity = IdentityService(
+            store: store.identity, clock: clock, recorder: AuditChangeRecorder(log: self.audit))
         self.checkpointer = checkpointer
     }
 }
@@ -49,7 +53,7 @@ public func buildRouter(
 func buildRoutes(
     configuration: ServerConfiguration, dependencies: ApplicationDependencies
 ) -> (router: Router<AgentryRequestContext>, routes: [(HTTPRequest.Method, String)]) {
-    let identity = IdentityService(store: dependencies.store.identity, clock: dependencies.clock)
+    let identity = dependencies.identity
     let router = Router(context: AgentryRequestContext.self)
     var routes: [(HTTPRequest.Method, String)] = []
     let catalog = RouteCatalog()
@@ -63,8 +67,8 @@ func buildRoutes(
     let group = router.group("api/v1").add(
         middleware: AuthenticationMiddleware(
             authenticator: Authenticator(
-                identity: identity, proxy: configuration.proxyIdentity, audit: dependencies.audit,
-                signIns: SignInRecorder(identity: identity, audit: dependencies.audit, clock: dependencies.clock))))
+                identity: identity, proxy: configuration.proxyIdentity,
+                signIns: SignInRecorder(identity: identity, clock: dependencies.clock))))
     let api = APIRouter(group: group, prefix: "/api/v1")
     let (limit, audit) = (configuration.bodyBytesMax, dependencies.audit)
     UsersController(identity: identity, bodyBytesMax: limit, audit: audit).register(on: api)
@@ -86,7 +90,10 @@ public func buildApplication(
         router: buildRouter(configuration: configuration, dependencies: dependencies),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         services: [
-            dependencies.checkpointer, AuditIndexService(store: dependencies.store.audit, logger: dependencies.logger),
+            dependencies.checkpointer,
+            AuditMaintenanceService(
+                store: dependencies.store.audit, log: dependencies.audit, logger: dependencies.logger,
+                clock: { Int64(dependencies.clock().timeIntervalSince1970 * 1000) }),
         ],
         onServerRunning: onServerRunning,
         logger: dependencies.logger)

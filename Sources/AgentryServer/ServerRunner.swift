@@ -45,12 +45,9 @@ public enum ServerRunner {
                 metadata: ["store.kind": .string(store.kind), "store.migrations.applied": .string("\(applied)")])
             let checkpointer = try await Self.checkpointer(configuration, store: store, logger: logger, say: say)
             let dependencies = ApplicationDependencies(store: store, logger: logger, checkpointer: checkpointer)
-            let identity = IdentityService(store: store.identity)
-            if let issued = try await identity.bootstrapAdmin(email: configuration.adminEmail) {
-                // Shown first: the admin exists now, and its token must not be lost if an append fails.
+            // The admin, its token and their audit entries commit together; the token is shown once.
+            if let issued = try await dependencies.identity.bootstrapAdmin(email: configuration.adminEmail) {
                 say(Self.bootstrapMessage(email: configuration.adminEmail, secret: issued.secret))
-                try await dependencies.audit.record(.userCreated, actor: "system", subject: issued.record.userID)
-                try await dependencies.audit.record(.tokenCreated, actor: "system", subject: issued.record.id)
             }
             let app = buildApplication(
                 configuration: configuration, dependencies: dependencies,

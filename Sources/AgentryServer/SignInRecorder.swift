@@ -12,14 +12,12 @@ actor SignInRecorder {
     static let rememberedMax = 10_000
 
     private let identity: IdentityService
-    private let audit: AuditLog
     private let clock: @Sendable () -> Date
     private var recent: [String: Date] = [:]
 
-    /// A recorder writing through `identity`'s store and `audit`.
-    init(identity: IdentityService, audit: AuditLog, clock: @escaping @Sendable () -> Date) {
+    /// A recorder claiming sign-ins through `identity`, which records them.
+    init(identity: IdentityService, clock: @escaping @Sendable () -> Date) {
         self.identity = identity
-        self.audit = audit
         self.clock = clock
     }
 
@@ -31,15 +29,9 @@ actor SignInRecorder {
         if recent.count >= Self.rememberedMax { recent.removeAll() }
         recent[credential] = now
         do {
-            let claimed = try await identity.claimSignIn(
-                credential: credential, userID: user.id, at: now,
-                quietSince: now.addingTimeInterval(-Self.quietPeriod))
-            guard claimed else { return }
-            if let token {
-                try await audit.record(.userSignedIn, actor: user.id, subject: token.id)
-            } else {
-                try await audit.record(.userSignedIn, actor: "proxy", subject: user.id)
-            }
+            _ = try await identity.claimSignIn(
+                credential: credential, userID: user.id, at: now, quietSince: now.addingTimeInterval(-Self.quietPeriod),
+                actor: token == nil ? "proxy" : user.id, subject: token?.id ?? user.id)
         } catch {
             recent[credential] = nil
             throw error

@@ -26,8 +26,8 @@ struct TeamsController: Sendable {
         try context.caller().require([.admin], to: "creating teams")
         var request = request
         let body = try await request.decodeJSON(CreateTeamBody.self, limit: bodyBytesMax)
-        let team = try await identity.createTeam(name: body.name, department: body.department)
-        try await audit.record(.teamCreated, actor: context.caller().user.id, subject: team.id)
+        let team = try await identity.createTeam(
+            name: body.name, department: body.department, by: try context.caller().user.id)
         context.logger.info("team.created", metadata: ["team.id": .string(team.id)])
         return try JSONResponse.make(TeamView(team), status: .created)
     }
@@ -42,8 +42,8 @@ struct TeamsController: Sendable {
         let team = try await identity.team(reference: try context.parameters.require("id"))
         var request = request
         let body = try await request.decodeJSON(UpdateTeamBody.self, limit: bodyBytesMax)
-        let updated = try await identity.updateTeam(id: team.id, name: body.name, department: body.department)
-        try await audit.record(.teamUpdated, actor: context.caller().user.id, subject: team.id)
+        let updated = try await identity.updateTeam(
+            id: team.id, name: body.name, department: body.department, by: try context.caller().user.id)
         context.logger.info("team.updated", metadata: ["team.id": .string(team.id)])
         return try JSONResponse.make(TeamView(updated))
     }

@@ -32,8 +32,8 @@ struct TokensController: Sendable {
         var request = request
         let body = try await request.decodeJSON(CreateTokenBody.self, limit: bodyBytesMax)
         let lifetime = body.expiresInDays.map { TimeInterval($0) * 86_400 }
-        let issued = try await identity.issuePersonalToken(userID: caller.user.id, name: body.name, lifetime: lifetime)
-        try await audit.record(.tokenCreated, actor: caller.user.id, subject: issued.record.id)
+        let issued = try await identity.issuePersonalToken(
+            userID: caller.user.id, name: body.name, lifetime: lifetime, by: caller.user.id)
         context.logger.info("token.created", metadata: ["token.id": .string(issued.record.id)])
         return try JSONResponse.make(
             CreatedTokenView(token: issued.secret, record: TokenView(issued.record)), status: .created)
@@ -42,7 +42,6 @@ struct TokensController: Sendable {
     @Sendable func revoke(_ request: Request, context: AgentryRequestContext) async throws -> Response {
         let caller = try context.caller()
         let token = try await identity.revokeToken(id: try context.parameters.require("id"), by: caller.user)
-        try await audit.record(.tokenRevoked, actor: caller.user.id, subject: token.id)
         context.logger.info("token.revoked", metadata: ["token.id": .string(token.id)])
         return try JSONResponse.make(TokenView(token))
     }

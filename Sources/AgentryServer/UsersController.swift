@@ -43,8 +43,8 @@ struct UsersController: Sendable {
         let body = try await request.decodeJSON(CreateUserBody.self, limit: bodyBytesMax)
         let roles = try Set((body.roles ?? []).map { try Role.parse($0, field: "roles") })
         let user = try await identity.createUser(
-            email: body.email, displayName: body.displayName, teamReference: body.team, roles: roles)
-        try await audit.record(.userCreated, actor: context.caller().user.id, subject: user.id)
+            email: body.email, displayName: body.displayName, teamReference: body.team, roles: roles,
+            by: try context.caller().user.id)
         context.logger.info("user.created", metadata: ["user.created.id": .string(user.id)])
         return try await view(user, status: .created)
     }
@@ -73,8 +73,7 @@ struct UsersController: Sendable {
         let roles = try body.roles.map { try Set($0.map { try Role.parse($0, field: "roles") }) }
         let change = UserChange(
             displayName: body.displayName, teamReference: body.team, roles: roles, disabled: body.disabled)
-        let user = try await identity.updateUser(id: id, change: change)
-        try await audit.record(.userUpdated, actor: caller.user.id, subject: user.id)
+        let user = try await identity.updateUser(id: id, change: change, by: caller.user.id)
         context.logger.info("user.updated", metadata: ["user.updated.id": .string(user.id)])
         return try await view(user)
     }

@@ -1,7 +1,7 @@
 /// Every schema migration of Agentry, in order. Append only.
 public enum Migrations {
     /// The full, ordered list both backends apply.
-    public static let all: [Migration] = [identity, auditLog, auditDeferredIndex, signIns]
+    public static let all: [Migration] = [identity, auditLog, auditDeferredIndex, signIns, auditOutbox]
 
     /// The newest version; `/readyz` reports ready only when the database has reached it.
     public static var latestVersion: Int { all.last?.version ?? 0 }
@@ -236,6 +236,22 @@ public enum Migrations {
             )
             """,
             "CREATE INDEX sign_ins_user_id ON sign_ins (user_id)",
+        ]
+    )
+
+    /// 5: the audit outbox. A change and the audit entry recording it are written in one
+    /// transaction; the entry leaves the outbox in the transaction that appends it to the log.
+    static let auditOutbox = Migration(
+        version: 5, name: "audit_outbox",
+        statements: [
+            """
+            CREATE TABLE audit_outbox (
+                id TEXT NOT NULL PRIMARY KEY,
+                created_at BIGINT NOT NULL,
+                body TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX audit_outbox_created_at ON audit_outbox (created_at)",
         ]
     )
 }

@@ -32,6 +32,13 @@ struct CrashTests {
                 acknowledged += try await Self.hammer(url: url, token: secret, round: round, killing: server)
             }
             let store = try await StoreFixture.open(location)
+            // What the next instance's drainer does at start: append the entries of changes that
+            // committed while their delivery was cut off by the kill.
+            let drained = try await AuditOutboxDrainer(
+                store: store.audit, log: AuditLog(store: store.audit, clock: { 0 }), grace: 0,
+                clock: { Int64(Date().timeIntervalSince1970 * 1000) + 1 }
+            ).drain()
+            #expect(try await store.audit.outbox(olderThan: Int64.max, limit: 10).isEmpty, "the outbox is not empty")
             let recorded = try await store.audit.records(
                 matching: AuditFilter(kind: .teamCreated), from: 0, count: 100_000)
             let verifier = try AuditSigningKey.read(dataArguments[1] + "/audit-signing.key").verifier
@@ -45,6 +52,11 @@ struct CrashTests {
                 #expect(teams.contains { $0.id == id }, "acknowledged team \(id) is gone")
             }
             #expect(report.size >= Int64(acknowledged.count))
+            // Every team that exists, acknowledged or not, is recorded exactly once.
+            #expect(
+                recorded.count == teams.count, "\(recorded.count) records for \(teams.count) teams (\(drained) drained)"
+            )
+            #expect(recordedSubjects == Set(teams.map(\.id)), "teams and their records differ")
         }
     }
 

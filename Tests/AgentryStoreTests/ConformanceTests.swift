@@ -21,7 +21,8 @@ struct ConformanceTests {
         #expect(sqlite == postgres, "SQLite:\n\(sqlite)\n\nPostgreSQL:\n\(postgres)")
         #expect(
             sqlite.tables.map(\.name) == [
-                "audit_checkpoints", "audit_hashes", "audit_index", "audit_index_state", "audit_payloads",
+                "audit_checkpoints", "audit_hashes", "audit_index", "audit_index_state", "audit_outbox",
+                "audit_payloads",
                 "audit_records", "audit_state",
                 "schema_migrations", "sign_ins",
                 "teams", "tokens", "user_roles", "users",

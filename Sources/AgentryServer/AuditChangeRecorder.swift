@@ -1,0 +1,29 @@
+import AgentryAudit
+import AgentryIdentity
+import AgentryStore
+import Foundation
+
+/// Records identity changes in the audit log: each change becomes an audit entry written into the
+/// outbox in the change's own transaction, then appended (and taken out of the outbox) once the
+/// change has committed. `AuditOutboxDrainer` appends the entries a crash left behind.
+struct AuditChangeRecorder: ChangeRecorder {
+    let log: AuditLog
+
+    func message(for change: IdentityChange, at time: Date) throws -> ChangeMessage {
+        guard let kind = AuditEventKind(rawValue: change.kind.rawValue) else {
+            preconditionFailure("every identity change has an audit event kind")
+        }
+        let entry = AuditAppend(
+            event: AuditEvent(
+                time: StoredTime.milliseconds(time), kind: kind, actor: change.actor, subject: change.subject))
+        try entry.event.validate()
+        return ChangeMessage(
+            id: RandomText.identifier(prefix: "obx"), createdAt: time, body: try entry.outboxBody())
+    }
+
+    func deliver(_ messages: [ChangeMessage]) async throws {
+        for message in messages {
+            _ = try await log.deliver(try AuditAppend(outboxBody: message.body, outboxID: message.id))
+        }
+    }
+}
