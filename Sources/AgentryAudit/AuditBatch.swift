@@ -14,23 +14,36 @@ public enum AuditBatch {
         public let payloads: [AuditPayload]
     }
 
-    /// The entries of `batch` to append: all except outbox entries absent from `waiting` (delivered already).
-    public static func deliverable(_ batch: [AuditAppend], waiting: Set<String>) -> [AuditAppend] {
-        batch.filter { entry in entry.outboxID.map(waiting.contains) ?? true }
+    /// Which entries of `batch` to append: every entry without an outbox id, and of the entries
+    /// with one, the first per id still `waiting` (one taken out of the outbox by this transaction).
+    /// The same entry delivered twice into one batch is thus appended once.
+    public static func deliverable(_ batch: [AuditAppend], waiting: Set<String>) -> [Bool] {
+        var unclaimed = waiting
+        return batch.map { entry in
+            guard let id = entry.outboxID else { return true }
+            return unclaimed.remove(id) != nil
+        }
+    }
+
+    /// The entries `deliverable` chose.
+    public static func chosen(_ batch: [AuditAppend], _ deliverable: [Bool]) -> [AuditAppend] {
+        zip(batch, deliverable).filter(\.1).map(\.0)
     }
 
     /// The outbox ids of `batch`, which the store removes from the outbox in the append's transaction.
     public static func outboxIDs(_ batch: [AuditAppend]) -> [String] { batch.compactMap(\.outboxID) }
 
-    /// One result per entry of `batch`: the next of `records` (those of `deliverable`) for each
-    /// entry appended, nil for each entry skipped.
-    public static func results(_ batch: [AuditAppend], waiting: Set<String>, records: [AuditRecord]) -> [AuditRecord?] {
+    /// One result per entry: the next of `records` (those of the chosen entries) for each entry
+    /// `deliverable` chose, nil for each it skipped.
+    public static func results(_ deliverable: [Bool], records: [AuditRecord]) -> [AuditRecord?] {
         var next = records.makeIterator()
-        return batch.map { entry in
-            guard entry.outboxID.map(waiting.contains) ?? true else { return nil }
-            guard let record = next.next() else { preconditionFailure("one record per deliverable entry") }
+        let results = deliverable.map { chosen -> AuditRecord? in
+            guard chosen else { return nil }
+            guard let record = next.next() else { preconditionFailure("one record per chosen entry") }
             return record
         }
+        precondition(next.next() == nil, "one record per chosen entry")
+        return results
     }
 
     /// The stored-hash indexes below the batch that appending `count` records to a tree of `size` reads.

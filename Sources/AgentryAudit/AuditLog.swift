@@ -63,16 +63,6 @@ public actor AuditLog {
         }
     }
 
-    /// Appends an event built from its parts with the current time.
-    @discardableResult
-    public func record(
-        _ kind: AuditEventKind, actor: String, subject: String? = nil, payloads: [AuditPayload] = []
-    ) async throws -> AuditRecord {
-        try await append(
-            AuditAppend(
-                event: AuditEvent(time: clock(), kind: kind, actor: actor, subject: subject), payloads: payloads))
-    }
-
     /// Writes one batch, answers its callers, and starts the events queued meanwhile.
     private func write(_ batch: [(AuditAppend, CheckedContinuation<AuditRecord?, any Error>)]) async {
         do {

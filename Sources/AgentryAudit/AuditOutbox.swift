@@ -73,15 +73,16 @@ public struct AuditOutboxDrainer: Sendable {
     /// An entry whose body does not decode is reported to `failed` and left in place.
     @discardableResult
     public func drain(failed: @Sendable (String, any Error) -> Void = { _, _ in }) async throws -> Int {
-        var appended = 0
+        var appends: [AuditAppend] = []
         for entry in try await store.outbox(olderThan: clock() - grace, limit: AuditLog.batchMax) {
-            let append: AuditAppend
-            do { append = try AuditAppend(outboxBody: entry.body, outboxID: entry.id) } catch {
+            do { appends.append(try AuditAppend(outboxBody: entry.body, outboxID: entry.id)) } catch {
                 failed(entry.id, error)
-                continue
             }
-            if try await log.deliver(append) != nil { appended += 1 }
         }
-        return appended
+        // Delivered all at once, so a backlog shares the log's batches instead of one transaction each.
+        return try await withThrowingTaskGroup(of: Int.self) { group in
+            for append in appends { group.addTask { try await log.deliver(append) == nil ? 0 : 1 } }
+            return try await group.reduce(0, +)
+        }
     }
 }

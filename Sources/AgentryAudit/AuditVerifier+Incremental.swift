@@ -6,6 +6,7 @@ extension AuditVerifier {
     public static func verify(
         store: some AuditStore, verifier: NoteVerifier, since trusted: Checkpoint, checkPayloads: Bool = true
     ) async throws -> VerificationReport {
+        let storedCheckpoints = try await store.checkpoints()
         let size = try await store.size()
         guard trusted.size <= size else {
             throw VerificationFailure.truncation(checkpointSize: trusted.size, logSize: size)
@@ -33,13 +34,15 @@ extension AuditVerifier {
             }
             start += Int64(records.count)
         }
-        if let extra = try await store.records(from: size, count: 1).first {
+        if let extra = try await store.records(from: size, count: 1).first,
+            try await !appendedSince(extra.index, store: store)
+        {
             throw VerificationFailure.leafMismatch(index: extra.index, reason: "record beyond the log's size")
         }
         var report = VerificationReport()
         report.size = size
         report.root = try await MerkleTree.treeHash(size: size, reader: store)
-        for (checkpointSize, note) in try await store.checkpoints() where checkpointSize > trusted.size {
+        for (checkpointSize, note) in storedCheckpoints where checkpointSize > trusted.size {
             guard let checkpoint = try? Checkpoint.open(note, verifier: verifier), checkpoint.size == checkpointSize
             else {
                 throw VerificationFailure.signature(checkpointSize: checkpointSize)

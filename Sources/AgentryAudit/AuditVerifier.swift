@@ -67,6 +67,9 @@ public enum AuditVerifier {
     public static func verify(
         store: some AuditStore, verifier: NoteVerifier, trusted: Checkpoint? = nil, checkPayloads: Bool = true
     ) async throws -> VerificationReport {
+        // Checkpoints first, then the size: every checkpoint read is then within the size read, so
+        // a log that is appended to (and checkpointed) meanwhile verifies as of its size at the start.
+        let storedCheckpoints = try await store.checkpoints()
         let size = try await store.size()
         var tree = HashBuffer()
         var report = VerificationReport()
@@ -119,13 +122,15 @@ public enum AuditVerifier {
             start += Int64(records.count)
         }
         events = try await decoded.value
-        if let extra = try await store.records(from: size, count: 1).first {
+        if let extra = try await store.records(from: size, count: 1).first,
+            try await !appendedSince(extra.index, store: store)
+        {
             throw VerificationFailure.leafMismatch(index: extra.index, reason: "record beyond the log's size")
         }
         report.size = size
         report.root = try await MerkleTree.treeHash(size: size, reader: tree)
         report.checkpoints = try await checkCheckpoints(
-            store: store, tree: tree, size: size, verifier: verifier, trusted: trusted)
+            storedCheckpoints, tree: tree, size: size, verifier: verifier, trusted: trusted)
         if checkPayloads {
             try await self.checkPayloads(
                 store: store, size: size, commitments: events.commitments, erasures: events.erasures, report: &report)
@@ -168,10 +173,16 @@ public enum AuditVerifier {
         return low
     }
 
+    /// Whether a record or payload found at `index`, past the size a verification started with, was
+    /// appended since (the log's size now covers it) rather than planted beyond the log's end.
+    static func appendedSince(_ index: Int64, store: some AuditStore) async throws -> Bool {
+        index < (try await store.size())
+    }
+
     private static func checkCheckpoints(
-        store: some AuditStore, tree: HashBuffer, size: Int64, verifier: NoteVerifier, trusted: Checkpoint?
+        _ stored: [(size: Int64, note: String)], tree: HashBuffer, size: Int64, verifier: NoteVerifier,
+        trusted: Checkpoint?
     ) async throws -> Int {
-        let stored = try await store.checkpoints()
         var checked: [Checkpoint] = []
         for (storedSize, note) in stored {
             guard let checkpoint = try? Checkpoint.open(note, verifier: verifier), checkpoint.size == storedSize else {
@@ -199,8 +210,8 @@ public enum AuditVerifier {
         var start = first
         while start < size {
             let page: [StoredPayload]
-            do { page = try await store.payloads(from: start, count: pageSize) } catch AuditStoreError.corruptPayloadRow
-            {
+            let count = Int(min(Int64(pageSize), size - start))
+            do { page = try await store.payloads(from: start, count: count) } catch AuditStoreError.corruptPayloadRow {
                 throw VerificationFailure.payloadMismatch(index: start, reason: "a stored payload row is malformed")
             }
             for stored in page {
@@ -225,7 +236,9 @@ public enum AuditVerifier {
             }
             start += Int64(pageSize)
         }
-        if let stray = try await store.payloads(from: size, count: Int(Int32.max)).first {
+        if let stray = try await store.payloads(from: size, count: Int(Int32.max)).first,
+            try await !appendedSince(stray.recordIndex, store: store)
+        {
             throw VerificationFailure.payloadMismatch(
                 index: stray.recordIndex, reason: "a stored payload beyond the log's size")
         }

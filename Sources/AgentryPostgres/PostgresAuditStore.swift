@@ -32,9 +32,9 @@ struct PostgresAuditStore: AuditStore {
                 "DELETE FROM audit_outbox WHERE id = ANY(\(ids)) RETURNING id", logger: logger)
             for try await id in deleted.decode(String.self) { waiting.insert(id) }
         }
-        let records = try await appendRows(
-            AuditBatch.deliverable(batch, waiting: waiting), on: connection, logger: logger)
-        return AuditBatch.results(batch, waiting: waiting, records: records)
+        let deliverable = AuditBatch.deliverable(batch, waiting: waiting)
+        let records = try await appendRows(AuditBatch.chosen(batch, deliverable), on: connection, logger: logger)
+        return AuditBatch.results(deliverable, records: records)
     }
 
     private static func appendRows(_ batch: [AuditAppend], on connection: PostgresConnection, logger: Logger)

@@ -25,8 +25,9 @@ struct SQLiteAuditStore: AuditStore {
                     db, sql: "DELETE FROM audit_outbox WHERE id IN (\(placeholders)) RETURNING id",
                     arguments: StatementArguments(ids)))
         }
-        let records = try appendRows(AuditBatch.deliverable(batch, waiting: waiting), in: db)
-        return AuditBatch.results(batch, waiting: waiting, records: records)
+        let deliverable = AuditBatch.deliverable(batch, waiting: waiting)
+        let records = try appendRows(AuditBatch.chosen(batch, deliverable), in: db)
+        return AuditBatch.results(deliverable, records: records)
     }
 
     private static func appendRows(_ batch: [AuditAppend], in db: Database) throws -> [AuditRecord] {

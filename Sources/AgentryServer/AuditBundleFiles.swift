@@ -32,12 +32,15 @@ public enum AuditBundleFiles {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys]
+        // Checkpoints before the size, and pages cut at the size: a log appended to meanwhile is
+        // exported as of its size at the start, with only checkpoints that size covers.
+        let storedCheckpoints = try await store.checkpoints()
         let size = try await store.size()
         var records = Data()
         var payloads = Data()
         var start: Int64 = 0
         while start < size {
-            let page = try await store.records(from: start, count: 10_000)
+            let page = try await store.records(from: start, count: Int(min(10_000, size - start)))
             guard !page.isEmpty else { break }
             for record in page {
                 records +=
@@ -59,7 +62,7 @@ public enum AuditBundleFiles {
             start += Int64(page.count)
         }
         var checkpoints = Data()
-        for (size, note) in try await store.checkpoints() {
+        for (size, note) in storedCheckpoints {
             checkpoints += try encoder.encode(CheckpointLine(size: size, note: note)) + [0x0A]
         }
         try records.write(to: URL(fileURLWithPath: directory + "/records.jsonl"))

@@ -71,9 +71,9 @@ func buildRoutes(
                 signIns: SignInRecorder(identity: identity, clock: dependencies.clock))))
     let api = APIRouter(group: group, prefix: "/api/v1")
     let (limit, audit) = (configuration.bodyBytesMax, dependencies.audit)
-    UsersController(identity: identity, bodyBytesMax: limit, audit: audit).register(on: api)
-    TeamsController(identity: identity, bodyBytesMax: limit, audit: audit).register(on: api)
-    TokensController(identity: identity, bodyBytesMax: limit, audit: audit).register(on: api)
+    UsersController(identity: identity, bodyBytesMax: limit).register(on: api)
+    TeamsController(identity: identity, bodyBytesMax: limit).register(on: api)
+    TokensController(identity: identity, bodyBytesMax: limit).register(on: api)
     AuditController(
         store: dependencies.store.audit, log: audit, checkpointer: dependencies.checkpointer, bodyBytesMax: limit
     ).register(on: api)

@@ -6,7 +6,6 @@ import Hummingbird
 struct TeamsController: Sendable {
     let identity: IdentityService
     let bodyBytesMax: Int
-    let audit: AuditLog
 
     func register(on api: APIRouter) {
         api.on(.get, "teams", list)

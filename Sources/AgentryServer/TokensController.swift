@@ -7,7 +7,6 @@ import Hummingbird
 struct TokensController: Sendable {
     let identity: IdentityService
     let bodyBytesMax: Int
-    let audit: AuditLog
 
     func register(on api: APIRouter) {
         api.on(.get, "tokens", list)

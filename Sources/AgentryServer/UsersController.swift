@@ -6,7 +6,6 @@ import Hummingbird
 struct UsersController: Sendable {
     let identity: IdentityService
     let bodyBytesMax: Int
-    let audit: AuditLog
 
     /// Roles that may read every user.
     static let directoryRoles: [Role] = [.admin, .auditor, .reviewer, .finance]

@@ -2,6 +2,7 @@ import AgentryAudit
 import AgentryIdentity
 import AgentryStore
 import Foundation
+import Synchronization
 
 /// The `AuditStore` contract as executable cases, run against every backend.
 public enum AuditConformance {
@@ -9,6 +10,7 @@ public enum AuditConformance {
     public static let cases: [ConformanceCase] = [
         roundTrip, timeNeverGoesBack, appendOnlyIsEnforced, concurrentAppenders, twoInstances, erasure,
         filtersAgreeAcrossTheIndex, indexersOfTwoInstances, upgradeFromVersion2, outboxDeliversOnce,
+        verifyWhileAppending,
     ]
 
     static let roundTrip = ConformanceCase("appended records, hashes and payloads read back and verify") { backend in
@@ -337,11 +339,70 @@ public enum AuditConformance {
                 try await store.audit.outbox(olderThan: .max, limit: 100).isEmpty, "the outbox kept entries")
             let again = try AuditAppend(outboxBody: messages[3].body, outboxID: messages[3].id)
             try await ensure(try await log.deliver(again) == nil, "a delivered entry was appended again")
+            // The same entry twice in one batch (a delivery and a drain queued together) is appended once.
+            let last = Team(id: "team_twice", name: "twice", department: "D", createdAt: time, updatedAt: time)
+            let twice = ChangeMessage(
+                id: "obx_twice", createdAt: time,
+                body: try AuditAppend(
+                    event: AuditEvent(time: 1_790_000_000_000, kind: .teamCreated, actor: "usr_a", subject: last.id)
+                ).outboxBody())
+            try await store.identity.insertTeam(last, recording: [twice])
+            let entry = try AuditAppend(outboxBody: twice.body, outboxID: twice.id)
+            let results = try await store.audit.append([entry, entry])
+            try await ensure(results.map { $0 != nil } == [true, false], "one batch appended an entry twice")
             let subjects = try await store.audit.records(from: 0, count: 100).map { try $0.event().subject ?? "" }
-            try await ensure(Set(subjects).count == 30 && subjects.count == 30, "subjects: \(subjects)")
+            try await ensure(Set(subjects).count == 31 && subjects.count == 31, "subjects: \(subjects)")
             let report = try await AuditVerifier.verify(
                 store: store.audit, verifier: try AuditFixtures.signer().verifier)
             try await ensure(report.payloads == 6, "the outbox payloads were not stored: \(report)")
         }
     }
+
+    static let verifyWhileAppending = ConformanceCase(
+        "full and incremental verification of a log being appended to and checkpointed report no failure"
+    ) { backend in
+        try await StoreFixture.withStore(backend) { store in
+            let audit = store.audit
+            let signer = try AuditFixtures.signer()
+            try await AuditFixtures.populate(audit, count: 50)
+            let trusted = try await AuditFixtures.checkpoint(audit, signer: signer)
+            let log = AuditLog(store: audit, clock: { 1_790_000_000_000 })
+            let stop = StopFlag()
+            let reports = try await withThrowingTaskGroup(of: [VerificationReport].self) { group in
+                for writer in 0..<4 {
+                    group.addTask {
+                        var step = 0
+                        while !stop.isSet {
+                            _ = try await log.append(AuditFixtures.append(1000 + writer * 100_000 + step))
+                            step += 1
+                            if step % 25 == 0 { try await AuditFixtures.checkpoint(audit, signer: signer) }
+                        }
+                        return []
+                    }
+                }
+                group.addTask {
+                    defer { stop.set() }
+                    var reports: [VerificationReport] = []
+                    for _ in 0..<4 {
+                        reports.append(try await AuditVerifier.verify(store: audit, verifier: signer.verifier))
+                        reports.append(
+                            try await AuditVerifier.verify(store: audit, verifier: signer.verifier, since: trusted))
+                    }
+                    return reports
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            try await ensure(reports.count == 8, "verification did not run")
+            try await ensure(try await audit.size() > 50, "nothing was appended while verifying")
+        }
+    }
+}
+
+/// A flag one task raises to stop others.
+final class StopFlag: Sendable {
+    private let raised = Mutex(false)
+    /// Whether the flag is raised.
+    var isSet: Bool { raised.withLock { $0 } }
+    /// Raises the flag.
+    func set() { raised.withLock { $0 = true } }
 }

@@ -32,7 +32,7 @@ struct CrashTests {
                 acknowledged += try await Self.hammer(url: url, token: secret, round: round, killing: server)
             }
             let store = try await StoreFixture.open(location)
-            // What the next instance's drainer does at start: append the entries of changes that
+            // What any instance's drainer does within seconds: append the entries of changes that
             // committed while their delivery was cut off by the kill.
             let drained = try await AuditOutboxDrainer(
                 store: store.audit, log: AuditLog(store: store.audit, clock: { 0 }), grace: 0,
