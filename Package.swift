@@ -53,20 +53,21 @@ let package = Package(
         // Outer rings: stores, gateway, runtime, simulators, server, CLI.
         .target(
             name: "AgentryStore",
-            dependencies: ["AgentryIdentity", "AgentryAudit"],
+            dependencies: ["AgentryIdentity", "AgentryAudit", "AgentryLedger"],
             swiftSettings: strictSettings
         ),
         .target(
             name: "AgentrySQLite",
             dependencies: [
-                "AgentryStore", "AgentryIdentity", "AgentryAudit", .product(name: "GRDB", package: "GRDB.swift"),
+                "AgentryStore", "AgentryIdentity", "AgentryAudit", "AgentryLedger",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings
         ),
         .target(
             name: "AgentryPostgres",
             dependencies: [
-                "AgentryStore", "AgentryIdentity", "AgentryAudit",
+                "AgentryStore", "AgentryIdentity", "AgentryAudit", "AgentryLedger",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
@@ -127,7 +128,8 @@ let package = Package(
         .target(
             name: "AgentryTesting",
             dependencies: [
-                "AgentryAudit", "AgentryIdentity", "AgentryStore", "AgentrySQLite", "AgentryPostgres", "AgentryServer",
+                "AgentryAudit", "AgentryIdentity", "AgentryLedger", "AgentryStore", "AgentrySQLite", "AgentryPostgres",
+                "AgentryServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -140,13 +142,20 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "AgentryLedgerTests",
+            dependencies: ["AgentryLedger"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "AgentryIdentityTests",
             dependencies: ["AgentryIdentity"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "AgentryStoreTests",
-            dependencies: ["AgentryTesting", "AgentryAudit", "AgentrySQLite", "AgentryPostgres", "AgentryStore"],
+            dependencies: [
+                "AgentryTesting", "AgentryAudit", "AgentryLedger", "AgentrySQLite", "AgentryPostgres", "AgentryStore",
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

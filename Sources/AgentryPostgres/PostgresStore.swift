@@ -1,5 +1,6 @@
 import AgentryAudit
 import AgentryIdentity
+import AgentryLedger
 import AgentryStore
 import Foundation
 import Logging
@@ -21,6 +22,8 @@ public final class PostgresStore: StoreBackend {
     public var identity: any IdentityStore { PostgresIdentityStore(client: client, logger: logger) }
     /// The audit log in this database.
     public var audit: any AuditStore { PostgresAuditStore(client: client, logger: logger) }
+    /// The spend ledger in this database.
+    public var ledger: any LedgerStore { PostgresLedgerStore(client: client, logger: logger) }
 
     /// Connects to `url` and checks the server answers within `timeout`; throws `StoreError.unavailable` otherwise.
     public init(url: String, logger: Logger, timeout: Duration = .seconds(10)) async throws {

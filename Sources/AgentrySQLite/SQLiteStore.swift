@@ -1,5 +1,6 @@
 import AgentryAudit
 import AgentryIdentity
+import AgentryLedger
 import AgentryStore
 import Foundation
 import GRDB
@@ -17,6 +18,8 @@ public final class SQLiteStore: StoreBackend {
     public var identity: any IdentityStore { SQLiteIdentityStore(pool: pool) }
     /// The audit log in this file.
     public var audit: any AuditStore { SQLiteAuditStore(pool: pool) }
+    /// The spend ledger in this file.
+    public var ledger: any LedgerStore { SQLiteLedgerStore(pool: pool) }
 
     /// Opens (creating if needed) the database file at `path`; throws `StoreError.unavailable` with the reason.
     public init(path: String) throws {

@@ -1,7 +1,7 @@
 /// Every schema migration of Agentry, in order. Append only.
 public enum Migrations {
     /// The full, ordered list both backends apply.
-    public static let all: [Migration] = [identity, auditLog, auditDeferredIndex, signIns, auditOutbox]
+    public static let all: [Migration] = [identity, auditLog, auditDeferredIndex, signIns, auditOutbox, ledger]
 
     /// The newest version; `/readyz` reports ready only when the database has reached it.
     public static var latestVersion: Int { all.last?.version ?? 0 }
@@ -252,6 +252,73 @@ public enum Migrations {
             )
             """,
             "CREATE INDEX audit_outbox_created_at ON audit_outbox (created_at)",
+        ]
+    )
+
+    /// 6: the spend ledger: caps, accounts (one per scope and window), reservations and the
+    /// accounts each holds. Balances can never go negative; a settlement never exceeds its reservation.
+    static let ledger = Migration(
+        version: 6, name: "ledger",
+        statements: [
+            """
+            CREATE TABLE ledger_caps (
+                scope TEXT NOT NULL,
+                period TEXT NOT NULL,
+                limit_micros BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                PRIMARY KEY (scope, period),
+                CONSTRAINT ledger_caps_period_known CHECK (period IN ('run', 'day', 'month')),
+                CONSTRAINT ledger_caps_limit_nonnegative CHECK (limit_micros >= 0)
+            )
+            """,
+            """
+            CREATE TABLE ledger_accounts (
+                scope TEXT NOT NULL,
+                period TEXT NOT NULL,
+                window_start BIGINT NOT NULL,
+                reserved BIGINT NOT NULL,
+                settled BIGINT NOT NULL,
+                PRIMARY KEY (scope, period, window_start),
+                CONSTRAINT ledger_accounts_period_known CHECK (period IN ('run', 'day', 'month')),
+                CONSTRAINT ledger_accounts_reserved_nonnegative CHECK (reserved >= 0),
+                CONSTRAINT ledger_accounts_settled_nonnegative CHECK (settled >= 0)
+            )
+            """,
+            """
+            CREATE TABLE ledger_reservations (
+                id TEXT NOT NULL PRIMARY KEY,
+                amount BIGINT NOT NULL,
+                settled BIGINT,
+                state TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                resolved_at BIGINT,
+                user_id TEXT,
+                team TEXT,
+                agent TEXT,
+                agent_version TEXT,
+                run TEXT,
+                model TEXT,
+                provider TEXT,
+                zone TEXT,
+                CONSTRAINT ledger_reservations_amount_positive CHECK (amount > 0),
+                CONSTRAINT ledger_reservations_state_known CHECK (state IN ('pending', 'settled', 'released', 'expired')),
+                CONSTRAINT ledger_reservations_settled_iff_settled CHECK ((state = 'settled') = (settled IS NOT NULL)),
+                CONSTRAINT ledger_reservations_settled_within CHECK (settled IS NULL OR (settled >= 0 AND settled <= amount)),
+                CONSTRAINT ledger_reservations_resolved_iff_not_pending CHECK ((state = 'pending') = (resolved_at IS NULL))
+            )
+            """,
+            "CREATE INDEX ledger_reservations_due ON ledger_reservations (state, expires_at)",
+            """
+            CREATE TABLE ledger_holds (
+                reservation_id TEXT NOT NULL REFERENCES ledger_reservations (id),
+                scope TEXT NOT NULL,
+                period TEXT NOT NULL,
+                window_start BIGINT NOT NULL,
+                PRIMARY KEY (reservation_id, scope, period)
+            )
+            """,
+            "CREATE INDEX ledger_holds_account ON ledger_holds (scope, period, window_start)",
         ]
     )
 }

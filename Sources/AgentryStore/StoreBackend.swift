@@ -1,5 +1,6 @@
 import AgentryAudit
 import AgentryIdentity
+import AgentryLedger
 
 import struct Foundation.Date
 
@@ -11,6 +12,8 @@ public protocol StoreBackend: Sendable {
     var identity: any IdentityStore { get }
     /// The audit log's records, tree hashes, checkpoints and payloads.
     var audit: any AuditStore { get }
+    /// Spend caps, accounts and reservations.
+    var ledger: any LedgerStore { get }
     /// Applies every pending migration up to version `last`, each in its own transaction; returns
     /// the versions applied now. Stopping short of the newest exists for upgrade tests.
     func migrate(through last: Int) async throws -> [Int]

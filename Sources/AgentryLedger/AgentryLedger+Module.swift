@@ -1,3 +1,0 @@
-// AgentryLedger: money (Microdollars), caps and Reservations. Pure: no framework, driver or HTTP client.
-// This module's types arrive with the issue that builds it; the dependency arrows in
-// Package.swift are already final, so adding them is filling a room, not moving walls.

@@ -1,0 +1,116 @@
+import struct Foundation.Date
+
+/// Storage of caps, accounts and reservations. Each operation is one transaction that locks the
+/// reservation and its accounts (always in `AccountKey` order, so transactions never deadlock),
+/// lets `LedgerRules` decide, and writes the decision.
+///
+/// Contract, checked by the conformance suite on every backend:
+/// - `reserve` changes all the request's accounts or none; a cap is never exceeded by a reserve,
+///   however many processes reserve at once;
+/// - a reservation resolves exactly once; repeats answer `exists`;
+/// - balances never go negative (also a CHECK constraint).
+public protocol LedgerStore: Sendable {
+    /// Sets the cap on `key` to `limit`, or removes it when nil.
+    func setCap(_ key: CapKey, limit: Microdollars?, at time: Date) async throws
+    /// Every cap set, by key.
+    func caps() async throws -> [CapKey: Microdollars]
+    /// Reserves `request` on `accounts` (the request's scopes in their current windows).
+    func reserve(_ request: ReservationRequest, accounts: [AccountKey], at time: Date) async throws -> LedgerOutcome
+    /// Resolves reservation `id`.
+    func resolve(id: String, by resolution: Resolution, at time: Date) async throws -> LedgerOutcome
+    /// The reservation with this id, if any.
+    func reservation(id: String) async throws -> Reservation?
+    /// Ids of up to `limit` pending reservations whose expiry is at or before `time`.
+    func overdue(at time: Date, limit: Int) async throws -> [String]
+    /// Every account's stored balance.
+    func balances() async throws -> [AccountKey: Balance]
+    /// Every account's balance recomputed from the reservations that hold it.
+    func recomputedBalances() async throws -> [AccountKey: Balance]
+}
+
+/// The ledger: validation, calendar windows and a clock over a `LedgerStore`.
+public struct Ledger: Sendable {
+    /// Where caps, accounts and reservations live.
+    public let store: any LedgerStore
+    /// The calendar whose days and months are windows.
+    public let calendar: LedgerCalendar
+    /// The current time.
+    public let now: @Sendable () -> Date
+
+    /// A ledger over `store`.
+    public init(
+        store: any LedgerStore, calendar: LedgerCalendar = LedgerCalendar(), clock: @escaping @Sendable () -> Date
+    ) {
+        self.store = store
+        self.calendar = calendar
+        self.now = {
+            let milliseconds = (clock().timeIntervalSince1970 * 1000).rounded(.down)
+            return Date(timeIntervalSince1970: milliseconds / 1000)
+        }
+    }
+
+    /// Holds `request.amount` on every account of its scopes, or throws `capExceeded` and changes nothing.
+    public func reserve(_ request: ReservationRequest) async throws -> LedgerOutcome {
+        let time = now()
+        try LedgerRules.validate(request, at: time)
+        return try await store.reserve(request, accounts: calendar.accounts(for: request.scopes, at: time), at: time)
+    }
+
+    /// Settles reservation `id` at `actual` (≤ reserved); the rest goes back to the caps.
+    public func settle(id: String, actual: Microdollars) async throws -> LedgerOutcome {
+        try LedgerRules.validateID(id)
+        guard actual >= .zero else { throw LedgerError.invalidAmount(reason: "a settlement cannot be negative") }
+        return try await store.resolve(id: id, by: .settle(actual: actual), at: now())
+    }
+
+    /// Releases reservation `id` without cost.
+    public func release(id: String) async throws -> LedgerOutcome {
+        try LedgerRules.validateID(id)
+        return try await store.resolve(id: id, by: .release, at: now())
+    }
+
+    /// Expires up to `limit` overdue reservations; returns how many this call expired. Safe on
+    /// several instances at once: each reservation expires once, the others see `exists`.
+    @discardableResult
+    public func expireOverdue(limit: Int = 1000) async throws -> Int {
+        var expired = 0
+        let time = now()
+        for id in try await store.overdue(at: time, limit: limit) {
+            if case .done = try await store.resolve(id: id, by: .expire, at: time) { expired += 1 }
+        }
+        return expired
+    }
+
+    /// Sets or removes the cap on `scope` for `window`.
+    public func setCap(scope: LedgerScope, window: CapWindow, limit: Microdollars?) async throws {
+        if let limit {
+            guard limit >= .zero, limit <= LedgerRules.amountMax * 1000 else {
+                throw LedgerError.invalidAmount(reason: "a cap is between $0 and \(LedgerRules.amountMax * 1000)")
+            }
+        }
+        guard scope.windows.contains(window) else {
+            throw LedgerError.invalidRequest(
+                reason:
+                    "\(scope) has \(scope.windows.map(\.rawValue).joined(separator: " and ")) windows, not \(window.rawValue)"
+            )
+        }
+        try await store.setCap(CapKey(scope: scope, window: window), limit: limit, at: now())
+    }
+
+    /// Accounts whose stored balance differs from the one recomputed from reservations: empty when sound.
+    public func drift() async throws -> [AccountKey: (stored: Balance, recomputed: Balance)] {
+        let stored = try await store.balances()
+        let recomputed = try await store.recomputedBalances()
+        var drift: [AccountKey: (stored: Balance, recomputed: Balance)] = [:]
+        for key in Set(stored.keys).union(recomputed.keys) {
+            let (have, want) = (stored[key] ?? Balance(), recomputed[key] ?? Balance())
+            if have != want { drift[key] = (have, want) }
+        }
+        return drift
+    }
+}
+
+extension Microdollars {
+    /// `lhs × rhs` for constants; traps on overflow.
+    static func * (lhs: Microdollars, rhs: Int64) -> Microdollars { Microdollars(lhs.value * rhs) }
+}
