@@ -33,7 +33,7 @@ let package = Package(
     ],
     targets: [
         // Pure domain modules: no web framework, no database driver, no HTTP client.
-        .target(name: "AgentryLedger", swiftSettings: strictSettings),
+        .target(name: "AgentryLedger", dependencies: ["AgentryIdentity"], swiftSettings: strictSettings),
         .target(
             name: "AgentryAudit",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
@@ -109,7 +109,7 @@ let package = Package(
         .executableTarget(
             name: "AgentryCLI",
             dependencies: [
-                "AgentryServer", "AgentryIdentity", "AgentryAudit", "AgentryStore",
+                "AgentryServer", "AgentryIdentity", "AgentryAudit", "AgentryLedger", "AgentryStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -143,7 +143,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentryLedgerTests",
-            dependencies: ["AgentryLedger"],
+            dependencies: ["AgentryLedger", "AgentryIdentity"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -19,6 +19,7 @@ public enum AuditEventKind: String, CaseIterable, Sendable, Codable {
     case toolCall = "tool.call"
     case payloadErased = "payload.erased"
     case keyRotated = "key.rotated"
+    case capChanged = "cap.changed"
 }
 
 /// A salted commitment to a payload kept outside the leaf: SHA-256(tag ‖ salt ‖ payload).

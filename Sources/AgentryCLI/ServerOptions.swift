@@ -63,6 +63,8 @@ struct ServerOptions: ParsableArguments {
     @Option(
         help: "Audit log origin for a key made at first start (default agentry.local/audit; env AGENTRY_AUDIT_ORIGIN).")
     var auditOrigin: String?
+    @Option(help: "Time zone of spend-cap days and months (default UTC; env AGENTRY_LEDGER_TIME_ZONE).")
+    var ledgerTimeZone: String?
 
     /// The flags given, by configuration key.
     var flags: [String: String] {
@@ -74,7 +76,7 @@ struct ServerOptions: ParsableArguments {
             ("proxy_identity.trusted_proxies", proxyIdentityTrustedProxies),
             ("proxy_identity.provision_users", proxyIdentityProvisionUsers),
             ("audit.signing_key_file", auditSigningKeyFile), ("audit.checkpoint_file", auditCheckpointFile),
-            ("audit.origin", auditOrigin),
+            ("audit.origin", auditOrigin), ("ledger.time_zone", ledgerTimeZone),
         ]
         return Dictionary(uniqueKeysWithValues: pairs.compactMap { key, value in value.map { (key, $0) } })
     }

@@ -13,7 +13,7 @@ public enum CapWindow: String, CaseIterable, Comparable, Sendable {
 
 /// The calendar windows are counted in: days and months of one time zone (UTC unless configured).
 /// A new window is a new account that starts at zero; no job has to run at midnight.
-public struct LedgerCalendar: Sendable {
+public struct LedgerCalendar: Sendable, Equatable {
     /// The zone whose midnights and month starts open new windows.
     public let timeZone: TimeZone
     private let calendar: Calendar
@@ -25,6 +25,9 @@ public struct LedgerCalendar: Sendable {
         calendar.timeZone = timeZone
         self.calendar = calendar
     }
+
+    /// Two calendars are equal when their zones are.
+    public static func == (lhs: LedgerCalendar, rhs: LedgerCalendar) -> Bool { lhs.timeZone == rhs.timeZone }
 
     /// The calendar in the zone named `identifier` (`Europe/Berlin`), or nil for an unknown name.
     public init?(timeZoneIdentifier identifier: String) {

@@ -1,3 +1,5 @@
+import AgentryIdentity
+
 import struct Foundation.Date
 
 /// Storage of caps, accounts and reservations. Each operation is one transaction that locks the
@@ -10,8 +12,9 @@ import struct Foundation.Date
 /// - a reservation resolves exactly once; repeats answer `exists`;
 /// - balances never go negative (also a CHECK constraint).
 public protocol LedgerStore: Sendable {
-    /// Sets the cap on `key` to `limit`, or removes it when nil.
-    func setCap(_ key: CapKey, limit: Microdollars?, at time: Date) async throws
+    /// Sets the cap on `key` to `limit`, or removes it when nil, writing `messages` (the change's
+    /// audit entries) into the outbox in the same transaction.
+    func setCap(_ key: CapKey, limit: Microdollars?, at time: Date, recording messages: [ChangeMessage]) async throws
     /// Every cap set, by key.
     func caps() async throws -> [CapKey: Microdollars]
     /// Reserves `request` on `accounts` (the request's scopes in their current windows).
@@ -81,8 +84,10 @@ public struct Ledger: Sendable {
         return expired
     }
 
-    /// Sets or removes the cap on `scope` for `window`.
-    public func setCap(scope: LedgerScope, window: CapWindow, limit: Microdollars?) async throws {
+    /// Sets or removes the cap on `scope` for `window`; `messages` record the change atomically with it.
+    public func setCap(
+        scope: LedgerScope, window: CapWindow, limit: Microdollars?, recording messages: [ChangeMessage] = []
+    ) async throws {
         if let limit {
             guard limit >= .zero, limit <= LedgerRules.amountMax * 1000 else {
                 throw LedgerError.invalidAmount(reason: "a cap is between $0 and \(LedgerRules.amountMax * 1000)")
@@ -94,7 +99,7 @@ public struct Ledger: Sendable {
                     "\(scope) has \(scope.windows.map(\.rawValue).joined(separator: " and ")) windows, not \(window.rawValue)"
             )
         }
-        try await store.setCap(CapKey(scope: scope, window: window), limit: limit, at: now())
+        try await store.setCap(CapKey(scope: scope, window: window), limit: limit, at: now(), recording: messages)
     }
 
     /// Accounts whose stored balance differs from the one recomputed from reservations: empty when sound.

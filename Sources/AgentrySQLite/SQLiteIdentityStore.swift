@@ -210,7 +210,7 @@ struct SQLiteIdentityStore: IdentityStore {
     }
 
     /// Writes recorded changes into the audit outbox, inside the change's transaction.
-    private static func record(_ messages: [ChangeMessage], into db: Database) throws {
+    static func record(_ messages: [ChangeMessage], into db: Database) throws {
         for message in messages {
             try db.execute(
                 sql: "INSERT INTO audit_outbox (id, created_at, body) VALUES (?, ?, ?)",

@@ -1,3 +1,4 @@
+import AgentryIdentity
 import AgentryLedger
 import AgentryStore
 import Foundation
@@ -8,8 +9,9 @@ import GRDB
 struct SQLiteLedgerStore: LedgerStore {
     let pool: DatabasePool
 
-    func setCap(_ key: CapKey, limit: Microdollars?, at time: Date) async throws {
+    func setCap(_ key: CapKey, limit: Microdollars?, at time: Date, recording messages: [ChangeMessage]) async throws {
         try await pool.write { db in
+            try SQLiteIdentityStore.record(messages, into: db)
             if let limit {
                 try db.execute(
                     sql: """

@@ -1,5 +1,6 @@
 import AgentryAudit
 import AgentryIdentity
+import AgentryLedger
 import AgentryStore
 import HTTPTypes
 
@@ -77,6 +78,7 @@ extension APIError {
         case let error as IdentityError: from(error)
         case let error as AuthenticationError: from(error)
         case let error as StoreError: .init(.serviceUnavailable, "database_unavailable", error.message)
+        case let error as LedgerError: from(error)
         case let error as ProofError:
             switch error {
             case .invalidInput(let reason): .init(.badRequest, "invalid_query", reason)
@@ -94,6 +96,17 @@ extension APIError {
             case .userNotFound, .teamNotFound, .tokenNotFound: .notFound
             }
         return .init(status, error.code, error.message)
+    }
+
+    private static func from(_ error: LedgerError) -> APIError {
+        let status: HTTPResponse.Status =
+            switch error {
+            case .capExceeded: .tooManyRequests
+            case .existsWithDifferentAmount, .alreadyResolved, .reservationExpired: .conflict
+            case .reservationNotFound: .notFound
+            case .settleExceedsReserved, .invalidAmount, .invalidScope, .invalidRequest, .overflow: .badRequest
+            }
+        return .init(status, error.code, error.description)
     }
 
     private static func from(_ error: AuthenticationError) -> APIError {

@@ -13,12 +13,17 @@ struct AuditChangeRecorder: ChangeRecorder {
         guard let kind = AuditEventKind(rawValue: change.kind.rawValue) else {
             preconditionFailure("every identity change has an audit event kind")
         }
-        let entry = AuditAppend(
-            event: AuditEvent(
-                time: StoredTime.milliseconds(time), kind: kind, actor: change.actor, subject: change.subject))
+        return try message(
+            for: AuditEvent(
+                time: StoredTime.milliseconds(time), kind: kind, actor: change.actor, subject: change.subject),
+            at: time)
+    }
+
+    /// The outbox message of any audit event, for changes outside identity (caps).
+    func message(for event: AuditEvent, at time: Date) throws -> ChangeMessage {
+        let entry = AuditAppend(event: event)
         try entry.event.validate()
-        return ChangeMessage(
-            id: RandomText.identifier(prefix: "obx"), createdAt: time, body: try entry.outboxBody())
+        return ChangeMessage(id: RandomText.identifier(prefix: "obx"), createdAt: time, body: try entry.outboxBody())
     }
 
     func deliver(_ messages: [ChangeMessage]) async throws {

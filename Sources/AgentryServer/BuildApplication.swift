@@ -1,5 +1,6 @@
 import AgentryAudit
 import AgentryIdentity
+import AgentryLedger
 import AgentryStore
 import Foundation
 import HTTPTypes
@@ -23,21 +24,27 @@ public struct ApplicationDependencies: Sendable {
     public var audit: AuditLog
     /// Identity rules over the store, recording every change in the audit log atomically with it.
     public var identity: IdentityService
+    /// The spend ledger over the store.
+    public var ledger: Ledger
+    /// Turns changes into audit entries written with them (through the outbox).
+    var changes: AuditChangeRecorder
     /// The audit log's checkpoint signer (also run as a background service).
     public var checkpointer: AuditCheckpointer
 
     /// Bundles the dependencies.
     public init(
         store: any StoreBackend, logger: Logger, checkpointer: AuditCheckpointer,
-        metrics: PrometheusCollectorRegistry = .init(), clock: @escaping @Sendable () -> Date = { Date() }
+        metrics: PrometheusCollectorRegistry = .init(), clock: @escaping @Sendable () -> Date = { Date() },
+        ledgerCalendar: LedgerCalendar = LedgerCalendar()
     ) {
         self.store = store
         self.logger = logger
         self.metrics = metrics
         self.clock = clock
         self.audit = AuditLog(store: store.audit, clock: { Int64(clock().timeIntervalSince1970 * 1000) })
-        self.identity = IdentityService(
-            store: store.identity, clock: clock, recorder: AuditChangeRecorder(log: self.audit))
+        self.changes = AuditChangeRecorder(log: self.audit)
+        self.identity = IdentityService(store: store.identity, clock: clock, recorder: changes)
+        self.ledger = Ledger(store: store.ledger, calendar: ledgerCalendar, clock: clock)
         self.checkpointer = checkpointer
     }
 }
@@ -74,6 +81,7 @@ func buildRoutes(
     UsersController(identity: identity, bodyBytesMax: limit).register(on: api)
     TeamsController(identity: identity, bodyBytesMax: limit).register(on: api)
     TokensController(identity: identity, bodyBytesMax: limit).register(on: api)
+    CapsController(ledger: dependencies.ledger, recorder: dependencies.changes, bodyBytesMax: limit).register(on: api)
     AuditController(
         store: dependencies.store.audit, log: audit, checkpointer: dependencies.checkpointer, bodyBytesMax: limit
     ).register(on: api)
@@ -94,6 +102,7 @@ public func buildApplication(
             AuditMaintenanceService(
                 store: dependencies.store.audit, log: dependencies.audit, logger: dependencies.logger,
                 clock: { Int64(dependencies.clock().timeIntervalSince1970 * 1000) }),
+            LedgerExpiryService(ledger: dependencies.ledger, logger: dependencies.logger),
         ],
         onServerRunning: onServerRunning,
         logger: dependencies.logger)

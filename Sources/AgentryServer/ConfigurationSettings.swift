@@ -1,4 +1,5 @@
 import AgentryIdentity
+import AgentryLedger
 import Foundation
 import Logging
 
@@ -91,6 +92,15 @@ extension ConfigurationSetting {
                 throw Reason("must be non-empty, without spaces or '+'")
             }
             config.auditOrigin = value
+        },
+        .init(
+            key: "ledger.time_zone",
+            help: "Time zone whose days and months are spend-cap windows, e.g. Europe/Berlin (default UTC)."
+        ) { config, value in
+            guard let calendar = LedgerCalendar(timeZoneIdentifier: value) else {
+                throw Reason("must be a time zone name such as UTC or Europe/Berlin")
+            }
+            config.ledgerCalendar = calendar
         },
         .init(
             key: "proxy_identity.provision_users",

@@ -1,3 +1,4 @@
+import AgentryLedger
 import Foundation
 import Logging
 
@@ -26,6 +27,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var auditCheckpointFile: String?
     /// The log's origin (and key name) used when the first start creates the signing key.
     public var auditOrigin = "agentry.local/audit"
+    /// The calendar of spend-cap windows (days and months of its time zone).
+    public var ledgerCalendar = LedgerCalendar()
 
     /// The defaults above.
     public init() {}

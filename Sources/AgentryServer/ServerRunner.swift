@@ -44,7 +44,8 @@ public enum ServerRunner {
                 "store.ready",
                 metadata: ["store.kind": .string(store.kind), "store.migrations.applied": .string("\(applied)")])
             let checkpointer = try await Self.checkpointer(configuration, store: store, logger: logger, say: say)
-            let dependencies = ApplicationDependencies(store: store, logger: logger, checkpointer: checkpointer)
+            let dependencies = ApplicationDependencies(
+                store: store, logger: logger, checkpointer: checkpointer, ledgerCalendar: configuration.ledgerCalendar)
             // The admin, its token and their audit entries commit together; the token is shown once.
             if let issued = try await dependencies.identity.bootstrapAdmin(email: configuration.adminEmail) {
                 say(Self.bootstrapMessage(email: configuration.adminEmail, secret: issued.secret))

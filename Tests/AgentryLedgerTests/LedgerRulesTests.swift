@@ -1,3 +1,4 @@
+import AgentryIdentity
 import AgentryLedger
 import Foundation
 import Synchronization
@@ -16,7 +17,9 @@ struct LedgerRulesTests {
         }
         let state = Mutex(State())
 
-        func setCap(_ key: CapKey, limit: Microdollars?, at time: Date) async throws {
+        func setCap(_ key: CapKey, limit: Microdollars?, at time: Date, recording messages: [ChangeMessage])
+            async throws
+        {
             state.withLock { $0.caps[key] = limit }
         }
         func caps() async throws -> [CapKey: Microdollars] { state.withLock { $0.caps } }

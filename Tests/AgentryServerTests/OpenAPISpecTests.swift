@@ -50,7 +50,7 @@ struct OpenAPISpecTests {
         let bodies: [(String, [String])] = [
             ("CreateTeamBody", CreateTeamBody.fields), ("UpdateTeamBody", UpdateTeamBody.fields),
             ("CreateUserBody", CreateUserBody.fields), ("UpdateUserBody", UpdateUserBody.fields),
-            ("CreateTokenBody", CreateTokenBody.fields),
+            ("CreateTokenBody", CreateTokenBody.fields), ("SetCapBody", SetCapBody.fields),
         ]
         for (name, fields) in bodies {
             let schema = try #require(schemas[name] as? [String: Any], "no schema \(name)")

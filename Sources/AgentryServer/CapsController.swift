@@ -1,0 +1,104 @@
+import AgentryAudit
+import AgentryIdentity
+import AgentryLedger
+import Foundation
+import Hummingbird
+
+/// `/api/v1/caps`: spend caps per scope and window. Admins and finance set and remove them,
+/// auditors read them; every change is a `cap.changed` audit record written with the change.
+struct CapsController: Sendable {
+    let ledger: Ledger
+    let recorder: AuditChangeRecorder
+    let bodyBytesMax: Int
+
+    static let readers: [Role] = [.admin, .finance, .auditor]
+    static let writers: [Role] = [.admin, .finance]
+
+    func register(on api: APIRouter) {
+        api.on(.get, "caps", list)
+        api.on(.put, "caps/{scope}/{window}", set)
+        api.on(.delete, "caps/{scope}/{window}", remove)
+    }
+
+    @Sendable func list(_ request: Request, context: AgentryRequestContext) async throws -> Response {
+        try context.caller().require(Self.readers, to: "reading spend caps")
+        let caps = try await ledger.store.caps().sorted { $0.key < $1.key }.map {
+            CapView(key: $0.key, limit: $0.value)
+        }
+        return try JSONResponse.make(CapList(items: caps))
+    }
+
+    /// Sets a cap; the body's `limit` is a dollar amount as a string (`"50"`, `"0.12"`), never a float.
+    @Sendable func set(_ request: Request, context: AgentryRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        try caller.require(Self.writers, to: "setting spend caps")
+        let key = try Self.key(context)
+        var request = request
+        let body = try await request.decodeJSON(SetCapBody.self, limit: bodyBytesMax)
+        guard let limit = Microdollars(parsing: body.limit) else {
+            throw APIError(
+                .badRequest, "invalid_field",
+                "limit: must be a dollar amount as a string, like \"50\" or \"0.12\" (at most 6 decimals)")
+        }
+        try await change(key, to: limit, by: caller.user.id)
+        return try JSONResponse.make(CapView(key: key, limit: limit))
+    }
+
+    @Sendable func remove(_ request: Request, context: AgentryRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        try caller.require(Self.writers, to: "removing spend caps")
+        try await change(try Self.key(context), to: nil, by: caller.user.id)
+        return Response(status: .noContent)
+    }
+
+    /// Sets or removes a cap and records it, atomically through the outbox.
+    private func change(_ key: CapKey, to limit: Microdollars?, by actor: String) async throws {
+        let time = ledger.now()
+        let event = AuditEvent(
+            time: Int64(time.timeIntervalSince1970 * 1000), kind: .capChanged, actor: actor,
+            subject: "\(key.scope)/\(key.window.rawValue)", outcome: limit == nil ? "removed" : "set",
+            costMicrodollars: limit?.value)
+        let message = try recorder.message(for: event, at: time)
+        try await ledger.setCap(scope: key.scope, window: key.window, limit: limit, recording: [message])
+        try await recorder.deliver([message])
+    }
+
+    private static func key(_ context: AgentryRequestContext) throws -> CapKey {
+        // Clients may percent-encode the ':' of a scope (`team%3Afinance`); both forms name it.
+        let raw = try context.parameters.require("scope")
+        let scope = try LedgerScope(parsing: raw.removingPercentEncoding ?? raw)
+        let text = try context.parameters.require("window")
+        guard let window = CapWindow(rawValue: text) else {
+            throw APIError(.badRequest, "invalid_query", "window: must be run, day or month")
+        }
+        return CapKey(scope: scope, window: window)
+    }
+}
+
+/// `PUT /api/v1/caps/{scope}/{window}`.
+struct SetCapBody: ClosedJSONBody {
+    static let fields = ["limit"]
+    /// Dollars as a decimal string.
+    let limit: String
+}
+
+/// A cap as the API shows it.
+struct CapView: Encodable, Sendable {
+    let scope: String
+    let window: String
+    /// Dollars, e.g. `$50.00`.
+    let limit: String
+    let limitMicros: Int64
+
+    init(key: CapKey, limit: Microdollars) {
+        scope = key.scope.description
+        window = key.window.rawValue
+        self.limit = limit.description
+        limitMicros = limit.value
+    }
+}
+
+/// Every cap.
+struct CapList: Encodable, Sendable {
+    let items: [CapView]
+}

@@ -1,0 +1,65 @@
+import AgentryAudit
+import AgentryTesting
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// `/api/v1/caps`: roles, exact dollar parsing, bad input, and a `cap.changed` record per change.
+@Suite("Caps API")
+struct CapsAPITests {
+    @Test(arguments: TestBackend.allCases)
+    func capsAreSetListedRemovedAndRecorded(_ backend: TestBackend) async throws {
+        try await ServerFixture.with(backend) { fixture in
+            let (_, finance) = try await fixture.member("fin@example.com", roles: [.finance])
+            let (_, auditor) = try await fixture.member("aud@example.com", roles: [.auditor])
+            let (_, member) = try await fixture.member("m@example.com")
+            try await fixture.application().test(.router) { client in
+                let set = try await client.call(
+                    .put, "/api/v1/caps/team:finance/day", token: finance, body: #"{"limit":"50"}"#)
+                #expect(set.status == .ok, "\(set.text)")
+                #expect(set.json["limit"] as? String == "$50.00" && set.json["limit_micros"] as? Int == 50_000_000)
+                _ = try await client.call(
+                    .put, "/api/v1/caps/run:run_1/run", token: fixture.adminToken, body: #"{"limit":"0.12"}"#)
+                let listed = try await client.call(.get, "/api/v1/caps", token: auditor)
+                #expect(
+                    listed.items.map { "\($0["scope"]!)/\($0["window"]!)=\($0["limit"]!)" } == [
+                        "run:run_1/run=$0.12", "team:finance/day=$50.00",
+                    ])
+                expectError(
+                    try await client.call(.put, "/api/v1/caps/org/day", token: auditor, body: #"{"limit":"1"}"#),
+                    .forbidden, "forbidden")
+                expectError(try await client.call(.get, "/api/v1/caps", token: member), .forbidden, "forbidden")
+                let bad: [(String, String, String)] = [
+                    ("/api/v1/caps/team:finance/day", #"{"limit":"-1"}"#, "invalid_field"),
+                    ("/api/v1/caps/team:finance/day", #"{"limit":"1e3"}"#, "invalid_field"),
+                    ("/api/v1/caps/team:finance/day", #"{"limit":"0.0000001"}"#, "invalid_field"),
+                    ("/api/v1/caps/team:finance/day", #"{"limit":50}"#, "invalid_field"),
+                    ("/api/v1/caps/team:finance/day", #"{"limit":"5","extra":1}"#, "unknown_field"),
+                    ("/api/v1/caps/team:finance/day", #"{"limit":"99999999999999"}"#, "invalid_field"),
+                    ("/api/v1/caps/galaxy:x/day", #"{"limit":"5"}"#, "invalid_scope"),
+                    ("/api/v1/caps/team:has%20space/day", #"{"limit":"5"}"#, "invalid_scope"),
+                    ("/api/v1/caps/team:finance/week", #"{"limit":"5"}"#, "invalid_query"),
+                    ("/api/v1/caps/run:r/day", #"{"limit":"5"}"#, "invalid_request"),
+                    ("/api/v1/caps/team:finance/run", #"{"limit":"5"}"#, "invalid_request"),
+                ]
+                for (path, body, code) in bad {
+                    let reply = try await client.call(.put, path, token: fixture.adminToken, body: body)
+                    #expect(reply.status == .badRequest && reply.errorCode == code, "\(path) \(body): \(reply.text)")
+                }
+                let removed = try await client.call(.delete, "/api/v1/caps/team:finance/day", token: finance)
+                #expect(removed.status == .noContent)
+                let after = try await client.call(.get, "/api/v1/caps", token: fixture.adminToken)
+                #expect(after.items.count == 1)
+            }
+            let changes = try await fixture.store.audit.records(
+                matching: AuditFilter(kind: .capChanged), from: 0, count: 10
+            ).map { try $0.event() }
+            #expect(changes.map(\.subject) == ["team:finance/day", "run:run_1/run", "team:finance/day"])
+            #expect(changes.map(\.outcome) == ["set", "set", "removed"])
+            #expect(changes.map(\.costMicrodollars) == [50_000_000, 120_000, nil])
+            #expect(try await fixture.store.ledger.caps().count == 1, "a refused change was stored")
+        }
+    }
+}
