@@ -119,7 +119,7 @@ let package = Package(
         .executableTarget(
             name: "AgentryBench",
             dependencies: [
-                "AgentryAudit", "AgentryStore", "AgentrySQLite", "AgentryPostgres",
+                "AgentryAudit", "AgentryLedger", "AgentryStore", "AgentrySQLite", "AgentryPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

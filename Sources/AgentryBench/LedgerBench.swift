@@ -1,0 +1,115 @@
+import AgentryLedger
+import AgentryStore
+import ArgumentParser
+import Foundation
+import Synchronization
+
+/// Reserve+settle pairs per second with five applicable caps, and the overshoot of a race of many
+/// small reservations against one cap (which must be exactly zero).
+struct LedgerBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger", abstract: "Ledger reserve+settle throughput and race overshoot.")
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Concurrent callers.") var callers = 64
+    @Option(help: "Seconds of reserve+settle.") var seconds = 10
+    @Option(help: "Reservations in the race.") var raceAttempts = 10_000
+
+    func run() async throws {
+        let (backend, cleanup) = try await store.open()
+        defer { cleanup() }
+        let ledger = Ledger(store: backend.ledger, clock: { Date() })
+        // Five capped scopes on every call: org, team, user, agent and the agent version (each day and month).
+        let scopes = try ["org", "team:bench", "user:usr_bench", "agent:bench", "version:bench@1.0.0"].map(
+            LedgerScope.init(parsing:))
+        for scope in scopes {
+            try await ledger.setCap(scope: scope, window: .day, limit: Microdollars(dollars: 1_000_000_000)!)
+            try await ledger.setCap(scope: scope, window: .month, limit: Microdollars(dollars: 1_000_000_000)!)
+        }
+        let pairs = try await measurePairs(ledger, scopes: scopes)
+        let race = try await measureRace(ledger)
+        try await backend.close()
+        try report([
+            "benchmark": "ledger", "store": backend.kind, "callers": callers, "caps_per_call": scopes.count * 2,
+            "pairs_per_second": pairs.rate, "reserve_p50_ms": pairs.reserve.percentile(50),
+            "reserve_p99_ms": pairs.reserve.percentile(99), "settle_p99_ms": pairs.settle.percentile(99),
+            "race_attempts": raceAttempts, "race_admitted": race.admitted, "race_expected": race.expected,
+            "race_overshoot_micros": race.overshoot,
+        ])
+    }
+
+    /// Callers reserve $0.01 and settle $0.007 in a loop for `seconds`.
+    private func measurePairs(_ ledger: Ledger, scopes: [LedgerScope]) async throws -> (
+        rate: Double, reserve: Samples, settle: Samples
+    ) {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        let started = ContinuousClock.now
+        let results = try await withThrowingTaskGroup(of: (Samples, Samples).self) { group in
+            for caller in 0..<callers {
+                group.addTask {
+                    var (reserve, settle) = (Samples(), Samples())
+                    var sequence = 0
+                    while ContinuousClock.now < deadline {
+                        sequence += 1
+                        let id = "pair-\(caller)-\(sequence)"
+                        var begin = ContinuousClock.now
+                        _ = try await ledger.reserve(
+                            ReservationRequest(
+                                id: id, amount: Microdollars(10_000), scopes: scopes, expiresAt: Date() + 600))
+                        reserve.add(ContinuousClock.now - begin)
+                        begin = ContinuousClock.now
+                        _ = try await ledger.settle(id: id, actual: Microdollars(7_000))
+                        settle.add(ContinuousClock.now - begin)
+                    }
+                    return (reserve, settle)
+                }
+            }
+            var all = (Samples(), Samples())
+            for try await (reserve, settle) in group {
+                all.0.merge(reserve.values)
+                all.1.merge(settle.values)
+            }
+            return all
+        }
+        let elapsed = Double((ContinuousClock.now - started) / .milliseconds(1)) / 1000
+        return ((Double(results.0.values.count) / elapsed).rounded(), results.0, results.1)
+    }
+
+    /// `raceAttempts` reservations of $0.03 from `callers` tasks against a $100 cap; returns how many
+    /// were admitted, how many fit, and by how much the cap's account exceeds the cap (0 if sound).
+    private func measureRace(_ ledger: Ledger) async throws -> (admitted: Int, expected: Int, overshoot: Int64) {
+        let scope = try LedgerScope(parsing: "team:race")
+        let (cap, cost) = (Microdollars(100_000_000), Microdollars(30_000))
+        try await ledger.setCap(scope: scope, window: .day, limit: cap)
+        let next = AttemptCounter()
+        let admitted = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<callers {
+                group.addTask {
+                    var admitted = 0
+                    while true {
+                        let attempt = next.take()
+                        guard attempt < raceAttempts else { return admitted }
+                        do {
+                            _ = try await ledger.reserve(
+                                ReservationRequest(
+                                    id: "race-\(attempt)", amount: cost, scopes: [scope], expiresAt: Date() + 600))
+                            admitted += 1
+                        } catch LedgerError.capExceeded {}
+                    }
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        let day = AccountKey(
+            scope: scope, window: .day, windowStart: ledger.calendar.windowStart(.day, containing: ledger.now()))
+        let held = try await ledger.store.balances()[day] ?? Balance()
+        let overshoot = max(0, held.reserved.value + held.settled.value - cap.value)
+        return (admitted, Int(cap.value / cost.value), overshoot)
+    }
+}
+
+/// Hands out attempt numbers to racing tasks.
+final class AttemptCounter: Sendable {
+    private let next = Atomic(0)
+    /// The next number, from 0.
+    func take() -> Int { next.add(1, ordering: .relaxed).oldValue }
+}
