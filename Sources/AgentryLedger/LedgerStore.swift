@@ -17,10 +17,9 @@ public protocol LedgerStore: Sendable {
     func setCap(_ key: CapKey, limit: Microdollars?, at time: Date, recording messages: [ChangeMessage]) async throws
     /// Every cap set, by key.
     func caps() async throws -> [CapKey: Microdollars]
-    /// Reserves `request` on `accounts` (the request's scopes in their current windows).
-    func reserve(_ request: ReservationRequest, accounts: [AccountKey], at time: Date) async throws -> LedgerOutcome
-    /// Resolves reservation `id`.
-    func resolve(id: String, by resolution: Resolution, at time: Date) async throws -> LedgerOutcome
+    /// Applies `operations` in order in one transaction (each sees the effect of those before it);
+    /// a refused operation changes nothing and does not stop the others. One result per operation.
+    func execute(_ operations: [LedgerOperation], at time: Date) async throws -> [Result<LedgerOutcome, LedgerError>]
     /// The reservation with this id, if any.
     func reservation(id: String) async throws -> Reservation?
     /// Ids of up to `limit` pending reservations whose expiry is at or before `time`.
@@ -31,6 +30,25 @@ public protocol LedgerStore: Sendable {
     func recomputedBalances() async throws -> [AccountKey: Balance]
 }
 
+extension LedgerStore {
+    /// Reserves `request` on `accounts` in a transaction of its own.
+    public func reserve(_ request: ReservationRequest, accounts: [AccountKey], at time: Date) async throws
+        -> LedgerOutcome
+    {
+        try await only(execute([.reserve(request, accounts: accounts)], at: time))
+    }
+
+    /// Resolves reservation `id` in a transaction of its own.
+    public func resolve(id: String, by resolution: Resolution, at time: Date) async throws -> LedgerOutcome {
+        try await only(execute([.resolve(id: id, resolution)], at: time))
+    }
+
+    private func only(_ results: [Result<LedgerOutcome, LedgerError>]) throws -> LedgerOutcome {
+        precondition(results.count == 1, "one result per operation")
+        return try results[0].get()
+    }
+}
+
 /// The ledger: validation, calendar windows and a clock over a `LedgerStore`.
 public struct Ledger: Sendable {
     /// Where caps, accounts and reservations live.
@@ -39,6 +57,8 @@ public struct Ledger: Sendable {
     public let calendar: LedgerCalendar
     /// The current time.
     public let now: @Sendable () -> Date
+    /// Shares transactions among concurrent callers.
+    private let batcher: LedgerBatcher
 
     /// A ledger over `store`.
     public init(
@@ -46,30 +66,32 @@ public struct Ledger: Sendable {
     ) {
         self.store = store
         self.calendar = calendar
-        self.now = {
+        let now: @Sendable () -> Date = {
             let milliseconds = (clock().timeIntervalSince1970 * 1000).rounded(.down)
             return Date(timeIntervalSince1970: milliseconds / 1000)
         }
+        self.now = now
+        self.batcher = LedgerBatcher(store: store, clock: now)
     }
 
     /// Holds `request.amount` on every account of its scopes, or throws `capExceeded` and changes nothing.
     public func reserve(_ request: ReservationRequest) async throws -> LedgerOutcome {
         let time = now()
         try LedgerRules.validate(request, at: time)
-        return try await store.reserve(request, accounts: calendar.accounts(for: request.scopes, at: time), at: time)
+        return try await batcher.submit(.reserve(request, accounts: calendar.accounts(for: request.scopes, at: time)))
     }
 
     /// Settles reservation `id` at `actual` (≤ reserved); the rest goes back to the caps.
     public func settle(id: String, actual: Microdollars) async throws -> LedgerOutcome {
         try LedgerRules.validateID(id)
         guard actual >= .zero else { throw LedgerError.invalidAmount(reason: "a settlement cannot be negative") }
-        return try await store.resolve(id: id, by: .settle(actual: actual), at: now())
+        return try await batcher.submit(.resolve(id: id, .settle(actual: actual)))
     }
 
     /// Releases reservation `id` without cost.
     public func release(id: String) async throws -> LedgerOutcome {
         try LedgerRules.validateID(id)
-        return try await store.resolve(id: id, by: .release, at: now())
+        return try await batcher.submit(.resolve(id: id, .release))
     }
 
     /// Expires up to `limit` overdue reservations; returns how many this call expired. Safe on
@@ -118,4 +140,49 @@ public struct Ledger: Sendable {
 extension Microdollars {
     /// `lhs × rhs` for constants; traps on overflow.
     static func * (lhs: Microdollars, rhs: Int64) -> Microdollars { Microdollars(lhs.value * rhs) }
+}
+
+/// Group commit for the ledger: operations from concurrent callers are applied in one store
+/// transaction (at most `batchMax`), and each caller gets its own outcome once the batch is durable.
+/// The guarantee does not depend on the batching: a batch decides exactly as its operations would
+/// one transaction each, in order.
+actor LedgerBatcher {
+    /// The most operations one transaction carries.
+    static let batchMax = 512
+
+    private let store: any LedgerStore
+    private let clock: @Sendable () -> Date
+    private var pending: [(LedgerOperation, CheckedContinuation<LedgerOutcome, any Error>)] = []
+    private var writing = false
+
+    init(store: any LedgerStore, clock: @escaping @Sendable () -> Date) {
+        self.store = store
+        self.clock = clock
+    }
+
+    /// Applies `operation` in the next batch; returns its outcome or throws its refusal.
+    func submit(_ operation: LedgerOperation) async throws -> LedgerOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            pending.append((operation, continuation))
+            if !writing {
+                writing = true
+                Task { await self.drain() }
+            }
+        }
+    }
+
+    private func drain() async {
+        while !pending.isEmpty {
+            let batch = Array(pending.prefix(Self.batchMax))
+            pending.removeFirst(batch.count)
+            do {
+                let results = try await store.execute(batch.map(\.0), at: clock())
+                precondition(results.count == batch.count, "one result per operation")
+                for (item, result) in zip(batch, results) { item.1.resume(with: result.mapError { $0 }) }
+            } catch {
+                for item in batch { item.1.resume(throwing: error) }
+            }
+        }
+        writing = false
+    }
 }

@@ -43,7 +43,28 @@ struct PostgresLedgerStore: LedgerStore {
         return caps
     }
 
-    func reserve(_ request: ReservationRequest, accounts: [AccountKey], at time: Date) async throws -> LedgerOutcome {
+    /// One transaction per operation, in order: correct under any concurrency, not yet sharing
+    /// transactions the way the SQLite store does.
+    func execute(_ operations: [LedgerOperation], at time: Date) async throws -> [Result<LedgerOutcome, LedgerError>] {
+        var results: [Result<LedgerOutcome, LedgerError>] = []
+        for operation in operations {
+            do {
+                switch operation {
+                case .reserve(let request, let accounts):
+                    results.append(.success(try await reserveOne(request, accounts: accounts, at: time)))
+                case .resolve(let id, let resolution):
+                    results.append(.success(try await resolveOne(id: id, by: resolution, at: time)))
+                }
+            } catch let refusal as LedgerError {
+                results.append(.failure(refusal))
+            }
+        }
+        return results
+    }
+
+    private func reserveOne(_ request: ReservationRequest, accounts: [AccountKey], at time: Date) async throws
+        -> LedgerOutcome
+    {
         try await PostgresErrors.unwrapping {
             try await client.withTransaction(logger: logger) { connection -> LedgerOutcome in
                 let attribution = request.attribution
@@ -82,7 +103,7 @@ struct PostgresLedgerStore: LedgerStore {
         }
     }
 
-    func resolve(id: String, by resolution: Resolution, at time: Date) async throws -> LedgerOutcome {
+    private func resolveOne(id: String, by resolution: Resolution, at time: Date) async throws -> LedgerOutcome {
         try await PostgresErrors.unwrapping {
             try await client.withTransaction(logger: logger) { connection -> LedgerOutcome in
                 guard

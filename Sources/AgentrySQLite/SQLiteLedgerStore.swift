@@ -38,60 +38,55 @@ struct SQLiteLedgerStore: LedgerStore {
         }
     }
 
-    func reserve(_ request: ReservationRequest, accounts: [AccountKey], at time: Date) async throws -> LedgerOutcome {
+    /// Reads every row the batch needs, lets `LedgerBatchState` apply the operations in order,
+    /// and writes the changed accounts and reservations, all in one write transaction.
+    func execute(_ operations: [LedgerOperation], at time: Date) async throws -> [Result<LedgerOutcome, LedgerError>] {
         try await pool.write { db in
-            let existing = try Self.reservation(id: request.id, db)
-            let caps = try Self.caps(for: accounts, db)
-            let decision = try LedgerRules.reserve(
-                request, accounts: accounts, existing: existing, balances: try Self.balances(of: accounts, db),
-                caps: caps, at: time)
-            switch decision {
-            case .exists(let reservation): return .exists(reservation)
-            case .apply(let balances, let reservation):
-                let attribution = request.attribution
-                try db.execute(
-                    sql: """
-                        INSERT INTO ledger_reservations (id, amount, settled, state, created_at, expires_at,
-                            resolved_at, user_id, team, agent, agent_version, run, model, provider, zone)
-                        VALUES (?, ?, NULL, 'pending', ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        reservation.id, reservation.amount.value, StoredTime.milliseconds(time),
-                        StoredTime.milliseconds(reservation.expiresAt), attribution.user, attribution.team,
-                        attribution.agent, attribution.agentVersion, attribution.run, attribution.model,
-                        attribution.provider, attribution.zone,
-                    ])
-                for key in accounts {
-                    try db.execute(
-                        sql:
-                            "INSERT INTO ledger_holds (reservation_id, scope, period, window_start) VALUES (?, ?, ?, ?)",
-                        arguments: [reservation.id, key.scope.description, key.window.rawValue, key.windowStart])
-                }
-                try Self.write(balances, db)
-                return .done(reservation)
+            var stored: [String: Reservation] = [:]
+            for id in Set(operations.map(\.id)) {
+                if let reservation = try Self.reservation(id: id, db) { stored[id] = reservation }
             }
+            var accounts = Set(stored.values.flatMap(\.accounts))
+            for case .reserve(_, let keys) in operations { accounts.formUnion(keys) }
+            let sorted = accounts.sorted()
+            var state = LedgerBatchState(
+                reservations: stored, balances: try Self.balances(of: sorted, db), caps: try Self.caps(for: sorted, db))
+            let results = operations.map { state.apply($0, at: time) }
+            for (reservation, attribution) in state.createdFinal {
+                try Self.insert(reservation, attribution: attribution, db)
+            }
+            let update = try db.cachedStatement(
+                sql: "UPDATE ledger_reservations SET state = ?, settled = ?, resolved_at = ? WHERE id = ?")
+            for id in state.resolvedIDs.sorted() {
+                guard let resolved = state.reservations[id] else { continue }
+                try update.execute(arguments: [
+                    resolved.state.rawValue, resolved.settled?.value, resolved.resolvedAt.map(StoredTime.milliseconds),
+                    id,
+                ])
+            }
+            try Self.write(state.balances.filter { state.changedAccounts.contains($0.key) }, db)
+            return results
         }
     }
 
-    func resolve(id: String, by resolution: Resolution, at time: Date) async throws -> LedgerOutcome {
-        try await pool.write { db in
-            guard let reservation = try Self.reservation(id: id, db) else {
-                throw LedgerError.reservationNotFound(id: id)
-            }
-            let decision = try LedgerRules.resolve(
-                reservation, by: resolution, balances: try Self.balances(of: reservation.accounts, db), at: time)
-            switch decision {
-            case .exists(let reservation): return .exists(reservation)
-            case .apply(let balances, let resolved):
-                try db.execute(
-                    sql: "UPDATE ledger_reservations SET state = ?, settled = ?, resolved_at = ? WHERE id = ?",
-                    arguments: [
-                        resolved.state.rawValue, resolved.settled?.value,
-                        resolved.resolvedAt.map(StoredTime.milliseconds), id,
-                    ])
-                try Self.write(balances, db)
-                return .done(resolved)
-            }
+    private static func insert(_ reservation: Reservation, attribution: SpendAttribution, _ db: Database) throws {
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT INTO ledger_reservations (id, amount, settled, state, created_at, expires_at,
+                    resolved_at, user_id, team, agent, agent_version, run, model, provider, zone)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        try insert.execute(arguments: [
+            reservation.id, reservation.amount.value, reservation.settled?.value, reservation.state.rawValue,
+            StoredTime.milliseconds(reservation.createdAt), StoredTime.milliseconds(reservation.expiresAt),
+            reservation.resolvedAt.map(StoredTime.milliseconds), attribution.user, attribution.team,
+            attribution.agent, attribution.agentVersion, attribution.run, attribution.model, attribution.provider,
+            attribution.zone,
+        ])
+        let hold = try db.cachedStatement(
+            sql: "INSERT INTO ledger_holds (reservation_id, scope, period, window_start) VALUES (?, ?, ?, ?)")
+        for key in reservation.accounts {
+            try hold.execute(arguments: [reservation.id, key.scope.description, key.window.rawValue, key.windowStart])
         }
     }
 
@@ -134,16 +129,16 @@ struct SQLiteLedgerStore: LedgerStore {
     }
 
     private static func reservation(id: String, _ db: Database) throws -> Reservation? {
-        guard
-            let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT amount, settled, state, created_at, expires_at, resolved_at FROM ledger_reservations
-                    WHERE id = ?
-                    """, arguments: [id])
-        else { return nil }
+        let select = try db.cachedStatement(
+            sql: """
+                SELECT amount, settled, state, created_at, expires_at, resolved_at FROM ledger_reservations
+                WHERE id = ?
+                """)
+        guard let row = try Row.fetchOne(select, arguments: [id]) else { return nil }
         let holds = try Row.fetchAll(
-            db, sql: "SELECT scope, period, window_start FROM ledger_holds WHERE reservation_id = ?", arguments: [id]
+            try db.cachedStatement(
+                sql: "SELECT scope, period, window_start FROM ledger_holds WHERE reservation_id = ?"),
+            arguments: [id]
         ).map { try LedgerRows.accountKey(scope: $0[0], period: $0[1], windowStart: $0[2]) }
         return try LedgerRows.reservation(
             id: id, amount: row[0], settled: row[1], state: row[2], createdAt: row[3], expiresAt: row[4],
@@ -151,13 +146,12 @@ struct SQLiteLedgerStore: LedgerStore {
     }
 
     private static func balances(of accounts: [AccountKey], _ db: Database) throws -> [AccountKey: Balance] {
+        let select = try db.cachedStatement(
+            sql: "SELECT reserved, settled FROM ledger_accounts WHERE scope = ? AND period = ? AND window_start = ?")
         var balances: [AccountKey: Balance] = [:]
         for key in accounts {
             if let row = try Row.fetchOne(
-                db,
-                sql:
-                    "SELECT reserved, settled FROM ledger_accounts WHERE scope = ? AND period = ? AND window_start = ?",
-                arguments: [key.scope.description, key.window.rawValue, key.windowStart])
+                select, arguments: [key.scope.description, key.window.rawValue, key.windowStart])
             {
                 balances[key] = Balance(reserved: Microdollars(row[0]), settled: Microdollars(row[1]))
             }
@@ -166,12 +160,10 @@ struct SQLiteLedgerStore: LedgerStore {
     }
 
     private static func caps(for accounts: [AccountKey], _ db: Database) throws -> [CapKey: Microdollars] {
+        let select = try db.cachedStatement(sql: "SELECT limit_micros FROM ledger_caps WHERE scope = ? AND period = ?")
         var caps: [CapKey: Microdollars] = [:]
         for key in Set(accounts.map(\.capKey)) {
-            if let limit = try Int64.fetchOne(
-                db, sql: "SELECT limit_micros FROM ledger_caps WHERE scope = ? AND period = ?",
-                arguments: [key.scope.description, key.window.rawValue])
-            {
+            if let limit = try Int64.fetchOne(select, arguments: [key.scope.description, key.window.rawValue]) {
                 caps[key] = Microdollars(limit)
             }
         }
@@ -179,13 +171,14 @@ struct SQLiteLedgerStore: LedgerStore {
     }
 
     private static func write(_ balances: [AccountKey: Balance], _ db: Database) throws {
+        let upsert = try db.cachedStatement(
+            sql: """
+                INSERT INTO ledger_accounts (scope, period, window_start, reserved, settled) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (scope, period, window_start) DO UPDATE SET reserved = excluded.reserved,
+                    settled = excluded.settled
+                """)
         for (key, balance) in balances.sorted(by: { $0.key < $1.key }) {
-            try db.execute(
-                sql: """
-                    INSERT INTO ledger_accounts (scope, period, window_start, reserved, settled) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (scope, period, window_start) DO UPDATE SET reserved = excluded.reserved,
-                        settled = excluded.settled
-                    """,
+            try upsert.execute(
                 arguments: [
                     key.scope.description, key.window.rawValue, key.windowStart, balance.reserved.value,
                     balance.settled.value,

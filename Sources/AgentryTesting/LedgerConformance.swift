@@ -8,7 +8,7 @@ public enum LedgerConformance {
     /// All cases.
     public static let cases: [ConformanceCase] = [
         lifecycle, raceAdmitsExactlyWhatFits, twoInstancesShareTheCaps, expiryRunsOnce, loweringACapBlocksNewCalls,
-        windowsRollOverInTheirZone,
+        windowsRollOverInTheirZone, oneBatchDecidesLikeItsOperationsInOrder,
     ]
 
     /// A settable clock for ledger tests.
@@ -242,6 +242,47 @@ public enum LedgerConformance {
             let accounts = try await store.ledger.balances().keys.filter { $0.window == .day }.map(\.windowStart)
                 .sorted()
             try await ensure(accounts == [1_835_305_200_000, 1_835_391_600_000], "day windows: \(accounts)")
+        }
+    }
+
+    static let oneBatchDecidesLikeItsOperationsInOrder = ConformanceCase(
+        "a batch decides as its operations would one by one: later ones see earlier ones, refusals change nothing"
+    ) { backend in
+        try await StoreFixture.withStore(backend) { store in
+            let clock = TestClock(start)
+            let ledger = Ledger(store: store.ledger, clock: { clock.now })
+            try await ledger.setCap(scope: team, window: .day, limit: Microdollars(100))
+            let keys = ledger.calendar.accounts(for: [team], at: clock.now)
+            let results = try await store.ledger.execute(
+                [
+                    .reserve(request("a", 60, scopes: [team], clock: clock), accounts: keys),
+                    .reserve(request("b", 50, scopes: [team], clock: clock), accounts: keys),
+                    .resolve(id: "a", .settle(actual: Microdollars(10))),
+                    .reserve(request("b", 50, scopes: [team], clock: clock), accounts: keys),
+                    .reserve(request("b", 50, scopes: [team], clock: clock), accounts: keys),
+                    .resolve(id: "nope", .release),
+                    .reserve(request("c", 41, scopes: [team], clock: clock), accounts: keys),
+                    .resolve(id: "b", .release),
+                ], at: clock.now)
+            let summary = results.map { result -> String in
+                switch result {
+                case .success(.done(let reservation)): "done \(reservation.state.rawValue)"
+                case .success(.exists): "exists"
+                case .failure(let refusal): refusal.code
+                }
+            }
+            try await ensure(
+                summary == [
+                    "done pending", "cap_exceeded", "done settled", "done pending", "exists", "reservation_not_found",
+                    "cap_exceeded", "done released",
+                ], "batch outcomes: \(summary)")
+            try await ensure(try await store.ledger.reservation(id: "a")?.state == .settled, "a is not settled")
+            try await ensure(try await store.ledger.reservation(id: "c") == nil, "a refused reservation was stored")
+            try await ensure(try await ledger.drift().isEmpty, "the accounts drifted from their reservations")
+            let day = keys.first { $0.window == .day }!
+            let balance = try await store.ledger.balances()[day]
+            try await ensure(
+                balance == Balance(reserved: .zero, settled: Microdollars(10)), "\(String(describing: balance))")
         }
     }
 }

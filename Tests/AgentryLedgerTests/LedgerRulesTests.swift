@@ -23,31 +23,16 @@ struct LedgerRulesTests {
             state.withLock { $0.caps[key] = limit }
         }
         func caps() async throws -> [CapKey: Microdollars] { state.withLock { $0.caps } }
-        func reserve(_ request: ReservationRequest, accounts: [AccountKey], at time: Date) async throws -> LedgerOutcome
-        {
-            try state.withLock { state in
-                let decision = try LedgerRules.reserve(
-                    request, accounts: accounts, existing: state.reservations[request.id], balances: state.balances,
-                    caps: state.caps, at: time)
-                switch decision {
-                case .exists(let reservation): return .exists(reservation)
-                case .apply(let balances, let reservation):
-                    state.balances.merge(balances) { $1 }
-                    state.reservations[reservation.id] = reservation
-                    return .done(reservation)
-                }
-            }
-        }
-        func resolve(id: String, by resolution: Resolution, at time: Date) async throws -> LedgerOutcome {
-            try state.withLock { state in
-                guard let reservation = state.reservations[id] else { throw LedgerError.reservationNotFound(id: id) }
-                switch try LedgerRules.resolve(reservation, by: resolution, balances: state.balances, at: time) {
-                case .exists(let reservation): return .exists(reservation)
-                case .apply(let balances, let resolved):
-                    state.balances.merge(balances) { $1 }
-                    state.reservations[id] = resolved
-                    return .done(resolved)
-                }
+        func execute(_ operations: [LedgerOperation], at time: Date) async throws -> [Result<
+            LedgerOutcome, LedgerError
+        >] {
+            state.withLock { state in
+                var batch = LedgerBatchState(
+                    reservations: state.reservations, balances: state.balances, caps: state.caps)
+                let results = operations.map { batch.apply($0, at: time) }
+                state.reservations = batch.reservations
+                state.balances = batch.balances
+                return results
             }
         }
         func reservation(id: String) async throws -> Reservation? { state.withLock { $0.reservations[id] } }
