@@ -25,20 +25,23 @@ struct LedgerBench: AsyncParsableCommand {
             try await ledger.setCap(scope: scope, window: .day, limit: Microdollars(dollars: 1_000_000_000)!)
             try await ledger.setCap(scope: scope, window: .month, limit: Microdollars(dollars: 1_000_000_000)!)
         }
-        let pairs = try await measurePairs(ledger, scopes: scopes)
+        let pairs = try await measurePairs(ledger, scopes: scopes, batched: true)
+        let single = try await measurePairs(ledger, scopes: scopes, batched: false)
         let race = try await measureRace(ledger)
         try await backend.close()
         try report([
             "benchmark": "ledger", "store": backend.kind, "callers": callers, "caps_per_call": scopes.count * 2,
-            "pairs_per_second": pairs.rate, "reserve_p50_ms": pairs.reserve.percentile(50),
+            "pairs_per_second": pairs.rate, "single_pairs_per_second": single.rate,
+            "ratio": pairs.rate / max(single.rate, 1), "reserve_p50_ms": pairs.reserve.percentile(50),
             "reserve_p99_ms": pairs.reserve.percentile(99), "settle_p99_ms": pairs.settle.percentile(99),
             "race_attempts": raceAttempts, "race_admitted": race.admitted, "race_expected": race.expected,
             "race_overshoot_micros": race.overshoot,
         ])
     }
 
-    /// Callers reserve $0.01 and settle $0.007 in a loop for `seconds`.
-    private func measurePairs(_ ledger: Ledger, scopes: [LedgerScope]) async throws -> (
+    /// Callers reserve $0.01 and settle $0.007 in a loop for `seconds`: through the ledger's group
+    /// commit, or (the baseline) one store transaction per operation.
+    private func measurePairs(_ ledger: Ledger, scopes: [LedgerScope], batched: Bool) async throws -> (
         rate: Double, reserve: Samples, settle: Samples
     ) {
         let deadline = ContinuousClock.now + .seconds(seconds)
@@ -50,14 +53,25 @@ struct LedgerBench: AsyncParsableCommand {
                     var sequence = 0
                     while ContinuousClock.now < deadline {
                         sequence += 1
-                        let id = "pair-\(caller)-\(sequence)"
+                        let id = "pair-\(batched)-\(caller)-\(sequence)"
+                        let request = ReservationRequest(
+                            id: id, amount: Microdollars(10_000), scopes: scopes, expiresAt: Date() + 600)
                         var begin = ContinuousClock.now
-                        _ = try await ledger.reserve(
-                            ReservationRequest(
-                                id: id, amount: Microdollars(10_000), scopes: scopes, expiresAt: Date() + 600))
+                        if batched {
+                            _ = try await ledger.reserve(request)
+                        } else {
+                            let now = ledger.now()
+                            _ = try await ledger.store.reserve(
+                                request, accounts: ledger.calendar.accounts(for: scopes, at: now), at: now)
+                        }
                         reserve.add(ContinuousClock.now - begin)
                         begin = ContinuousClock.now
-                        _ = try await ledger.settle(id: id, actual: Microdollars(7_000))
+                        if batched {
+                            _ = try await ledger.settle(id: id, actual: Microdollars(7_000))
+                        } else {
+                            _ = try await ledger.store.resolve(
+                                id: id, by: .settle(actual: Microdollars(7_000)), at: ledger.now())
+                        }
                         settle.add(ContinuousClock.now - begin)
                     }
                     return (reserve, settle)

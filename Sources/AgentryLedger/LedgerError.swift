@@ -49,7 +49,7 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .settleExceedsReserved(let id, let reserved, let actual):
             return "reservation \(id) holds \(reserved); it cannot settle \(actual)"
         case .reservationExpired(let id):
-            return "reservation \(id) expired before it was settled; its hold went back to the caps"
+            return "reservation \(id) expired before it was resolved; its hold goes back to the caps when it is expired"
         case .invalidAmount(let reason): return "invalid amount: \(reason)"
         case .invalidScope(let text, let reason): return "invalid scope '\(text)': \(reason)"
         case .invalidRequest(let reason): return reason

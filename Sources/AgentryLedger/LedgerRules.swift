@@ -4,7 +4,7 @@ import struct Foundation.Date
 /// applies exactly the same rules and each invariant is asserted before anything is written.
 public enum LedgerRules {
     /// The largest amount one reservation may hold: $1,000,000,000.
-    public static let amountMax = Microdollars(1_000_000_000 * Microdollars.perDollar)
+    public static let amountMax = Microdollars(1_000_000_000 * 1_000_000)
 
     /// What a reserve writes: the accounts' new balances and the reservation; or that it exists.
     public enum ReserveDecision: Equatable, Sendable {
@@ -107,7 +107,11 @@ public enum LedgerRules {
             var balance = balances[key] ?? Balance()
             balance.reserved = try balance.reserved.subtracting(reservation.amount)
             balance.settled = try balance.settled.adding(actual)
-            precondition(balance.reserved >= .zero, "account \(key) would hold a negative reservation")
+            // Only stored data edited behind the ledger's back can get here; refuse rather than write it.
+            guard balance.reserved >= .zero else {
+                throw .invalidRequest(
+                    reason: "account \(key) holds less than reservation \(reservation.id); run agentry ledger verify")
+            }
             updated[key] = balance
         }
         var resolved = reservation

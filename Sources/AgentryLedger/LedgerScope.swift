@@ -25,16 +25,20 @@ public struct LedgerScope: Hashable, Comparable, Sendable, CustomStringConvertib
         self.id = id
     }
 
-    /// A scope of `kind` with `id` (1–128 characters from `A–Z a–z 0–9 . _ - @ :`), or an error saying why not.
+    /// The longest id: short enough that `<scope>/<window>` is a valid audit subject (128 characters).
+    public static let idCharactersMax = 100
+
+    /// A scope of `kind` with `id` (1–100 characters from `A–Z a–z 0–9 . _ - @ :`), or an error saying why not.
     public init(_ kind: Kind, id: String) throws(LedgerError) {
         guard kind != .org else {
             guard id.isEmpty else { throw .invalidScope("org", reason: "the org scope has no id") }
             self = .org
             return
         }
-        guard (1...128).contains(id.utf8.count), id.utf8.allSatisfy(Self.allowed) else {
+        guard (1...Self.idCharactersMax).contains(id.utf8.count), id.utf8.allSatisfy(Self.allowed) else {
             throw .invalidScope(
-                "\(kind.rawValue):\(id)", reason: "the id must be 1–128 characters of A–Z a–z 0–9 . _ - @ :")
+                "\(kind.rawValue):\(id)",
+                reason: "the id must be 1–\(Self.idCharactersMax) characters of A–Z a–z 0–9 . _ - @ :")
         }
         self.init(uncheckedKind: kind, id: id)
     }

@@ -2,9 +2,10 @@ import AgentryIdentity
 
 import struct Foundation.Date
 
-/// Storage of caps, accounts and reservations. Each operation is one transaction that locks the
-/// reservation and its accounts (always in `AccountKey` order, so transactions never deadlock),
-/// lets `LedgerRules` decide, and writes the decision.
+/// Storage of caps, accounts and reservations. `execute` locks the reservations and accounts of its
+/// operations (always in `AccountKey` order, so transactions never deadlock), lets `LedgerRules`
+/// decide each operation in order, and writes the decisions: on SQLite all in one transaction, on
+/// PostgreSQL (for now) one transaction per operation.
 ///
 /// Contract, checked by the conformance suite on every backend:
 /// - `reserve` changes all the request's accounts or none; a cap is never exceeded by a reserve,
@@ -28,6 +29,8 @@ public protocol LedgerStore: Sendable {
     func balances() async throws -> [AccountKey: Balance]
     /// Every account's balance recomputed from the reservations that hold it.
     func recomputedBalances() async throws -> [AccountKey: Balance]
+    /// Both of the above from one snapshot, so a reserve committed in between is not drift.
+    func balancesAndRecomputed() async throws -> (stored: [AccountKey: Balance], recomputed: [AccountKey: Balance])
 }
 
 extension LedgerStore {
@@ -111,8 +114,9 @@ public struct Ledger: Sendable {
         scope: LedgerScope, window: CapWindow, limit: Microdollars?, recording messages: [ChangeMessage] = []
     ) async throws {
         if let limit {
-            guard limit >= .zero, limit <= LedgerRules.amountMax * 1000 else {
-                throw LedgerError.invalidAmount(reason: "a cap is between $0 and \(LedgerRules.amountMax * 1000)")
+            // The largest cap stays below 2^53 µ$, so `limit_micros` is exact in every JSON parser.
+            guard limit >= .zero, limit <= LedgerRules.amountMax else {
+                throw LedgerError.invalidAmount(reason: "a cap is between $0 and \(LedgerRules.amountMax)")
             }
         }
         guard scope.windows.contains(window) else {
@@ -126,8 +130,7 @@ public struct Ledger: Sendable {
 
     /// Accounts whose stored balance differs from the one recomputed from reservations: empty when sound.
     public func drift() async throws -> [AccountKey: (stored: Balance, recomputed: Balance)] {
-        let stored = try await store.balances()
-        let recomputed = try await store.recomputedBalances()
+        let (stored, recomputed) = try await store.balancesAndRecomputed()
         var drift: [AccountKey: (stored: Balance, recomputed: Balance)] = [:]
         for key in Set(stored.keys).union(recomputed.keys) {
             let (have, want) = (stored[key] ?? Balance(), recomputed[key] ?? Balance())
@@ -135,11 +138,6 @@ public struct Ledger: Sendable {
         }
         return drift
     }
-}
-
-extension Microdollars {
-    /// `lhs × rhs` for constants; traps on overflow.
-    static func * (lhs: Microdollars, rhs: Int64) -> Microdollars { Microdollars(lhs.value * rhs) }
 }
 
 /// Group commit for the ledger: operations from concurrent callers are applied in one store

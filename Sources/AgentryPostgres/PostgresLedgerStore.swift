@@ -151,6 +151,23 @@ struct PostgresLedgerStore: LedgerStore {
             client.query("SELECT scope, period, window_start, reserved, settled FROM ledger_accounts", logger: logger))
     }
 
+    func balancesAndRecomputed() async throws -> (
+        stored: [AccountKey: Balance], recomputed: [AccountKey: Balance]
+    ) {
+        try await PostgresErrors.unwrapping {
+            try await client.withTransaction(logger: logger) { connection in
+                // One snapshot for both reads.
+                try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
+                let stored = try await Self.balanceRows(
+                    connection.query(
+                        "SELECT scope, period, window_start, reserved, settled FROM ledger_accounts", logger: logger))
+                let recomputed = try await Self.balanceRows(
+                    connection.query(PostgresQuery(unsafeSQL: LedgerRows.recomputeSQL), logger: logger))
+                return (stored, recomputed)
+            }
+        }
+    }
+
     func recomputedBalances() async throws -> [AccountKey: Balance] {
         try await Self.balanceRows(
             client.query(PostgresQuery(unsafeSQL: LedgerRows.recomputeSQL), logger: logger))

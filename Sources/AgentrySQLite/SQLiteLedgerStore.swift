@@ -104,28 +104,33 @@ struct SQLiteLedgerStore: LedgerStore {
         }
     }
 
-    func balances() async throws -> [AccountKey: Balance] {
-        try await pool.read { db in
-            var balances: [AccountKey: Balance] = [:]
-            for row in try Row.fetchAll(
-                db, sql: "SELECT scope, period, window_start, reserved, settled FROM ledger_accounts")
-            {
-                let key = try LedgerRows.accountKey(scope: row[0], period: row[1], windowStart: row[2])
-                balances[key] = Balance(reserved: Microdollars(row[3]), settled: Microdollars(row[4]))
-            }
-            return balances
-        }
+    func balances() async throws -> [AccountKey: Balance] { try await pool.read(Self.balances) }
+
+    func balancesAndRecomputed() async throws -> (
+        stored: [AccountKey: Balance], recomputed: [AccountKey: Balance]
+    ) {
+        // One read transaction is one snapshot.
+        try await pool.read { db in (try Self.balances(db), try Self.recomputed(db)) }
     }
 
-    func recomputedBalances() async throws -> [AccountKey: Balance] {
-        try await pool.read { db in
-            var balances: [AccountKey: Balance] = [:]
-            for row in try Row.fetchAll(db, sql: LedgerRows.recomputeSQL) {
-                let key = try LedgerRows.accountKey(scope: row[0], period: row[1], windowStart: row[2])
-                balances[key] = Balance(reserved: Microdollars(row[3]), settled: Microdollars(row[4]))
-            }
-            return balances
+    func recomputedBalances() async throws -> [AccountKey: Balance] { try await pool.read(Self.recomputed) }
+
+    private static func balances(_ db: Database) throws -> [AccountKey: Balance] {
+        try balanceRows(db, sql: "SELECT scope, period, window_start, reserved, settled FROM ledger_accounts")
+    }
+
+    private static func recomputed(_ db: Database) throws -> [AccountKey: Balance] {
+        try balanceRows(db, sql: LedgerRows.recomputeSQL)
+    }
+
+    /// Balances from rows of `scope, period, window_start, reserved, settled`.
+    private static func balanceRows(_ db: Database, sql: String) throws -> [AccountKey: Balance] {
+        var balances: [AccountKey: Balance] = [:]
+        for row in try Row.fetchAll(db, sql: sql) {
+            let key = try LedgerRows.accountKey(scope: row[0], period: row[1], windowStart: row[2])
+            balances[key] = Balance(reserved: Microdollars(row[3]), settled: Microdollars(row[4]))
         }
+        return balances
     }
 
     private static func reservation(id: String, _ db: Database) throws -> Reservation? {

@@ -36,6 +36,9 @@ struct LedgerRulesTests {
             }
         }
         func reservation(id: String) async throws -> Reservation? { state.withLock { $0.reservations[id] } }
+        func balancesAndRecomputed() async throws -> (
+            stored: [AccountKey: Balance], recomputed: [AccountKey: Balance]
+        ) { (try await balances(), try await recomputedBalances()) }
         func overdue(at time: Date, limit: Int) async throws -> [String] {
             state.withLock { state in
                 Array(

@@ -33,7 +33,7 @@ struct MoneyAndScopeTests {
             #expect(try LedgerScope(parsing: text).description == text)
         }
         for bad in [
-            "", "team", "team:", "galaxy:x", "org:x", "team:has space", "team:\(String(repeating: "a", count: 129))",
+            "", "team", "team:", "galaxy:x", "org:x", "team:has space", "team:\(String(repeating: "a", count: 101))",
         ] {
             #expect(throws: LedgerError.self, "\(bad)") { try LedgerScope(parsing: bad) }
         }
