@@ -4,8 +4,7 @@ import struct Foundation.Date
 
 /// Storage of caps, accounts and reservations. `execute` locks the reservations and accounts of its
 /// operations (always in `AccountKey` order, so transactions never deadlock), lets `LedgerRules`
-/// decide each operation in order, and writes the decisions: on SQLite all in one transaction, on
-/// PostgreSQL (for now) one transaction per operation.
+/// decide each operation in order, and writes the decisions, all in one transaction.
 ///
 /// Contract, checked by the conformance suite on every backend:
 /// - `reserve` changes all the request's accounts or none; a cap is never exceeded by a reserve,

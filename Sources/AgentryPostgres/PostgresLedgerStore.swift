@@ -5,10 +5,9 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// `LedgerStore` over PostgreSQL. A reserve inserts its reservation first (a concurrent one with
-/// the same id waits, then finds it), then locks its accounts with `SELECT … FOR UPDATE` one by
-/// one in `AccountKey` order, so concurrent transactions on overlapping accounts queue instead of
-/// deadlocking, and every check runs on locked balances: several instances can share one ledger.
+/// `LedgerStore` over PostgreSQL. A batch locks its reservation ids (advisory locks) and its
+/// accounts (`SELECT … FOR UPDATE` in one sorted order), so instances sharing one database queue
+/// on overlapping accounts instead of deadlocking, and every decision is made on locked balances.
 struct PostgresLedgerStore: LedgerStore {
     let client: PostgresClient
     let logger: Logger
@@ -43,95 +42,56 @@ struct PostgresLedgerStore: LedgerStore {
         return caps
     }
 
-    /// One transaction per operation, in order: correct under any concurrency, not yet sharing
-    /// transactions the way the SQLite store does.
+    /// One transaction per batch, with set-based reads and writes: transaction-scoped advisory locks
+    /// on the batch's reservation ids (so two instances never decide about one id at once), the
+    /// stored reservations, every account the batch touches locked with `FOR UPDATE` in one sorted
+    /// order (so batches on overlapping accounts queue instead of deadlocking), the caps; then
+    /// `LedgerBatchState` decides each operation in order and the changes are written at once.
     func execute(_ operations: [LedgerOperation], at time: Date) async throws -> [Result<LedgerOutcome, LedgerError>] {
-        var results: [Result<LedgerOutcome, LedgerError>] = []
-        for operation in operations {
-            do {
-                switch operation {
-                case .reserve(let request, let accounts):
-                    results.append(.success(try await reserveOne(request, accounts: accounts, at: time)))
-                case .resolve(let id, let resolution):
-                    results.append(.success(try await resolveOne(id: id, by: resolution, at: time)))
-                }
-            } catch let refusal as LedgerError {
-                results.append(.failure(refusal))
-            }
-        }
-        return results
-    }
-
-    private func reserveOne(_ request: ReservationRequest, accounts: [AccountKey], at time: Date) async throws
-        -> LedgerOutcome
-    {
         try await PostgresErrors.unwrapping {
-            try await client.withTransaction(logger: logger) { connection -> LedgerOutcome in
-                let attribution = request.attribution
-                let (created, expires) = (StoredTime.milliseconds(time), StoredTime.milliseconds(request.expiresAt))
-                let inserted = try await connection.query(
+            try await client.withTransaction(logger: logger) { connection in
+                let ids = Array(Set(operations.map(\.id)))
+                try await connection.query(
                     """
-                    INSERT INTO ledger_reservations (id, amount, settled, state, created_at, expires_at, resolved_at,
-                        user_id, team, agent, agent_version, run, model, provider, zone)
-                    VALUES (\(request.id), \(request.amount.value), NULL, 'pending', \(created), \(expires), NULL,
-                        \(attribution.user), \(attribution.team), \(attribution.agent), \(attribution.agentVersion),
-                        \(attribution.run), \(attribution.model), \(attribution.provider), \(attribution.zone))
-                    ON CONFLICT (id) DO NOTHING RETURNING id
+                    SELECT pg_advisory_xact_lock(h) FROM
+                        (SELECT DISTINCT hashtextextended(id, \(Self.idLockSeed)) AS h FROM unnest(\(ids)::text[]) AS u(id)
+                         ORDER BY 1) AS locks
                     """, logger: logger)
-                let existing =
-                    try await inserted.collect().isEmpty
-                    ? try await Self.reservation(id: request.id, locking: false, on: connection, logger: logger) : nil
-                let balances = try await Self.lockBalances(
-                    existing == nil ? accounts : [], on: connection, logger: logger)
-                let decision = try LedgerRules.reserve(
-                    request, accounts: accounts, existing: existing, balances: balances,
-                    caps: try await Self.caps(for: accounts, on: connection, logger: logger), at: time)
-                switch decision {
-                case .exists(let reservation): return .exists(reservation)
-                case .apply(let balances, let reservation):
-                    for key in accounts {
-                        try await connection.query(
-                            """
-                            INSERT INTO ledger_holds (reservation_id, scope, period, window_start)
-                            VALUES (\(request.id), \(key.scope.description), \(key.window.rawValue), \(key.windowStart))
-                            """, logger: logger)
-                    }
-                    try await Self.write(balances, on: connection, logger: logger)
-                    return .done(reservation)
-                }
-            }
-        }
-    }
-
-    private func resolveOne(id: String, by resolution: Resolution, at time: Date) async throws -> LedgerOutcome {
-        try await PostgresErrors.unwrapping {
-            try await client.withTransaction(logger: logger) { connection -> LedgerOutcome in
-                guard
-                    let reservation = try await Self.reservation(id: id, locking: true, on: connection, logger: logger)
-                else { throw LedgerError.reservationNotFound(id: id) }
-                let balances =
-                    reservation.state == .pending
-                    ? try await Self.lockBalances(reservation.accounts, on: connection, logger: logger) : [:]
-                switch try LedgerRules.resolve(reservation, by: resolution, balances: balances, at: time) {
-                case .exists(let reservation): return .exists(reservation)
-                case .apply(let balances, let resolved):
-                    let resolvedAt = resolved.resolvedAt.map(StoredTime.milliseconds)
+                let stored = try await Self.reservations(ids, on: connection, logger: logger)
+                var accounts = Set(stored.values.flatMap(\.accounts))
+                for case .reserve(_, let keys) in operations { accounts.formUnion(keys) }
+                let sorted = accounts.sorted()
+                var state = LedgerBatchState(
+                    reservations: stored, balances: try await Self.lockBalances(sorted, on: connection, logger: logger),
+                    caps: try await Self.caps(for: sorted, on: connection, logger: logger))
+                let results = operations.map { state.apply($0, at: time) }
+                try await Self.insert(state.createdFinal, on: connection, logger: logger)
+                let resolved = state.resolvedIDs.sorted().compactMap { state.reservations[$0] }
+                if !resolved.isEmpty {
                     try await connection.query(
                         """
-                        UPDATE ledger_reservations SET state = \(resolved.state.rawValue),
-                            settled = \(resolved.settled?.value), resolved_at = \(resolvedAt)
-                        WHERE id = \(id)
+                        UPDATE ledger_reservations AS r SET state = u.state, settled = NULLIF(u.settled, -1),
+                            resolved_at = u.resolved_at
+                        FROM unnest(\(resolved.map(\.id))::text[], \(resolved.map(\.state.rawValue))::text[],
+                            \(resolved.map { $0.settled?.value ?? -1 })::bigint[],
+                            \(resolved.map { $0.resolvedAt.map(StoredTime.milliseconds) ?? 0 })::bigint[])
+                            AS u(id, state, settled, resolved_at)
+                        WHERE r.id = u.id
                         """, logger: logger)
-                    try await Self.write(balances, on: connection, logger: logger)
-                    return .done(resolved)
                 }
+                try await Self.write(
+                    state.balances.filter { state.changedAccounts.contains($0.key) }, on: connection, logger: logger)
+                return results
             }
         }
     }
+
+    /// Seed of the advisory-lock keys of reservation ids (any constant unique to the ledger).
+    static let idLockSeed: Int64 = 0x4C45_4447_4552
 
     func reservation(id: String) async throws -> Reservation? {
         try await client.withConnection { connection in
-            try await Self.reservation(id: id, locking: false, on: connection, logger: logger)
+            try await Self.reservations([id], on: connection, logger: logger)[id]
         }
     }
 
@@ -184,82 +144,126 @@ struct PostgresLedgerStore: LedgerStore {
         return balances
     }
 
-    private static func reservation(id: String, locking: Bool, on connection: PostgresConnection, logger: Logger)
-        async throws -> Reservation?
+    /// The stored reservations among `ids`, with their holds.
+    private static func reservations(_ ids: [String], on connection: PostgresConnection, logger: Logger)
+        async throws -> [String: Reservation]
     {
-        let lock = locking ? " FOR UPDATE" : ""
-        var query: PostgresQuery = """
-            SELECT amount, settled, state, created_at, expires_at, resolved_at FROM ledger_reservations
-            WHERE id = \(id)
+        guard !ids.isEmpty else { return [:] }
+        var holds: [String: [AccountKey]] = [:]
+        let holdRows = try await connection.query(
+            "SELECT reservation_id, scope, period, window_start FROM ledger_holds WHERE reservation_id = ANY(\(ids))",
+            logger: logger)
+        for try await (id, scope, period, start) in holdRows.decode((String, String, String, Int64).self) {
+            holds[id, default: []].append(try LedgerRows.accountKey(scope: scope, period: period, windowStart: start))
+        }
+        var found: [String: Reservation] = [:]
+        let rows = try await connection.query(
             """
-        query.sql += lock
-        var found: (Int64, Int64?, String, Int64, Int64, Int64?)?
-        for try await row in try await connection.query(query, logger: logger)
-            .decode((Int64, Int64?, String, Int64, Int64, Int64?).self)
+            SELECT id, amount, settled, state, created_at, expires_at, resolved_at FROM ledger_reservations
+            WHERE id = ANY(\(ids))
+            """, logger: logger)
+        for try await (id, amount, settled, state, created, expires, resolved) in rows.decode(
+            (String, Int64, Int64?, String, Int64, Int64, Int64?).self)
         {
-            found = row
+            found[id] = try LedgerRows.reservation(
+                id: id, amount: amount, settled: settled, state: state, createdAt: created, expiresAt: expires,
+                resolvedAt: resolved, accounts: holds[id] ?? [])
         }
-        guard let (amount, settled, state, created, expires, resolved) = found else { return nil }
-        var accounts: [AccountKey] = []
-        let holds = try await connection.query(
-            "SELECT scope, period, window_start FROM ledger_holds WHERE reservation_id = \(id)", logger: logger)
-        for try await (scope, period, start) in holds.decode((String, String, Int64).self) {
-            accounts.append(try LedgerRows.accountKey(scope: scope, period: period, windowStart: start))
-        }
-        return try LedgerRows.reservation(
-            id: id, amount: amount, settled: settled, state: state, createdAt: created, expiresAt: expires,
-            resolvedAt: resolved, accounts: accounts)
+        return found
     }
 
-    /// Creates missing accounts and locks all of `accounts`, in `AccountKey` order.
+    /// Creates missing accounts and locks all of `accounts` with one sorted `FOR UPDATE`.
     private static func lockBalances(_ accounts: [AccountKey], on connection: PostgresConnection, logger: Logger)
         async throws -> [AccountKey: Balance]
     {
-        var balances: [AccountKey: Balance] = [:]
-        for key in accounts.sorted() {
-            let (scope, period, start) = (key.scope.description, key.window.rawValue, key.windowStart)
-            try await connection.query(
-                """
-                INSERT INTO ledger_accounts (scope, period, window_start, reserved, settled)
-                VALUES (\(scope), \(period), \(start), 0, 0) ON CONFLICT DO NOTHING
-                """, logger: logger)
-            let rows = try await connection.query(
-                """
-                SELECT reserved, settled FROM ledger_accounts
-                WHERE scope = \(scope) AND period = \(period) AND window_start = \(start) FOR UPDATE
-                """, logger: logger)
-            for try await (reserved, settled) in rows.decode((Int64, Int64).self) {
-                balances[key] = Balance(reserved: Microdollars(reserved), settled: Microdollars(settled))
-            }
-        }
-        return balances
+        guard !accounts.isEmpty else { return [:] }
+        let (scopes, periods, starts) = (
+            accounts.map(\.scope.description), accounts.map(\.window.rawValue), accounts.map(\.windowStart)
+        )
+        try await connection.query(
+            """
+            INSERT INTO ledger_accounts (scope, period, window_start, reserved, settled)
+            SELECT s, p, w, 0, 0 FROM unnest(\(scopes)::text[], \(periods)::text[], \(starts)::bigint[]) AS u(s, p, w)
+            ORDER BY s COLLATE "C", p COLLATE "C", w
+            ON CONFLICT DO NOTHING
+            """, logger: logger)
+        let rows = try await connection.query(
+            """
+            SELECT a.scope, a.period, a.window_start, a.reserved, a.settled FROM ledger_accounts AS a
+            JOIN unnest(\(scopes)::text[], \(periods)::text[], \(starts)::bigint[]) AS u(s, p, w)
+                ON a.scope = u.s AND a.period = u.p AND a.window_start = u.w
+            ORDER BY a.scope COLLATE "C", a.period COLLATE "C", a.window_start
+            FOR UPDATE OF a
+            """, logger: logger)
+        return try await balanceRows(rows)
     }
 
     private static func caps(for accounts: [AccountKey], on connection: PostgresConnection, logger: Logger)
         async throws -> [CapKey: Microdollars]
     {
+        let keys = Array(Set(accounts.map(\.capKey)))
+        guard !keys.isEmpty else { return [:] }
         var caps: [CapKey: Microdollars] = [:]
-        for key in Set(accounts.map(\.capKey)) {
-            let rows = try await connection.query(
-                """
-                SELECT limit_micros FROM ledger_caps WHERE scope = \(key.scope.description)
-                AND period = \(key.window.rawValue)
-                """, logger: logger)
-            for try await limit in rows.decode(Int64.self) { caps[key] = Microdollars(limit) }
+        let rows = try await connection.query(
+            """
+            SELECT c.scope, c.period, c.limit_micros FROM ledger_caps AS c
+            JOIN unnest(\(keys.map(\.scope.description))::text[], \(keys.map(\.window.rawValue))::text[]) AS u(s, p)
+                ON c.scope = u.s AND c.period = u.p
+            """, logger: logger)
+        for try await (scope, period, limit) in rows.decode((String, String, Int64).self) {
+            caps[try LedgerRows.capKey(scope: scope, period: period)] = Microdollars(limit)
         }
         return caps
     }
 
+    /// Inserts the reservations a batch made, and their holds; absent attribution travels as ''.
+    private static func insert(
+        _ created: [(Reservation, SpendAttribution)], on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        guard !created.isEmpty else { return }
+        let (reservations, who) = (created.map(\.0), created.map(\.1))
+        func text(_ value: (SpendAttribution) -> String?) -> [String] { who.map { value($0) ?? "" } }
+        let (user, team, agent, version) = (text(\.user), text(\.team), text(\.agent), text(\.agentVersion))
+        let (run, model, provider, zone) = (text(\.run), text(\.model), text(\.provider), text(\.zone))
+        try await connection.query(
+            """
+            INSERT INTO ledger_reservations (id, amount, settled, state, created_at, expires_at, resolved_at,
+                user_id, team, agent, agent_version, run, model, provider, zone)
+            SELECT id, amount, NULLIF(settled, -1), state, created_at, expires_at, NULLIF(resolved_at, -1),
+                NULLIF(user_id, ''), NULLIF(team, ''), NULLIF(agent, ''), NULLIF(agent_version, ''), NULLIF(run, ''),
+                NULLIF(model, ''), NULLIF(provider, ''), NULLIF(zone, '')
+            FROM unnest(\(reservations.map(\.id))::text[], \(reservations.map(\.amount.value))::bigint[],
+                \(reservations.map { $0.settled?.value ?? -1 })::bigint[], \(reservations.map(\.state.rawValue))::text[],
+                \(reservations.map { StoredTime.milliseconds($0.createdAt) })::bigint[],
+                \(reservations.map { StoredTime.milliseconds($0.expiresAt) })::bigint[],
+                \(reservations.map { $0.resolvedAt.map(StoredTime.milliseconds) ?? -1 })::bigint[],
+                \(user)::text[], \(team)::text[], \(agent)::text[], \(version)::text[], \(run)::text[], \(model)::text[],
+                \(provider)::text[], \(zone)::text[])
+                AS u(id, amount, settled, state, created_at, expires_at, resolved_at, user_id, team, agent,
+                    agent_version, run, model, provider, zone)
+            """, logger: logger)
+        let holds = reservations.flatMap { reservation in reservation.accounts.map { (reservation.id, $0) } }
+        try await connection.query(
+            """
+            INSERT INTO ledger_holds (reservation_id, scope, period, window_start)
+            SELECT * FROM unnest(\(holds.map(\.0))::text[], \(holds.map(\.1.scope.description))::text[],
+                \(holds.map(\.1.window.rawValue))::text[], \(holds.map(\.1.windowStart))::bigint[])
+            """, logger: logger)
+    }
+
+    /// Writes new balances with one statement.
     private static func write(_ balances: [AccountKey: Balance], on connection: PostgresConnection, logger: Logger)
         async throws
     {
-        for (key, balance) in balances.sorted(by: { $0.key < $1.key }) {
-            try await connection.query(
-                """
-                UPDATE ledger_accounts SET reserved = \(balance.reserved.value), settled = \(balance.settled.value)
-                WHERE scope = \(key.scope.description) AND period = \(key.window.rawValue)
-                AND window_start = \(key.windowStart)
-                """, logger: logger)
-        }
+        guard !balances.isEmpty else { return }
+        let entries = balances.sorted { $0.key < $1.key }
+        try await connection.query(
+            """
+            UPDATE ledger_accounts AS a SET reserved = u.r, settled = u.t
+            FROM unnest(\(entries.map(\.key.scope.description))::text[], \(entries.map(\.key.window.rawValue))::text[],
+                \(entries.map(\.key.windowStart))::bigint[], \(entries.map(\.value.reserved.value))::bigint[],
+                \(entries.map(\.value.settled.value))::bigint[]) AS u(s, p, w, r, t)
+            WHERE a.scope = u.s AND a.period = u.p AND a.window_start = u.w
+            """, logger: logger)
     }
 }
