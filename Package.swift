@@ -161,7 +161,7 @@ let package = Package(
         .testTarget(
             name: "AgentryServerTests",
             dependencies: [
-                "AgentryServer", "AgentryTesting", "AgentryAudit",
+                "AgentryServer", "AgentryTesting", "AgentryAudit", "AgentryLedger",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

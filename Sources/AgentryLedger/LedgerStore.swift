@@ -28,6 +28,10 @@ public protocol LedgerStore: Sendable {
     func balances() async throws -> [AccountKey: Balance]
     /// Every account's balance recomputed from the reservations that hold it.
     func recomputedBalances() async throws -> [AccountKey: Balance]
+    /// Spend per account for the dashboards: the accounts of `window` whose window starts in
+    /// `since..<until` (milliseconds), of one scope or of every scope of one kind, by window start
+    /// then scope; at most `limit`. `settled` is spent, `reserved` still in flight.
+    func spend(_ query: SpendQuery) async throws -> [(AccountKey, Balance)]
     /// Both of the above from one snapshot, so a reserve committed in between is not drift.
     func balancesAndRecomputed() async throws -> (stored: [AccountKey: Balance], recomputed: [AccountKey: Balance])
 }
@@ -181,5 +185,43 @@ actor LedgerBatcher {
             }
         }
         writing = false
+    }
+}
+
+/// Which accounts a spend listing returns.
+public struct SpendQuery: Sendable, Equatable {
+    /// The window kind.
+    public var window: CapWindow
+    /// One scope, or nil for all.
+    public var scope: LedgerScope?
+    /// Every scope of this kind, or nil for all (ignored when `scope` is given).
+    public var kind: LedgerScope.Kind?
+    /// Window starts from this millisecond on (inclusive).
+    public var since: Int64
+    /// Window starts before this millisecond.
+    public var until: Int64
+    /// The most accounts returned.
+    public var limit: Int
+
+    /// A query; defaults cover every window start.
+    public init(
+        window: CapWindow, scope: LedgerScope? = nil, kind: LedgerScope.Kind? = nil, since: Int64 = 0,
+        until: Int64 = .max, limit: Int = 1000
+    ) {
+        self.window = window
+        self.scope = scope
+        self.kind = kind
+        self.since = since
+        self.until = until
+        self.limit = limit
+    }
+
+    /// The `scope LIKE`-free filter both backends use: exact scope, or the `kind:` prefix (or `org`).
+    public var scopeCondition: (sql: String, value: String)? {
+        if let scope { return ("scope = ?", scope.description) }
+        guard let kind else { return nil }
+        if kind == .org { return ("scope = ?", "org") }
+        let prefix = kind.rawValue + ":"
+        return ("substr(scope, 1, \(prefix.utf8.count)) = ?", prefix)
     }
 }

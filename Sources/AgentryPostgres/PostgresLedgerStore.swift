@@ -111,6 +111,38 @@ struct PostgresLedgerStore: LedgerStore {
             client.query("SELECT scope, period, window_start, reserved, settled FROM ledger_accounts", logger: logger))
     }
 
+    func spend(_ query: SpendQuery) async throws -> [(AccountKey, Balance)] {
+        var bindings = PostgresBindings()
+        bindings.append(query.window.rawValue)
+        bindings.append(query.since)
+        bindings.append(query.until)
+        var conditions = ["period = $1", "window_start >= $2", "window_start < $3"]
+        var limitPlaceholder = "$4"
+        if let (sql, value) = query.scopeCondition {
+            bindings.append(value)
+            conditions.append(sql.replacingOccurrences(of: "?", with: "$4"))
+            limitPlaceholder = "$5"
+        }
+        bindings.append(query.limit)
+        let sql = """
+            SELECT scope, period, window_start, reserved, settled FROM ledger_accounts
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY window_start, scope COLLATE "C"
+            LIMIT \(limitPlaceholder)
+            """
+        var found: [(AccountKey, Balance)] = []
+        let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+        for try await (scope, period, start, reserved, settled) in rows.decode(
+            (String, String, Int64, Int64, Int64).self)
+        {
+            found.append(
+                (
+                    try LedgerRows.accountKey(scope: scope, period: period, windowStart: start),
+                    Balance(reserved: Microdollars(reserved), settled: Microdollars(settled))
+                ))
+        }
+        return found
+    }
+
     func balancesAndRecomputed() async throws -> (
         stored: [AccountKey: Balance], recomputed: [AccountKey: Balance]
     ) {

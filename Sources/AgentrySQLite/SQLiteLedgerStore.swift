@@ -106,6 +106,32 @@ struct SQLiteLedgerStore: LedgerStore {
 
     func balances() async throws -> [AccountKey: Balance] { try await pool.read(Self.balances) }
 
+    func spend(_ query: SpendQuery) async throws -> [(AccountKey, Balance)] {
+        var conditions = ["period = ?", "window_start >= ?", "window_start < ?"]
+        var values: [DatabaseValue] = [
+            query.window.rawValue.databaseValue, query.since.databaseValue, query.until.databaseValue,
+        ]
+        if let (sql, value) = query.scopeCondition {
+            conditions.append(sql)
+            values.append(value.databaseValue)
+        }
+        values.append(query.limit.databaseValue)
+        let arguments = StatementArguments(values)
+        let sql = """
+            SELECT scope, period, window_start, reserved, settled FROM ledger_accounts
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY window_start, scope LIMIT ?
+            """
+        return try await pool.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map {
+                row in
+                (
+                    try LedgerRows.accountKey(scope: row[0], period: row[1], windowStart: row[2]),
+                    Balance(reserved: Microdollars(row[3]), settled: Microdollars(row[4]))
+                )
+            }
+        }
+    }
+
     func balancesAndRecomputed() async throws -> (
         stored: [AccountKey: Balance], recomputed: [AccountKey: Balance]
     ) {

@@ -82,6 +82,7 @@ func buildRoutes(
     TeamsController(identity: identity, bodyBytesMax: limit).register(on: api)
     TokensController(identity: identity, bodyBytesMax: limit).register(on: api)
     CapsController(ledger: dependencies.ledger, recorder: dependencies.changes, bodyBytesMax: limit).register(on: api)
+    SpendController(ledger: dependencies.ledger).register(on: api)
     AuditController(
         store: dependencies.store.audit, log: audit, checkpointer: dependencies.checkpointer, bodyBytesMax: limit
     ).register(on: api)

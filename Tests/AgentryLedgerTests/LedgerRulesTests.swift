@@ -36,6 +36,13 @@ struct LedgerRulesTests {
             }
         }
         func reservation(id: String) async throws -> Reservation? { state.withLock { $0.reservations[id] } }
+        func spend(_ query: SpendQuery) async throws -> [(AccountKey, Balance)] {
+            state.withLock { state in
+                state.balances.filter { $0.key.window == query.window }.sorted { $0.key < $1.key }.map {
+                    ($0.key, $0.value)
+                }
+            }
+        }
         func balancesAndRecomputed() async throws -> (
             stored: [AccountKey: Balance], recomputed: [AccountKey: Balance]
         ) { (try await balances(), try await recomputedBalances()) }

@@ -1,4 +1,5 @@
 import AgentryAudit
+import AgentryLedger
 import AgentryTesting
 import Foundation
 import HTTPTypes
@@ -60,6 +61,47 @@ struct CapsAPITests {
             #expect(changes.map(\.outcome) == ["set", "set", "removed"])
             #expect(changes.map(\.costMicrodollars) == [50_000_000, 120_000, nil])
             #expect(try await fixture.store.ledger.caps().count == 1, "a refused change was stored")
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func spendIsListedPerScopeAndWindowWithInFlightApart(_ backend: TestBackend) async throws {
+        try await ServerFixture.with(backend) { fixture in
+            let ledger = Ledger(store: fixture.store.ledger, clock: { Date() })
+            let team = try LedgerScope(parsing: "team:finance")
+            let agent = try LedgerScope(parsing: "agent:helper")
+            _ = try await ledger.reserve(
+                ReservationRequest(
+                    id: "s1", amount: Microdollars(500_000), scopes: [team, agent], expiresAt: Date() + 60))
+            _ = try await ledger.settle(id: "s1", actual: Microdollars(120_000))
+            _ = try await ledger.reserve(
+                ReservationRequest(id: "s2", amount: Microdollars(300_000), scopes: [team], expiresAt: Date() + 60))
+            let (_, member) = try await fixture.member("m@example.com")
+            try await fixture.application().test(.router) { client in
+                let teams = try await client.call(.get, "/api/v1/spend?window=day&kind=team", token: fixture.adminToken)
+                #expect(teams.status == .ok, "\(teams.text)")
+                #expect(teams.items.count == 1)
+                #expect(teams.items.first?["settled"] as? String == "$0.12")
+                #expect(teams.items.first?["in_flight_micros"] as? Int == 300_000)
+                #expect(teams.items.first?["window_start"] is String)
+                let one = try await client.call(
+                    .get, "/api/v1/spend?window=month&scope=agent:helper", token: fixture.adminToken)
+                #expect(one.items.map { $0["scope"] as? String } == ["agent:helper"])
+                #expect(one.items.first?["in_flight"] as? String == "$0.00")
+                let all = try await client.call(.get, "/api/v1/spend?window=day", token: fixture.adminToken)
+                #expect(all.items.count == 2)
+                expectError(
+                    try await client.call(.get, "/api/v1/spend?window=day", token: member), .forbidden, "forbidden")
+                for query in ["", "window=week", "window=day&kind=galaxy", "window=day&since=-1", "window=day&limit=0"]
+                {
+                    expectError(
+                        try await client.call(.get, "/api/v1/spend?\(query)", token: fixture.adminToken), .badRequest,
+                        "invalid_query")
+                }
+                expectError(
+                    try await client.call(.get, "/api/v1/spend?window=day&scope=bad", token: fixture.adminToken),
+                    .badRequest, "invalid_scope")
+            }
         }
     }
 }

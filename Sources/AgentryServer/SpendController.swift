@@ -1,0 +1,72 @@
+import AgentryIdentity
+import AgentryLedger
+import Foundation
+import Hummingbird
+
+/// `GET /api/v1/spend`: spend per scope and window for dashboards, settled and in flight apart.
+struct SpendController: Sendable {
+    let ledger: Ledger
+
+    func register(on api: APIRouter) {
+        api.on(.get, "spend", list)
+    }
+
+    @Sendable func list(_ request: Request, context: AgentryRequestContext) async throws -> Response {
+        try context.caller().require(CapsController.readers, to: "reading spend")
+        let parameters = request.uri.queryParameters
+        guard let text = parameters["window"].map(String.init), let window = CapWindow(rawValue: text) else {
+            throw APIError.invalidQuery("window", "is required: run, day or month")
+        }
+        var query = SpendQuery(window: window)
+        if let scope = parameters["scope"].map(String.init) { query.scope = try LedgerScope(parsing: scope) }
+        if let kind = parameters["kind"].map(String.init) {
+            guard let parsed = LedgerScope.Kind(rawValue: kind) else {
+                throw APIError.invalidQuery(
+                    "kind", "must be one of \(LedgerScope.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            query.kind = parsed
+        }
+        query.since = try Self.number(parameters["since"].map(String.init), name: "since", default: 0)
+        query.until = try Self.number(parameters["until"].map(String.init), name: "until", default: .max)
+        query.limit = Int(try Self.number(parameters["limit"].map(String.init), name: "limit", default: 100))
+        guard (1...1000).contains(query.limit) else { throw APIError.invalidQuery("limit", "must be 1 to 1000") }
+        let rows = try await ledger.store.spend(query)
+        return try JSONResponse.make(SpendList(items: rows.map { SpendView(key: $0.0, balance: $0.1) }))
+    }
+
+    private static func number(_ text: String?, name: String, default fallback: Int64) throws -> Int64 {
+        guard let text else { return fallback }
+        guard let value = Int64(text), value >= 0 else {
+            throw APIError.invalidQuery(name, "must be a whole number of milliseconds (or items) from 0")
+        }
+        return value
+    }
+}
+
+/// One account's spend as the API shows it.
+struct SpendView: Encodable, Sendable {
+    let scope: String
+    let window: String
+    /// When the window starts; absent for a run's single window.
+    let windowStart: Date?
+    let settled: String
+    let settledMicros: Int64
+    /// Reserved by calls not yet settled, released or expired.
+    let inFlight: String
+    let inFlightMicros: Int64
+
+    init(key: AccountKey, balance: Balance) {
+        scope = key.scope.description
+        window = key.window.rawValue
+        windowStart = key.window == .run ? nil : Date(timeIntervalSince1970: Double(key.windowStart) / 1000)
+        settled = balance.settled.description
+        settledMicros = balance.settled.value
+        inFlight = balance.reserved.description
+        inFlightMicros = balance.reserved.value
+    }
+}
+
+/// A spend listing.
+struct SpendList: Encodable, Sendable {
+    let items: [SpendView]
+}
