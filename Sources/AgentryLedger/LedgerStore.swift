@@ -32,6 +32,9 @@ public protocol LedgerStore: Sendable {
     /// `since..<until` (milliseconds), of one scope or of every scope of one kind, by window start
     /// then scope; at most `limit`. `settled` is spent, `reserved` still in flight.
     func spend(_ query: SpendQuery) async throws -> [(AccountKey, Balance)]
+    /// Settled and in-flight totals of the reservations made in `since..<until` (milliseconds), grouped by one
+    /// attribution (model, provider, zone, …); reservations without it are grouped under nil.
+    func spend(by attribution: SpendDimension, since: Int64, until: Int64) async throws -> [SpendTotal]
     /// Both of the above from one snapshot, so a reserve committed in between is not drift.
     func balancesAndRecomputed() async throws -> (stored: [AccountKey: Balance], recomputed: [AccountKey: Balance])
 }
@@ -223,5 +226,52 @@ public struct SpendQuery: Sendable, Equatable {
         if kind == .org { return ("scope = ?", "org") }
         let prefix = kind.rawValue + ":"
         return ("substr(scope, 1, \(prefix.utf8.count)) = ?", prefix)
+    }
+}
+
+/// What reservations' spend can be grouped by: the attributions stored with each reservation.
+public enum SpendDimension: String, CaseIterable, Sendable {
+    case user, team, agent, run, model, provider, zone
+    case agentVersion = "agent_version"
+
+    /// The `ledger_reservations` column (a fixed name, never caller text).
+    public var column: String {
+        switch self {
+        case .user: "user_id"
+        case .agentVersion: "agent_version"
+        default: rawValue
+        }
+    }
+
+    /// The grouping query both backends run; arguments: since and until in milliseconds.
+    public var totalsSQL: String {
+        """
+        SELECT \(column),
+            CAST(SUM(CASE WHEN state = 'settled' THEN settled ELSE 0 END) AS BIGINT),
+            CAST(SUM(CASE WHEN state = 'pending' THEN amount ELSE 0 END) AS BIGINT),
+            CAST(COUNT(*) AS BIGINT)
+        FROM ledger_reservations WHERE created_at >= ? AND created_at < ?
+        GROUP BY \(column) ORDER BY (\(column) IS NULL), \(column)
+        """
+    }
+}
+
+/// One group of a spend-by-attribution listing.
+public struct SpendTotal: Equatable, Sendable {
+    /// The attribution's value, nil for reservations without it.
+    public let key: String?
+    /// Settled spend.
+    public let settled: Microdollars
+    /// Held by reservations not yet resolved.
+    public let inFlight: Microdollars
+    /// Reservations in the group.
+    public let reservations: Int64
+
+    /// A total.
+    public init(key: String?, settled: Microdollars, inFlight: Microdollars, reservations: Int64) {
+        self.key = key
+        self.settled = settled
+        self.inFlight = inFlight
+        self.reservations = reservations
     }
 }

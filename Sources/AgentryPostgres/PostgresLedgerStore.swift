@@ -143,6 +143,21 @@ struct PostgresLedgerStore: LedgerStore {
         return found
     }
 
+    func spend(by attribution: SpendDimension, since: Int64, until: Int64) async throws -> [SpendTotal] {
+        var bindings = PostgresBindings()
+        bindings.append(since)
+        bindings.append(until)
+        let sql = attribution.totalsSQL.replacingFirst("?", with: "$1").replacingFirst("?", with: "$2")
+        var totals: [SpendTotal] = []
+        let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+        for try await (key, settled, inFlight, count) in rows.decode((String?, Int64, Int64, Int64).self) {
+            totals.append(
+                SpendTotal(
+                    key: key, settled: Microdollars(settled), inFlight: Microdollars(inFlight), reservations: count))
+        }
+        return totals
+    }
+
     func balancesAndRecomputed() async throws -> (
         stored: [AccountKey: Balance], recomputed: [AccountKey: Balance]
     ) {
@@ -297,5 +312,13 @@ struct PostgresLedgerStore: LedgerStore {
                 \(entries.map(\.value.settled.value))::bigint[]) AS u(s, p, w, r, t)
             WHERE a.scope = u.s AND a.period = u.p AND a.window_start = u.w
             """, logger: logger)
+    }
+}
+
+extension String {
+    /// The string with the first `target` replaced.
+    fileprivate func replacingFirst(_ target: String, with replacement: String) -> String {
+        guard let range = range(of: target) else { return self }
+        return replacingCharacters(in: range, with: replacement)
     }
 }

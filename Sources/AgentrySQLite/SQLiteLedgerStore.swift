@@ -106,6 +106,18 @@ struct SQLiteLedgerStore: LedgerStore {
 
     func balances() async throws -> [AccountKey: Balance] { try await pool.read(Self.balances) }
 
+    func spend(by attribution: SpendDimension, since: Int64, until: Int64) async throws -> [SpendTotal] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: attribution.totalsSQL,
+                arguments: [since, until]
+            ).map { row in
+                SpendTotal(
+                    key: row[0], settled: Microdollars(row[1]), inFlight: Microdollars(row[2]), reservations: row[3])
+            }
+        }
+    }
+
     func spend(_ query: SpendQuery) async throws -> [(AccountKey, Balance)] {
         var conditions = ["period = ?", "window_start >= ?", "window_start < ?"]
         var values: [DatabaseValue] = [

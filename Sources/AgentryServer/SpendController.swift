@@ -9,6 +9,29 @@ struct SpendController: Sendable {
 
     func register(on api: APIRouter) {
         api.on(.get, "spend", list)
+        api.on(.get, "spend/by/{dimension}", totals)
+    }
+
+    /// Totals of the reservations made in `since..<until`, grouped by one attribution.
+    @Sendable func totals(_ request: Request, context: AgentryRequestContext) async throws -> Response {
+        try context.caller().require(CapsController.readers, to: "reading spend")
+        let text = try context.parameters.require("dimension")
+        guard let dimension = SpendDimension(rawValue: text) else {
+            throw APIError.invalidQuery(
+                "dimension", "must be one of \(SpendDimension.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let parameters = request.uri.queryParameters
+        let since = try Self.number(parameters["since"].map(String.init), name: "since", default: 0)
+        let until = try Self.number(parameters["until"].map(String.init), name: "until", default: .max)
+        let totals = try await ledger.store.spend(by: dimension, since: since, until: until)
+        return try JSONResponse.make(
+            SpendTotalList(
+                items: totals.map {
+                    SpendTotalView(
+                        key: $0.key, settled: $0.settled.description, settledMicros: $0.settled.value,
+                        inFlight: $0.inFlight.description, inFlightMicros: $0.inFlight.value,
+                        reservations: $0.reservations)
+                }))
     }
 
     @Sendable func list(_ request: Request, context: AgentryRequestContext) async throws -> Response {
@@ -69,4 +92,20 @@ struct SpendView: Encodable, Sendable {
 /// A spend listing.
 struct SpendList: Encodable, Sendable {
     let items: [SpendView]
+}
+
+/// One group of spend by attribution.
+struct SpendTotalView: Encodable, Sendable {
+    /// The attribution's value; absent for reservations without it.
+    let key: String?
+    let settled: String
+    let settledMicros: Int64
+    let inFlight: String
+    let inFlightMicros: Int64
+    let reservations: Int64
+}
+
+/// A spend-by-attribution listing.
+struct SpendTotalList: Encodable, Sendable {
+    let items: [SpendTotalView]
 }

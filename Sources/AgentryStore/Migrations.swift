@@ -1,7 +1,9 @@
 /// Every schema migration of Agentry, in order. Append only.
 public enum Migrations {
     /// The full, ordered list both backends apply.
-    public static let all: [Migration] = [identity, auditLog, auditDeferredIndex, signIns, auditOutbox, ledger]
+    public static let all: [Migration] = [
+        identity, auditLog, auditDeferredIndex, signIns, auditOutbox, ledger, ledgerSpendIndex,
+    ]
 
     /// The newest version; `/readyz` reports ready only when the database has reached it.
     public static var latestVersion: Int { all.last?.version ?? 0 }
@@ -320,5 +322,11 @@ public enum Migrations {
             """,
             "CREATE INDEX ledger_holds_account ON ledger_holds (scope, period, window_start)",
         ]
+    )
+
+    /// 7: reservations found by the time they were made, for spend by model, provider, zone, ….
+    static let ledgerSpendIndex = Migration(
+        version: 7, name: "ledger_spend_index",
+        statements: ["CREATE INDEX ledger_reservations_created ON ledger_reservations (created_at)"]
     )
 }

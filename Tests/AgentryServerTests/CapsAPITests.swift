@@ -72,7 +72,8 @@ struct CapsAPITests {
             let agent = try LedgerScope(parsing: "agent:helper")
             _ = try await ledger.reserve(
                 ReservationRequest(
-                    id: "s1", amount: Microdollars(500_000), scopes: [team, agent], expiresAt: Date() + 60))
+                    id: "s1", amount: Microdollars(500_000), scopes: [team, agent], expiresAt: Date() + 60,
+                    attribution: SpendAttribution(model: "gpt-test", zone: "sandbox")))
             _ = try await ledger.settle(id: "s1", actual: Microdollars(120_000))
             _ = try await ledger.reserve(
                 ReservationRequest(id: "s2", amount: Microdollars(300_000), scopes: [team], expiresAt: Date() + 60))
@@ -101,6 +102,23 @@ struct CapsAPITests {
                 expectError(
                     try await client.call(.get, "/api/v1/spend?window=day&scope=bad", token: fixture.adminToken),
                     .badRequest, "invalid_scope")
+                let models = try await client.call(.get, "/api/v1/spend/by/model", token: fixture.adminToken)
+                #expect(models.status == .ok, "\(models.text)")
+                #expect(
+                    models.items.map { "\($0["key"] ?? "-")=\($0["settled"]!)+\($0["in_flight"]!)" } == [
+                        "gpt-test=$0.12+$0.00", "-=$0.00+$0.30",
+                    ], "\(models.text)")
+                let none = try await client.call(
+                    .get, "/api/v1/spend/by/zone?since=0&until=1", token: fixture.adminToken)
+                #expect(none.items.isEmpty)
+                for bad in [
+                    "/api/v1/spend/by/colour", "/api/v1/spend/by/model?since=x", "/api/v1/spend/by/model?until=-4",
+                ] {
+                    expectError(
+                        try await client.call(.get, bad, token: fixture.adminToken), .badRequest, "invalid_query")
+                }
+                expectError(
+                    try await client.call(.get, "/api/v1/spend/by/model", token: member), .forbidden, "forbidden")
             }
         }
     }
