@@ -148,16 +148,6 @@ struct PostgresAuditStore: AuditStore {
     {
         let (clause, arguments) = AuditFilterSQL.whereClause(filter, start: start)
         var bindings = PostgresBindings()
-        var numbered = ""
-        var position = 0
-        for character in clause {
-            if character == "?" {
-                position += 1
-                numbered += "$\(position)"
-            } else {
-                numbered.append(character)
-            }
-        }
         for argument in arguments {
             switch argument {
             case .integer(let value): bindings.append(value)
@@ -166,11 +156,12 @@ struct PostgresAuditStore: AuditStore {
         }
         bindings.append(end)
         bindings.append(count)
-        let sql = """
-            SELECT idx, leaf FROM audit_records WHERE idx IN
-                (SELECT idx FROM audit_index WHERE \(numbered) AND idx < $\(position + 1) ORDER BY idx LIMIT $\(position + 2))
-            ORDER BY idx
+        let sql = PostgresPlaceholders.numbered(
             """
+            SELECT idx, leaf FROM audit_records WHERE idx IN
+                (SELECT idx FROM audit_index WHERE \(clause) AND idx < ? ORDER BY idx LIMIT ?)
+            ORDER BY idx
+            """)
         return try await Self.records(client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger))
     }
 

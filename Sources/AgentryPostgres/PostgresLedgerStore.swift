@@ -116,19 +116,17 @@ struct PostgresLedgerStore: LedgerStore {
         bindings.append(query.window.rawValue)
         bindings.append(query.since)
         bindings.append(query.until)
-        var conditions = ["period = $1", "window_start >= $2", "window_start < $3"]
-        var limitPlaceholder = "$4"
+        var conditions = ["period = ?", "window_start >= ?", "window_start < ?"]
         if let (sql, value) = query.scopeCondition {
             bindings.append(value)
-            conditions.append(sql.replacingOccurrences(of: "?", with: "$4"))
-            limitPlaceholder = "$5"
+            conditions.append(sql)
         }
         bindings.append(query.limit)
-        let sql = """
-            SELECT scope, period, window_start, reserved, settled FROM ledger_accounts
-            WHERE \(conditions.joined(separator: " AND ")) ORDER BY window_start, scope COLLATE "C"
-            LIMIT \(limitPlaceholder)
+        let sql = PostgresPlaceholders.numbered(
             """
+            SELECT scope, period, window_start, reserved, settled FROM ledger_accounts
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY window_start, scope COLLATE "C" LIMIT ?
+            """)
         var found: [(AccountKey, Balance)] = []
         let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
         for try await (scope, period, start, reserved, settled) in rows.decode(
@@ -147,7 +145,7 @@ struct PostgresLedgerStore: LedgerStore {
         var bindings = PostgresBindings()
         bindings.append(since)
         bindings.append(until)
-        let sql = attribution.totalsSQL.replacingFirst("?", with: "$1").replacingFirst("?", with: "$2")
+        let sql = PostgresPlaceholders.numbered(attribution.totalsSQL)
         var totals: [SpendTotal] = []
         let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
         for try await (key, settled, inFlight, count) in rows.decode((String?, Int64, Int64, Int64).self) {
@@ -312,13 +310,5 @@ struct PostgresLedgerStore: LedgerStore {
                 \(entries.map(\.value.settled.value))::bigint[]) AS u(s, p, w, r, t)
             WHERE a.scope = u.s AND a.period = u.p AND a.window_start = u.w
             """, logger: logger)
-    }
-}
-
-extension String {
-    /// The string with the first `target` replaced.
-    fileprivate func replacingFirst(_ target: String, with replacement: String) -> String {
-        guard let range = range(of: target) else { return self }
-        return replacingCharacters(in: range, with: replacement)
     }
 }

@@ -115,3 +115,20 @@ extension APIError {
         return .init(.unauthorized, error.code, error.message, headers: headers)
     }
 }
+
+/// Whole-number query parameters, parsed the same way by every route.
+enum QueryInteger {
+    /// `text` as a number in `range`, `fallback` when absent (nil: required), or 400 `invalid_query`.
+    static func parse(_ text: String?, name: String, default fallback: Int64?, range: ClosedRange<Int64>) throws
+        -> Int64
+    {
+        guard let text else {
+            guard let fallback else { throw APIError.invalidQuery(name, "is required") }
+            return fallback
+        }
+        guard let value = Int64(text), range.contains(value) else {
+            throw APIError.invalidQuery(name, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+}

@@ -34,9 +34,10 @@ struct AuditController: Sendable {
     @Sendable func records(_ request: Request, context: AgentryRequestContext) async throws -> Response {
         try context.caller().require(Self.readers, to: "reading the audit log")
         let query = request.uri.queryParameters
-        let from = try Self.integer(query["from"].map(String.init), name: "from", default: 0, range: 0...Int64.max)
+        let from = try QueryInteger.parse(
+            query["from"].map(String.init), name: "from", default: 0, range: 0...Int64.max)
         let limit = Int(
-            try Self.integer(
+            try QueryInteger.parse(
                 query["limit"].map(String.init), name: "limit", default: 100, range: 1...Int64(Self.pageSizeMax)))
         var filter = AuditFilter()
         if let kind = query["kind"].map(String.init) {
@@ -51,10 +52,10 @@ struct AuditController: Sendable {
         (filter.actor, filter.subject) = (query["actor"].map(String.init), query["subject"].map(String.init))
         (filter.agent, filter.run) = (query["agent"].map(String.init), query["run"].map(String.init))
         filter.since = try query["since"].map {
-            try Self.integer(String($0), name: "since", default: 0, range: 0...Int64.max)
+            try QueryInteger.parse(String($0), name: "since", default: 0, range: 0...Int64.max)
         }
         filter.until = try query["until"].map {
-            try Self.integer(String($0), name: "until", default: 0, range: 0...Int64.max)
+            try QueryInteger.parse(String($0), name: "until", default: 0, range: 0...Int64.max)
         }
         let found = try await store.records(matching: filter, from: from, count: limit + 1)
         let page = Array(found.prefix(limit))
@@ -97,8 +98,8 @@ struct AuditController: Sendable {
         guard size > 0 else {
             throw APIError(.notFound, "no_checkpoint", "the audit log is empty; there is nothing to prove")
         }
-        let from = try Self.integer(query["from"].map(String.init), name: "from", default: nil, range: 1...size)
-        let to = try Self.integer(
+        let from = try QueryInteger.parse(query["from"].map(String.init), name: "from", default: nil, range: 1...size)
+        let to = try QueryInteger.parse(
             query["to"].map(String.init), name: "to", default: size, range: from...max(from, size))
         guard to <= size else { throw APIError.invalidQuery("to", "is beyond the log's \(size) records") }
         let proof = try await MerkleTree.proveConsistency(size: to, oldSize: from, reader: store)
@@ -175,19 +176,5 @@ struct AuditController: Sendable {
         APIError(
             .notFound, "payload_not_found",
             "record \(index) has no stored payload called '\(name)' (it may never have had one, or it was erased)")
-    }
-
-    private static func integer(_ text: String?, name: String, default fallback: Int64?, range: ClosedRange<Int64>)
-        throws
-        -> Int64
-    {
-        guard let text else {
-            guard let fallback else { throw APIError.invalidQuery(name, "is required") }
-            return fallback
-        }
-        guard let value = Int64(text), range.contains(value) else {
-            throw APIError.invalidQuery(name, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
-        }
-        return value
     }
 }

@@ -21,8 +21,10 @@ struct SpendController: Sendable {
                 "dimension", "must be one of \(SpendDimension.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let parameters = request.uri.queryParameters
-        let since = try Self.number(parameters["since"].map(String.init), name: "since", default: 0)
-        let until = try Self.number(parameters["until"].map(String.init), name: "until", default: .max)
+        let since = try QueryInteger.parse(
+            parameters["since"].map(String.init), name: "since", default: 0, range: 0...Int64.max)
+        let until = try QueryInteger.parse(
+            parameters["until"].map(String.init), name: "until", default: .max, range: 0...Int64.max)
         let totals = try await ledger.store.spend(by: dimension, since: since, until: until)
         return try JSONResponse.make(
             SpendTotalList(
@@ -49,20 +51,14 @@ struct SpendController: Sendable {
             }
             query.kind = parsed
         }
-        query.since = try Self.number(parameters["since"].map(String.init), name: "since", default: 0)
-        query.until = try Self.number(parameters["until"].map(String.init), name: "until", default: .max)
-        query.limit = Int(try Self.number(parameters["limit"].map(String.init), name: "limit", default: 100))
-        guard (1...1000).contains(query.limit) else { throw APIError.invalidQuery("limit", "must be 1 to 1000") }
+        query.since = try QueryInteger.parse(
+            parameters["since"].map(String.init), name: "since", default: 0, range: 0...Int64.max)
+        query.until = try QueryInteger.parse(
+            parameters["until"].map(String.init), name: "until", default: .max, range: 0...Int64.max)
+        query.limit = Int(
+            try QueryInteger.parse(parameters["limit"].map(String.init), name: "limit", default: 100, range: 1...1000))
         let rows = try await ledger.store.spend(query)
         return try JSONResponse.make(SpendList(items: rows.map { SpendView(key: $0.0, balance: $0.1) }))
-    }
-
-    private static func number(_ text: String?, name: String, default fallback: Int64) throws -> Int64 {
-        guard let text else { return fallback }
-        guard let value = Int64(text), value >= 0 else {
-            throw APIError.invalidQuery(name, "must be a whole number of milliseconds (or items) from 0")
-        }
-        return value
     }
 }
 
