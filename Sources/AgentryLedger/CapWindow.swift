@@ -7,7 +7,16 @@ public enum CapWindow: String, CaseIterable, Comparable, Sendable {
     case month
 
     public static func < (lhs: CapWindow, rhs: CapWindow) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        lhs.order < rhs.order
+    }
+
+    /// Position in `allCases`.
+    private var order: Int {
+        switch self {
+        case .run: 0
+        case .day: 1
+        case .month: 2
+        }
     }
 }
 
@@ -51,8 +60,13 @@ public struct LedgerCalendar: Sendable, Equatable {
 
     /// The accounts a reservation on `scopes` at `time` holds: each scope in each of its windows.
     public func accounts(for scopes: [LedgerScope], at time: Date) -> [AccountKey] {
-        scopes.flatMap { scope in
-            scope.windows.map { AccountKey(scope: scope, window: $0, windowStart: windowStart($0, containing: time)) }
+        var starts: [CapWindow: Int64] = [:]
+        return scopes.flatMap { scope in
+            scope.windows.map { window in
+                let start = starts[window] ?? windowStart(window, containing: time)
+                starts[window] = start
+                return AccountKey(scope: scope, window: window, windowStart: start)
+            }
         }.sorted()
     }
 }
@@ -81,7 +95,7 @@ public struct AccountKey: Hashable, Comparable, Sendable, CustomStringConvertibl
 
     /// Accounts are locked in this order by every transaction, so two never wait on each other.
     public static func < (lhs: AccountKey, rhs: AccountKey) -> Bool {
-        (lhs.scope.description, lhs.window, lhs.windowStart) < (rhs.scope.description, rhs.window, rhs.windowStart)
+        (lhs.scope, lhs.window, lhs.windowStart) < (rhs.scope, rhs.window, rhs.windowStart)
     }
 }
 
@@ -102,6 +116,6 @@ public struct CapKey: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var description: String { "\(scope)/\(window.rawValue)" }
 
     public static func < (lhs: CapKey, rhs: CapKey) -> Bool {
-        (lhs.scope.description, lhs.window) < (rhs.scope.description, rhs.window)
+        (lhs.scope, lhs.window) < (rhs.scope, rhs.window)
     }
 }

@@ -16,6 +16,8 @@ public struct LedgerScope: Hashable, Comparable, Sendable, CustomStringConvertib
     public let kind: Kind
     /// The id within the kind; empty for `org`.
     public let id: String
+    /// `org` or `kind:id`: made once, since accounts are hashed, sorted and stored by it.
+    public let description: String
 
     /// The organisation: every call.
     public static let org = LedgerScope(uncheckedKind: .org, id: "")
@@ -23,6 +25,7 @@ public struct LedgerScope: Hashable, Comparable, Sendable, CustomStringConvertib
     init(uncheckedKind kind: Kind, id: String) {
         self.kind = kind
         self.id = id
+        self.description = kind == .org ? "org" : "\(kind.rawValue):\(id)"
     }
 
     /// The longest id: short enough that `<scope>/<window>` is a valid audit subject (128 characters).
@@ -57,13 +60,16 @@ public struct LedgerScope: Hashable, Comparable, Sendable, CustomStringConvertib
         try self.init(kind, id: String(text[text.index(after: colon)...]))
     }
 
-    /// `org` or `kind:id`.
-    public var description: String { kind == .org ? "org" : "\(kind.rawValue):\(id)" }
-
     /// The windows spend is counted in for this scope: a run's whole life, or calendar days and months.
     public var windows: [CapWindow] { kind == .run ? [.run] : [.day, .month] }
 
     public static func < (lhs: LedgerScope, rhs: LedgerScope) -> Bool { lhs.description < rhs.description }
+
+    /// Scopes are equal when their texts are (the text names kind and id).
+    public static func == (lhs: LedgerScope, rhs: LedgerScope) -> Bool { lhs.description == rhs.description }
+
+    /// Hashes the text alone.
+    public func hash(into hasher: inout Hasher) { hasher.combine(description) }
 
     private static func allowed(_ byte: UInt8) -> Bool {
         switch byte {

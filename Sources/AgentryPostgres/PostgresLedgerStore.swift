@@ -166,7 +166,7 @@ struct PostgresLedgerStore: LedgerStore {
                 let stored = try await Self.balanceRows(
                     connection.query(
                         "SELECT scope, period, window_start, reserved, settled FROM ledger_accounts", logger: logger))
-                let recomputed = try await Self.balanceRows(
+                let recomputed = try await Self.recomputed(
                     connection.query(PostgresQuery(unsafeSQL: LedgerRows.recomputeSQL), logger: logger))
                 return (stored, recomputed)
             }
@@ -174,8 +174,22 @@ struct PostgresLedgerStore: LedgerStore {
     }
 
     func recomputedBalances() async throws -> [AccountKey: Balance] {
-        try await Self.balanceRows(
-            client.query(PostgresQuery(unsafeSQL: LedgerRows.recomputeSQL), logger: logger))
+        try await Self.recomputed(client.query(PostgresQuery(unsafeSQL: LedgerRows.recomputeSQL), logger: logger))
+    }
+
+    /// Recomputed balances from the rows of `LedgerRows.recomputeSQL`.
+    private static func recomputed(_ rows: PostgresRowSequence) async throws -> [AccountKey: Balance] {
+        var groups: [(LedgerRows.HeldAccounts, Balance)] = []
+        for try await (scopes, day, month, reserved, settled) in rows.decode(
+            (String, Int64?, Int64?, Int64, Int64).self)
+        {
+            groups.append(
+                (
+                    LedgerRows.HeldAccounts(scopes: scopes, dayStart: day, monthStart: month),
+                    Balance(reserved: Microdollars(reserved), settled: Microdollars(settled))
+                ))
+        }
+        return try LedgerRows.recomputed(from: groups)
     }
 
     private static func balanceRows(_ rows: PostgresRowSequence) async throws -> [AccountKey: Balance] {
@@ -189,30 +203,25 @@ struct PostgresLedgerStore: LedgerStore {
         return balances
     }
 
-    /// The stored reservations among `ids`, with their holds.
+    /// The stored reservations among `ids`.
     private static func reservations(_ ids: [String], on connection: PostgresConnection, logger: Logger)
         async throws -> [String: Reservation]
     {
         guard !ids.isEmpty else { return [:] }
-        var holds: [String: [AccountKey]] = [:]
-        let holdRows = try await connection.query(
-            "SELECT reservation_id, scope, period, window_start FROM ledger_holds WHERE reservation_id = ANY(\(ids))",
-            logger: logger)
-        for try await (id, scope, period, start) in holdRows.decode((String, String, String, Int64).self) {
-            holds[id, default: []].append(try LedgerRows.accountKey(scope: scope, period: period, windowStart: start))
-        }
         var found: [String: Reservation] = [:]
         let rows = try await connection.query(
             """
-            SELECT id, amount, settled, state, created_at, expires_at, resolved_at FROM ledger_reservations
-            WHERE id = ANY(\(ids))
+            SELECT id, amount, settled, state, created_at, expires_at, resolved_at, scopes, day_start, month_start
+            FROM ledger_reservations WHERE id = ANY(\(ids))
             """, logger: logger)
-        for try await (id, amount, settled, state, created, expires, resolved) in rows.decode(
-            (String, Int64, Int64?, String, Int64, Int64, Int64?).self)
+        for try await (id, amount, settled, state, created, expires, resolved, scopes, day, month) in rows.decode(
+            (String, Int64, Int64?, String, Int64, Int64, Int64?, String, Int64?, Int64?).self)
         {
             found[id] = try LedgerRows.reservation(
                 id: id, amount: amount, settled: settled, state: state, createdAt: created, expiresAt: expires,
-                resolvedAt: resolved, accounts: holds[id] ?? [])
+                resolvedAt: resolved,
+                accounts: LedgerRows.accounts(LedgerRows.HeldAccounts(scopes: scopes, dayStart: day, monthStart: month))
+            )
         }
         return found
     }
@@ -261,7 +270,7 @@ struct PostgresLedgerStore: LedgerStore {
         return caps
     }
 
-    /// Inserts the reservations a batch made, and their holds; absent attribution travels as ''.
+    /// Inserts the reservations a batch made; absent attribution and window starts travel as '' and -1.
     private static func insert(
         _ created: [(Reservation, SpendAttribution)], on connection: PostgresConnection, logger: Logger
     ) async throws {
@@ -270,11 +279,13 @@ struct PostgresLedgerStore: LedgerStore {
         func text(_ value: (SpendAttribution) -> String?) -> [String] { who.map { value($0) ?? "" } }
         let (user, team, agent, version) = (text(\.user), text(\.team), text(\.agent), text(\.agentVersion))
         let (run, model, provider, zone) = (text(\.run), text(\.model), text(\.provider), text(\.zone))
+        let held = reservations.map { LedgerRows.HeldAccounts($0.accounts) }
         try await connection.query(
             """
             INSERT INTO ledger_reservations (id, amount, settled, state, created_at, expires_at, resolved_at,
-                user_id, team, agent, agent_version, run, model, provider, zone)
+                scopes, day_start, month_start, user_id, team, agent, agent_version, run, model, provider, zone)
             SELECT id, amount, NULLIF(settled, -1), state, created_at, expires_at, NULLIF(resolved_at, -1),
+                scopes, NULLIF(day_start, -1), NULLIF(month_start, -1),
                 NULLIF(user_id, ''), NULLIF(team, ''), NULLIF(agent, ''), NULLIF(agent_version, ''), NULLIF(run, ''),
                 NULLIF(model, ''), NULLIF(provider, ''), NULLIF(zone, '')
             FROM unnest(\(reservations.map(\.id))::text[], \(reservations.map(\.amount.value))::bigint[],
@@ -282,17 +293,11 @@ struct PostgresLedgerStore: LedgerStore {
                 \(reservations.map { StoredTime.milliseconds($0.createdAt) })::bigint[],
                 \(reservations.map { StoredTime.milliseconds($0.expiresAt) })::bigint[],
                 \(reservations.map { $0.resolvedAt.map(StoredTime.milliseconds) ?? -1 })::bigint[],
-                \(user)::text[], \(team)::text[], \(agent)::text[], \(version)::text[], \(run)::text[], \(model)::text[],
+                \(held.map(\.scopes))::text[], \(held.map { $0.dayStart ?? -1 })::bigint[],
+                \(held.map { $0.monthStart ?? -1 })::bigint[], \(user)::text[], \(team)::text[], \(agent)::text[], \(version)::text[], \(run)::text[], \(model)::text[],
                 \(provider)::text[], \(zone)::text[])
-                AS u(id, amount, settled, state, created_at, expires_at, resolved_at, user_id, team, agent,
-                    agent_version, run, model, provider, zone)
-            """, logger: logger)
-        let holds = reservations.flatMap { reservation in reservation.accounts.map { (reservation.id, $0) } }
-        try await connection.query(
-            """
-            INSERT INTO ledger_holds (reservation_id, scope, period, window_start)
-            SELECT * FROM unnest(\(holds.map(\.0))::text[], \(holds.map(\.1.scope.description))::text[],
-                \(holds.map(\.1.window.rawValue))::text[], \(holds.map(\.1.windowStart))::bigint[])
+                AS u(id, amount, settled, state, created_at, expires_at, resolved_at, scopes, day_start, month_start,
+                    user_id, team, agent, agent_version, run, model, provider, zone)
             """, logger: logger)
     }
 

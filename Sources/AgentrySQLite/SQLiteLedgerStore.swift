@@ -42,19 +42,14 @@ struct SQLiteLedgerStore: LedgerStore {
     /// and writes the changed accounts and reservations, all in one write transaction.
     func execute(_ operations: [LedgerOperation], at time: Date) async throws -> [Result<LedgerOutcome, LedgerError>] {
         try await pool.write { db in
-            var stored: [String: Reservation] = [:]
-            for id in Set(operations.map(\.id)) {
-                if let reservation = try Self.reservation(id: id, db) { stored[id] = reservation }
-            }
+            let stored = try Self.reservations(Array(Set(operations.map(\.id))), db)
             var accounts = Set(stored.values.flatMap(\.accounts))
             for case .reserve(_, let keys) in operations { accounts.formUnion(keys) }
             let sorted = accounts.sorted()
             var state = LedgerBatchState(
                 reservations: stored, balances: try Self.balances(of: sorted, db), caps: try Self.caps(for: sorted, db))
             let results = operations.map { state.apply($0, at: time) }
-            for (reservation, attribution) in state.createdFinal {
-                try Self.insert(reservation, attribution: attribution, db)
-            }
+            try Self.insert(state.createdFinal, db)
             let update = try db.cachedStatement(
                 sql: "UPDATE ledger_reservations SET state = ?, settled = ?, resolved_at = ? WHERE id = ?")
             for id in state.resolvedIDs.sorted() {
@@ -69,29 +64,41 @@ struct SQLiteLedgerStore: LedgerStore {
         }
     }
 
-    private static func insert(_ reservation: Reservation, attribution: SpendAttribution, _ db: Database) throws {
-        let insert = try db.cachedStatement(
-            sql: """
-                INSERT INTO ledger_reservations (id, amount, settled, state, created_at, expires_at,
-                    resolved_at, user_id, team, agent, agent_version, run, model, provider, zone)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-        try insert.execute(arguments: [
-            reservation.id, reservation.amount.value, reservation.settled?.value, reservation.state.rawValue,
-            StoredTime.milliseconds(reservation.createdAt), StoredTime.milliseconds(reservation.expiresAt),
-            reservation.resolvedAt.map(StoredTime.milliseconds), attribution.user, attribution.team,
-            attribution.agent, attribution.agentVersion, attribution.run, attribution.model, attribution.provider,
-            attribution.zone,
-        ])
-        let hold = try db.cachedStatement(
-            sql: "INSERT INTO ledger_holds (reservation_id, scope, period, window_start) VALUES (?, ?, ?, ?)")
-        for key in reservation.accounts {
-            try hold.execute(arguments: [reservation.id, key.scope.description, key.window.rawValue, key.windowStart])
+    /// Rows per multi-row statement: one statement per chunk instead of one per row.
+    private static let chunk = 32
+
+    /// Inserts the reservations a batch made, `chunk` rows per statement.
+    private static func insert(_ created: [(Reservation, SpendAttribution)], _ db: Database) throws {
+        var start = 0
+        while start < created.count {
+            let rows = created[start..<min(start + chunk, created.count)]
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO ledger_reservations (id, amount, settled, state, created_at, expires_at,
+                        resolved_at, scopes, day_start, month_start, user_id, team, agent, agent_version, run, model,
+                        provider, zone)
+                    VALUES \(repeatElement("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows.count)
+                        .joined(separator: ", "))
+                    """)
+            var values: [(any DatabaseValueConvertible)?] = []
+            values.reserveCapacity(rows.count * 18)
+            for (reservation, attribution) in rows {
+                let held = LedgerRows.HeldAccounts(reservation.accounts)
+                values += [
+                    reservation.id, reservation.amount.value, reservation.settled?.value, reservation.state.rawValue,
+                    StoredTime.milliseconds(reservation.createdAt), StoredTime.milliseconds(reservation.expiresAt),
+                    reservation.resolvedAt.map(StoredTime.milliseconds), held.scopes, held.dayStart, held.monthStart,
+                    attribution.user, attribution.team, attribution.agent, attribution.agentVersion, attribution.run,
+                    attribution.model, attribution.provider, attribution.zone,
+                ]
+            }
+            try statement.execute(arguments: StatementArguments(values))
+            start += rows.count
         }
     }
 
     func reservation(id: String) async throws -> Reservation? {
-        try await pool.read { db in try Self.reservation(id: id, db) }
+        try await pool.read { db in try Self.reservations([id], db)[id] }
     }
 
     func overdue(at time: Date, limit: Int) async throws -> [String] {
@@ -158,7 +165,13 @@ struct SQLiteLedgerStore: LedgerStore {
     }
 
     private static func recomputed(_ db: Database) throws -> [AccountKey: Balance] {
-        try balanceRows(db, sql: LedgerRows.recomputeSQL)
+        try LedgerRows.recomputed(
+            from: Row.fetchAll(db, sql: LedgerRows.recomputeSQL).map { row in
+                (
+                    LedgerRows.HeldAccounts(scopes: row[0], dayStart: row[1], monthStart: row[2]),
+                    Balance(reserved: Microdollars(row[3]), settled: Microdollars(row[4]))
+                )
+            })
     }
 
     /// Balances from rows of `scope, period, window_start, reserved, settled`.
@@ -171,21 +184,30 @@ struct SQLiteLedgerStore: LedgerStore {
         return balances
     }
 
-    private static func reservation(id: String, _ db: Database) throws -> Reservation? {
-        let select = try db.cachedStatement(
-            sql: """
-                SELECT amount, settled, state, created_at, expires_at, resolved_at FROM ledger_reservations
-                WHERE id = ?
-                """)
-        guard let row = try Row.fetchOne(select, arguments: [id]) else { return nil }
-        let holds = try Row.fetchAll(
-            try db.cachedStatement(
-                sql: "SELECT scope, period, window_start FROM ledger_holds WHERE reservation_id = ?"),
-            arguments: [id]
-        ).map { try LedgerRows.accountKey(scope: $0[0], period: $0[1], windowStart: $0[2]) }
-        return try LedgerRows.reservation(
-            id: id, amount: row[0], settled: row[1], state: row[2], createdAt: row[3], expiresAt: row[4],
-            resolvedAt: row[5], accounts: holds)
+    /// The stored reservations among `ids`, read `chunk` ids per statement.
+    private static func reservations(_ ids: [String], _ db: Database) throws -> [String: Reservation] {
+        var found: [String: Reservation] = [:]
+        var start = 0
+        while start < ids.count {
+            let some = ids[start..<min(start + chunk, ids.count)]
+            let select = try db.cachedStatement(
+                sql: """
+                    SELECT id, amount, settled, state, created_at, expires_at, resolved_at, scopes, day_start,
+                        month_start
+                    FROM ledger_reservations WHERE id IN (\(repeatElement("?", count: some.count).joined(separator: ", ")))
+                    """)
+            let rows = try Row.fetchCursor(select, arguments: StatementArguments(Array(some)))
+            while let row = try rows.next() {
+                let id: String = row[0]
+                found[id] = try LedgerRows.reservation(
+                    id: id, amount: row[1], settled: row[2], state: row[3], createdAt: row[4], expiresAt: row[5],
+                    resolvedAt: row[6],
+                    accounts: LedgerRows.accounts(
+                        LedgerRows.HeldAccounts(scopes: row[7], dayStart: row[8], monthStart: row[9])))
+            }
+            start += some.count
+        }
+        return found
     }
 
     private static func balances(of accounts: [AccountKey], _ db: Database) throws -> [AccountKey: Balance] {

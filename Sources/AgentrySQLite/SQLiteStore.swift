@@ -27,14 +27,29 @@ public final class SQLiteStore: StoreBackend {
         configuration.busyMode = .timeout(10)
         configuration.foreignKeysEnabled = true
         configuration.label = "agentry"
-        // WAL with synchronous FULL: a commit is on disk before it is acknowledged (audit appends rely on it).
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // WAL with synchronous FULL: a commit is on disk before it is acknowledged (audit appends and
+            // ledger reservations rely on it). The pool sets NORMAL on its writer when it enables WAL,
+            // after any `prepareDatabase`, so FULL is set here, on the one connection that commits.
+            let level = try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                return try Int.fetchOne(db, sql: "PRAGMA synchronous")
+            }
+            guard level == 2 else {
+                throw StoreError.unavailable(reason: "SQLite refused synchronous = FULL on \(path)")
+            }
+        } catch let error as StoreError {
+            throw error
         } catch {
             throw StoreError.unavailable(reason: "cannot open SQLite database \(path): \(SQLiteStore.describe(error))")
         }
         self.path = path
+    }
+
+    /// The writer's `PRAGMA synchronous`: 2 (FULL) means every commit is fsynced before it returns.
+    public func writerSynchronousLevel() async throws -> Int {
+        try await pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     /// Applies pending migrations, each in its own IMMEDIATE transaction so concurrent processes serialise.

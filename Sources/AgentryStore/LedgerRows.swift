@@ -1,5 +1,6 @@
 import AgentryLedger
 import Foundation
+import Synchronization
 
 /// Stored ledger values back into domain types, and SQL both backends share.
 public enum LedgerRows {
@@ -22,7 +23,7 @@ public enum LedgerRows {
         return AccountKey(scope: cap.scope, window: cap.window, windowStart: windowStart)
     }
 
-    /// A stored reservation with its holds.
+    /// A stored reservation with the accounts it holds.
     public static func reservation(
         id: String, amount: Int64, settled: Int64?, state: String, createdAt: Int64, expiresAt: Int64,
         resolvedAt: Int64?, accounts: [AccountKey]
@@ -36,13 +37,101 @@ public enum LedgerRows {
             resolvedAt: resolvedAt.map(StoredTime.date))
     }
 
-    /// Every account's balance as its reservations say it should be: pending amounts reserved,
-    /// settled amounts settled. Columns: scope, period, window_start, reserved, settled.
+    /// The columns that say which accounts a reservation holds: its scopes (space-separated, sorted)
+    /// and the starts of the day and month windows it was made in (nil when it has no such scope).
+    /// A reservation holds every window of each of its scopes, so these three name all its accounts.
+    public struct HeldAccounts: Equatable, Sendable {
+        public let scopes: String
+        public let dayStart: Int64?
+        public let monthStart: Int64?
+
+        /// The columns of `accounts`, which must be each of their scopes in each of its windows.
+        public init(_ accounts: [AccountKey]) {
+            var scopes: [LedgerScope] = []
+            var (day, month): (Int64?, Int64?) = (nil, nil)
+            for key in accounts {
+                if scopes.last != key.scope { scopes.append(key.scope) }
+                switch key.window {
+                case .day: day = key.windowStart
+                case .month: month = key.windowStart
+                case .run: break
+                }
+            }
+            self.scopes = scopes.map(\.description).joined(separator: " ")
+            self.dayStart = day
+            self.monthStart = month
+            precondition(
+                (try? LedgerRows.accounts(self)) == accounts.sorted(),
+                "a reservation holds every window of each of its scopes, in one day and one month")
+        }
+
+        /// The columns as stored.
+        public init(scopes: String, dayStart: Int64?, monthStart: Int64?) {
+            self.scopes = scopes
+            self.dayStart = dayStart
+            self.monthStart = monthStart
+        }
+    }
+
+    /// The accounts stored columns name, sorted; throws `Corrupt` when they do not parse.
+    public static func accounts(_ held: HeldAccounts) throws -> [AccountKey] {
+        var accounts: [AccountKey] = []
+        for scope in try scopes(held.scopes) {
+            for window in scope.windows {
+                let start: Int64? =
+                    switch window {
+                    case .run: 0
+                    case .day: held.dayStart
+                    case .month: held.monthStart
+                    }
+                guard let start else {
+                    throw Corrupt(
+                        description: "reservation scopes '\(held.scopes)' lack a \(window.rawValue) window start")
+                }
+                accounts.append(AccountKey(scope: scope, window: window, windowStart: start))
+            }
+        }
+        return accounts.sorted()
+    }
+
+    /// Parsed scope lists by their stored text: most reservations share a handful of them.
+    private static let parsedScopes = Mutex<[String: [LedgerScope]]>([:])
+
+    /// The scopes of a stored `scopes` column.
+    private static func scopes(_ text: String) throws -> [LedgerScope] {
+        if let known = parsedScopes.withLock({ $0[text] }) { return known }
+        let words = text.split(separator: " ", omittingEmptySubsequences: false)
+        guard !text.isEmpty,
+            let scopes = try? words.map({ word throws(LedgerError) in try LedgerScope(parsing: String(word)) })
+        else { throw Corrupt(description: "reservation scopes '\(text)' do not parse") }
+        parsedScopes.withLock { cache in
+            if cache.count >= 4096 { cache.removeAll(keepingCapacity: true) }
+            cache[text] = scopes
+        }
+        return scopes
+    }
+
+    /// Balances as the reservations say they should be, grouped by the columns that name their
+    /// accounts: pending amounts reserved, settled amounts settled. Columns: scopes, day_start,
+    /// month_start, reserved, settled; `recomputed(from:)` spreads each group over its accounts.
     public static let recomputeSQL = """
-        SELECT h.scope, h.period, h.window_start,
-            CAST(SUM(CASE WHEN r.state = 'pending' THEN r.amount ELSE 0 END) AS BIGINT),
-            CAST(SUM(CASE WHEN r.state = 'settled' THEN r.settled ELSE 0 END) AS BIGINT)
-        FROM ledger_holds h JOIN ledger_reservations r ON r.id = h.reservation_id
-        GROUP BY h.scope, h.period, h.window_start
+        SELECT scopes, day_start, month_start,
+            CAST(SUM(CASE WHEN state = 'pending' THEN amount ELSE 0 END) AS BIGINT),
+            CAST(SUM(CASE WHEN state = 'settled' THEN settled ELSE 0 END) AS BIGINT)
+        FROM ledger_reservations GROUP BY scopes, day_start, month_start
         """
+
+    /// Every account's recomputed balance from the groups of `recomputeSQL`.
+    public static func recomputed(from groups: [(HeldAccounts, Balance)]) throws -> [AccountKey: Balance] {
+        var balances: [AccountKey: Balance] = [:]
+        for (held, group) in groups {
+            for key in try accounts(held) {
+                var balance = balances[key] ?? Balance()
+                balance.reserved = try balance.reserved.adding(group.reserved)
+                balance.settled = try balance.settled.adding(group.settled)
+                balances[key] = balance
+            }
+        }
+        return balances
+    }
 }

@@ -3,6 +3,7 @@ public enum Migrations {
     /// The full, ordered list both backends apply.
     public static let all: [Migration] = [
         identity, auditLog, auditDeferredIndex, signIns, auditOutbox, ledger, ledgerSpendIndex,
+        ledgerHeldAccounts,
     ]
 
     /// The newest version; `/readyz` reports ready only when the database has reached it.
@@ -328,5 +329,41 @@ public enum Migrations {
     static let ledgerSpendIndex = Migration(
         version: 7, name: "ledger_spend_index",
         statements: ["CREATE INDEX ledger_reservations_created ON ledger_reservations (created_at)"]
+    )
+
+    /// 8: a reservation names its accounts in its own row (its scopes, and the day and month it was
+    /// made in) instead of one `ledger_holds` row per account: a reserve writes one row, not eleven.
+    static let ledgerHeldAccounts = Migration(
+        version: 8, name: "ledger_held_accounts",
+        statements: [
+            "ALTER TABLE ledger_reservations ADD COLUMN scopes TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE ledger_reservations ADD COLUMN day_start BIGINT",
+            "ALTER TABLE ledger_reservations ADD COLUMN month_start BIGINT",
+            """
+            UPDATE ledger_reservations SET
+                day_start = (SELECT MIN(h.window_start) FROM ledger_holds h
+                    WHERE h.reservation_id = ledger_reservations.id AND h.period = 'day'),
+                month_start = (SELECT MIN(h.window_start) FROM ledger_holds h
+                    WHERE h.reservation_id = ledger_reservations.id AND h.period = 'month')
+            """,
+        ],
+        sqliteOnly: [
+            """
+            UPDATE ledger_reservations SET scopes = COALESCE((
+                SELECT group_concat(scope, ' ') FROM (
+                    SELECT DISTINCT h.scope FROM ledger_holds h WHERE h.reservation_id = ledger_reservations.id
+                    ORDER BY h.scope)), '')
+            """,
+            "DROP TABLE ledger_holds",
+        ],
+        postgresOnly: [
+            """
+            UPDATE ledger_reservations SET scopes = COALESCE((
+                SELECT string_agg(d.scope, ' ' ORDER BY d.scope COLLATE "C") FROM (
+                    SELECT DISTINCT h.scope FROM ledger_holds h WHERE h.reservation_id = ledger_reservations.id) AS d),
+                '')
+            """,
+            "DROP TABLE ledger_holds",
+        ]
     )
 }

@@ -8,7 +8,7 @@ public enum LedgerConformance {
     /// All cases.
     public static let cases: [ConformanceCase] = [
         lifecycle, raceAdmitsExactlyWhatFits, twoInstancesShareTheCaps, expiryRunsOnce, loweringACapBlocksNewCalls,
-        windowsRollOverInTheirZone, oneBatchDecidesLikeItsOperationsInOrder,
+        windowsRollOverInTheirZone, oneBatchDecidesLikeItsOperationsInOrder, upgradeFromHoldRows,
     ]
 
     /// A settable clock for ledger tests.
@@ -283,6 +283,73 @@ public enum LedgerConformance {
             let balance = try await store.ledger.balances()[day]
             try await ensure(
                 balance == Balance(reserved: .zero, settled: Microdollars(10)), "\(String(describing: balance))")
+        }
+    }
+
+    static let upgradeFromHoldRows = ConformanceCase(
+        "reservations written with one hold row per account keep their accounts through migration 8"
+    ) { backend in
+        try await StoreFixture.withLocation(backend) { location in
+            try await StoreFixture.open(location).closing { store in
+                try await ensure(try await store.migrate(through: 7) == Array(1...7), "did not stop at version 7")
+            }
+            // Four reservations in the version-7 layout: pending on team and org (day and month),
+            // settled on the same, released, and pending on a run scope only.
+            let (day, month) = (Int64(1_789_948_800_000), Int64(1_788_220_800_000))
+            let calendarHolds = { (id: String) in
+                ["org", "team:finance"].flatMap { scope in
+                    ["('\(id)', '\(scope)', 'day', \(day))", "('\(id)', '\(scope)', 'month', \(month))"]
+                }
+            }
+            let columns = "id, amount, settled, state, created_at, expires_at, resolved_at, model"
+            for statement in [
+                """
+                INSERT INTO ledger_reservations (\(columns)) VALUES
+                    ('p1', 300, NULL, 'pending', 1, 9999999999999, NULL, 'gpt-test'),
+                    ('s1', 500, 200, 'settled', 1, 9999999999999, 2, 'gpt-test'),
+                    ('x1', 700, NULL, 'released', 1, 9999999999999, 2, NULL),
+                    ('r1', 50, NULL, 'pending', 1, 9999999999999, NULL, NULL)
+                """,
+                "INSERT INTO ledger_holds (reservation_id, scope, period, window_start) VALUES "
+                    + (calendarHolds("p1") + calendarHolds("s1") + calendarHolds("x1") + [
+                        "('r1', 'run:run_9', 'run', 0)"
+                    ])
+                    .joined(separator: ", "),
+                """
+                INSERT INTO ledger_accounts (scope, period, window_start, reserved, settled) VALUES
+                    ('org', 'day', \(day), 300, 200), ('org', 'month', \(month), 300, 200),
+                    ('team:finance', 'day', \(day), 300, 200), ('team:finance', 'month', \(month), 300, 200),
+                    ('run:run_9', 'run', 0, 50, 0)
+                """,
+            ] {
+                try await RawSQL.execute(statement, on: location)
+            }
+            try await StoreFixture.open(location).closing { store in
+                try await ensure(try await store.migrate(through: 8) == [8], "migration 8 was not applied")
+                let ledger = Ledger(store: store.ledger, clock: { Date(timeIntervalSince1970: 1_790_000_000) })
+                let team = try LedgerScope(.team, id: "finance")
+                let want = [LedgerScope.org, team].flatMap { scope in
+                    [
+                        AccountKey(scope: scope, window: .day, windowStart: day),
+                        AccountKey(scope: scope, window: .month, windowStart: month),
+                    ]
+                }.sorted()
+                for id in ["p1", "s1", "x1"] {
+                    let accounts = try await store.ledger.reservation(id: id)?.accounts
+                    try await ensure(accounts == want, "\(id) holds \(String(describing: accounts))")
+                }
+                let run = try await store.ledger.reservation(id: "r1")?.accounts
+                try await ensure(
+                    run == [AccountKey(scope: try LedgerScope(.run, id: "run_9"), window: .run, windowStart: 0)],
+                    "r1 holds \(String(describing: run))")
+                try await ensure(try await ledger.drift().isEmpty, "the upgraded accounts drift")
+                _ = try await ledger.settle(id: "p1", actual: Microdollars(100))
+                let org = try await store.ledger.balances()[want[0]]
+                try await ensure(
+                    org == Balance(reserved: .zero, settled: Microdollars(300)),
+                    "org after settling: \(String(describing: org))")
+                try await ensure(try await ledger.drift().isEmpty, "settling an upgraded reservation drifted")
+            }
         }
     }
 }

@@ -23,7 +23,7 @@ struct ConformanceTests {
             sqlite.tables.map(\.name) == [
                 "audit_checkpoints", "audit_hashes", "audit_index", "audit_index_state", "audit_outbox",
                 "audit_payloads",
-                "audit_records", "audit_state", "ledger_accounts", "ledger_caps", "ledger_holds", "ledger_reservations",
+                "audit_records", "audit_state", "ledger_accounts", "ledger_caps", "ledger_reservations",
                 "schema_migrations", "sign_ins",
                 "teams", "tokens", "user_roles", "users",
             ])

@@ -8,6 +8,15 @@ import Testing
 /// Opening a store that cannot work must fail fast, clearly, and without echoing credentials.
 @Suite("Opening stores")
 struct OpeningStoresTests {
+    @Test func sqliteCommitsAreFsyncedBeforeTheyAreAcknowledged() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try SQLiteStore(path: directory.file("durable.sqlite"))
+        // 2 is FULL: in WAL mode the log is synced on every commit, not only at checkpoints.
+        #expect(try await store.writerSynchronousLevel() == 2)
+        try await store.close()
+    }
+
     @Test func anUnansweringPostgreSQLIsReportedWithoutItsPassword() async throws {
         let started = ContinuousClock.now
         let error = await #expect(throws: StoreError.self) {
