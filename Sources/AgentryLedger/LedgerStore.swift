@@ -37,9 +37,15 @@ public protocol LedgerStore: Sendable {
     func spend(by attribution: SpendDimension, since: Int64, until: Int64) async throws -> [SpendTotal]
     /// Both of the above from one snapshot, so a reserve committed in between is not drift.
     func balancesAndRecomputed() async throws -> (stored: [AccountKey: Balance], recomputed: [AccountKey: Balance])
+    /// How many batches the ledger may hand this store at once: more than one lets a store overlap
+    /// one batch's round trips or commit with the next one's work.
+    var batchesInFlight: Int { get }
 }
 
 extension LedgerStore {
+    /// Two: the next batch waits at the store while one commits.
+    public var batchesInFlight: Int { 2 }
+
     /// Reserves `request` on `accounts` in a transaction of its own.
     public func reserve(_ request: ReservationRequest, accounts: [AccountKey], at time: Date) async throws
         -> LedgerOutcome
@@ -150,6 +156,10 @@ public struct Ledger: Sendable {
 /// transaction (at most `batchMax`), and each caller gets its own outcome once the batch is durable.
 /// The guarantee does not depend on the batching: a batch decides exactly as its operations would
 /// one transaction each, in order.
+///
+/// Up to the store's `batchesInFlight` batches are in its hands at once, so its writer finds the
+/// next batch waiting when a commit ends. Each is its own transaction over committed state (the store
+/// serialises them), so no decision ever rests on a batch that might still fail.
 actor LedgerBatcher {
     /// The most operations one transaction carries.
     static let batchMax = 512
@@ -157,7 +167,7 @@ actor LedgerBatcher {
     private let store: any LedgerStore
     private let clock: @Sendable () -> Date
     private var pending: [(LedgerOperation, CheckedContinuation<LedgerOutcome, any Error>)] = []
-    private var writing = false
+    private var inFlight = 0
 
     init(store: any LedgerStore, clock: @escaping @Sendable () -> Date) {
         self.store = store
@@ -168,26 +178,31 @@ actor LedgerBatcher {
     func submit(_ operation: LedgerOperation) async throws -> LedgerOutcome {
         try await withCheckedThrowingContinuation { continuation in
             pending.append((operation, continuation))
-            if !writing {
-                writing = true
-                Task { await self.drain() }
-            }
+            startBatches()
         }
     }
 
-    private func drain() async {
-        while !pending.isEmpty {
+    /// Hands queued operations to the store in batches while fewer than `batchesInFlight` are in flight.
+    private func startBatches() {
+        while inFlight < store.batchesInFlight, !pending.isEmpty {
             let batch = Array(pending.prefix(Self.batchMax))
             pending.removeFirst(batch.count)
-            do {
-                let results = try await store.execute(batch.map(\.0), at: clock())
-                precondition(results.count == batch.count, "one result per operation")
-                for (item, result) in zip(batch, results) { item.1.resume(with: result.mapError { $0 }) }
-            } catch {
-                for item in batch { item.1.resume(throwing: error) }
-            }
+            inFlight += 1
+            Task { await self.write(batch) }
         }
-        writing = false
+    }
+
+    /// Applies one batch, answers its callers, and starts the operations queued meanwhile.
+    private func write(_ batch: [(LedgerOperation, CheckedContinuation<LedgerOutcome, any Error>)]) async {
+        do {
+            let results = try await store.execute(batch.map(\.0), at: clock())
+            precondition(results.count == batch.count, "one result per operation")
+            for (item, result) in zip(batch, results) { item.1.resume(with: result.mapError { $0 }) }
+        } catch {
+            for item in batch { item.1.resume(throwing: error) }
+        }
+        inFlight -= 1
+        startBatches()
     }
 }
 

@@ -4,6 +4,7 @@ import AgentryStore
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// `LedgerStore` over PostgreSQL. A batch locks its reservation ids (advisory locks) and its
 /// accounts (`SELECT … FOR UPDATE` in one sorted order), so instances sharing one database queue
@@ -11,6 +12,26 @@ import PostgresNIO
 struct PostgresLedgerStore: LedgerStore {
     let client: PostgresClient
     let logger: Logger
+    let knownAccounts: KnownAccounts
+
+    /// Accounts this process has seen committed: account rows are never deleted, so a batch whose
+    /// accounts are all known skips creating them.
+    final class KnownAccounts: Sendable {
+        private let keys = Mutex(Set<AccountKey>())
+
+        /// Whether every one of `accounts` is known to exist.
+        func containsAll(_ accounts: [AccountKey]) -> Bool {
+            keys.withLock { known in accounts.allSatisfy { known.contains($0) } }
+        }
+
+        /// Remembers `accounts` as existing (forgetting everything past 200,000 to bound memory).
+        func insert(_ accounts: some Sequence<AccountKey>) {
+            keys.withLock { known in
+                if known.count > 200_000 { known.removeAll(keepingCapacity: true) }
+                known.formUnion(accounts)
+            }
+        }
+    }
 
     func setCap(_ key: CapKey, limit: Microdollars?, at time: Date, recording messages: [ChangeMessage]) async throws {
         let (scope, period, updated) = (key.scope.description, key.window.rawValue, StoredTime.milliseconds(time))
@@ -42,13 +63,14 @@ struct PostgresLedgerStore: LedgerStore {
         return caps
     }
 
-    /// One transaction per batch, with set-based reads and writes: transaction-scoped advisory locks
-    /// on the batch's reservation ids (so two instances never decide about one id at once), the
-    /// stored reservations, every account the batch touches locked with `FOR UPDATE` in one sorted
-    /// order (so batches on overlapping accounts queue instead of deadlocking), the caps; then
-    /// `LedgerBatchState` decides each operation in order and the changes are written at once.
+    /// One transaction per batch of five round trips: transaction-scoped advisory locks on the
+    /// batch's reservation ids (so two instances never decide about one id at once); the stored
+    /// reservations; every account the batch touches created if missing, then locked with `FOR
+    /// UPDATE` in one sorted order (so batches on overlapping accounts queue instead of
+    /// deadlocking) and read with its cap; `LedgerBatchState` decides each operation in order; and
+    /// one statement writes new reservations, resolutions and balances.
     func execute(_ operations: [LedgerOperation], at time: Date) async throws -> [Result<LedgerOutcome, LedgerError>] {
-        try await PostgresErrors.unwrapping {
+        let (results, accounts) = try await PostgresErrors.unwrapping {
             try await client.withTransaction(logger: logger) { connection in
                 let ids = Array(Set(operations.map(\.id)))
                 try await connection.query(
@@ -61,30 +83,28 @@ struct PostgresLedgerStore: LedgerStore {
                 var accounts = Set(stored.values.flatMap(\.accounts))
                 for case .reserve(_, let keys) in operations { accounts.formUnion(keys) }
                 let sorted = accounts.sorted()
-                var state = LedgerBatchState(
-                    reservations: stored, balances: try await Self.lockBalances(sorted, on: connection, logger: logger),
-                    caps: try await Self.caps(for: sorted, on: connection, logger: logger))
-                let results = operations.map { state.apply($0, at: time) }
-                try await Self.insert(state.createdFinal, on: connection, logger: logger)
-                let resolved = state.resolvedIDs.sorted().compactMap { state.reservations[$0] }
-                if !resolved.isEmpty {
-                    try await connection.query(
-                        """
-                        UPDATE ledger_reservations AS r SET state = u.state, settled = NULLIF(u.settled, -1),
-                            resolved_at = u.resolved_at
-                        FROM unnest(\(resolved.map(\.id))::text[], \(resolved.map(\.state.rawValue))::text[],
-                            \(resolved.map { $0.settled?.value ?? -1 })::bigint[],
-                            \(resolved.map { $0.resolvedAt.map(StoredTime.milliseconds) ?? 0 })::bigint[])
-                            AS u(id, state, settled, resolved_at)
-                        WHERE r.id = u.id
-                        """, logger: logger)
+                var (balances, caps) = try await Self.lock(
+                    sorted, creating: !knownAccounts.containsAll(sorted), on: connection, logger: logger)
+                if balances.count < sorted.count {
+                    // A row thought to exist is missing (deleted by hand): create it after all.
+                    (balances, caps) = try await Self.lock(sorted, creating: true, on: connection, logger: logger)
                 }
-                try await Self.write(
-                    state.balances.filter { state.changedAccounts.contains($0.key) }, on: connection, logger: logger)
-                return results
+                guard balances.count == sorted.count else {
+                    throw LedgerRows.Corrupt(description: "ledger accounts could not be created or locked")
+                }
+                var state = LedgerBatchState(reservations: stored, balances: balances, caps: caps)
+                let results = operations.map { state.apply($0, at: time) }
+                try await Self.write(state, on: connection, logger: logger)
+                return (results, sorted)
             }
         }
+        // Only after the commit: the accounts of a rolled-back batch may not exist.
+        knownAccounts.insert(accounts)
+        return results
     }
+
+    /// Four: batches on other connections take their id locks and read while one holds the accounts.
+    var batchesInFlight: Int { 3 }
 
     /// Seed of the advisory-lock keys of reservation ids (any constant unique to the ledger).
     static let idLockSeed: Int64 = 0x4C45_4447_4552
@@ -226,93 +246,95 @@ struct PostgresLedgerStore: LedgerStore {
         return found
     }
 
-    /// Creates missing accounts and locks all of `accounts` with one sorted `FOR UPDATE`.
-    private static func lockBalances(_ accounts: [AccountKey], on connection: PostgresConnection, logger: Logger)
-        async throws -> [AccountKey: Balance]
-    {
-        guard !accounts.isEmpty else { return [:] }
+    /// Creates missing accounts (unless all are known to exist), then locks all of `accounts` with
+    /// one sorted `FOR UPDATE` and reads their balances and caps.
+    private static func lock(
+        _ accounts: [AccountKey], creating: Bool, on connection: PostgresConnection, logger: Logger
+    ) async throws -> (balances: [AccountKey: Balance], caps: [CapKey: Microdollars]) {
+        guard !accounts.isEmpty else { return ([:], [:]) }
         let (scopes, periods, starts) = (
             accounts.map(\.scope.description), accounts.map(\.window.rawValue), accounts.map(\.windowStart)
         )
-        try await connection.query(
-            """
-            INSERT INTO ledger_accounts (scope, period, window_start, reserved, settled)
-            SELECT s, p, w, 0, 0 FROM unnest(\(scopes)::text[], \(periods)::text[], \(starts)::bigint[]) AS u(s, p, w)
-            ORDER BY s COLLATE "C", p COLLATE "C", w
-            ON CONFLICT DO NOTHING
-            """, logger: logger)
+        if creating {
+            try await connection.query(
+                """
+                INSERT INTO ledger_accounts (scope, period, window_start, reserved, settled)
+                SELECT s, p, w, 0, 0 FROM unnest(\(scopes)::text[], \(periods)::text[], \(starts)::bigint[]) AS u(s, p, w)
+                ORDER BY s COLLATE "C", p COLLATE "C", w
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+        }
         let rows = try await connection.query(
             """
-            SELECT a.scope, a.period, a.window_start, a.reserved, a.settled FROM ledger_accounts AS a
+            SELECT a.scope, a.period, a.window_start, a.reserved, a.settled, c.limit_micros FROM ledger_accounts AS a
             JOIN unnest(\(scopes)::text[], \(periods)::text[], \(starts)::bigint[]) AS u(s, p, w)
                 ON a.scope = u.s AND a.period = u.p AND a.window_start = u.w
+            LEFT JOIN ledger_caps AS c ON c.scope = a.scope AND c.period = a.period
             ORDER BY a.scope COLLATE "C", a.period COLLATE "C", a.window_start
             FOR UPDATE OF a
             """, logger: logger)
-        return try await balanceRows(rows)
-    }
-
-    private static func caps(for accounts: [AccountKey], on connection: PostgresConnection, logger: Logger)
-        async throws -> [CapKey: Microdollars]
-    {
-        let keys = Array(Set(accounts.map(\.capKey)))
-        guard !keys.isEmpty else { return [:] }
-        var caps: [CapKey: Microdollars] = [:]
-        let rows = try await connection.query(
-            """
-            SELECT c.scope, c.period, c.limit_micros FROM ledger_caps AS c
-            JOIN unnest(\(keys.map(\.scope.description))::text[], \(keys.map(\.window.rawValue))::text[]) AS u(s, p)
-                ON c.scope = u.s AND c.period = u.p
-            """, logger: logger)
-        for try await (scope, period, limit) in rows.decode((String, String, Int64).self) {
-            caps[try LedgerRows.capKey(scope: scope, period: period)] = Microdollars(limit)
+        var (balances, caps): ([AccountKey: Balance], [CapKey: Microdollars]) = ([:], [:])
+        for try await (scope, period, start, reserved, settled, limit) in rows.decode(
+            (String, String, Int64, Int64, Int64, Int64?).self)
+        {
+            let key = try LedgerRows.accountKey(scope: scope, period: period, windowStart: start)
+            balances[key] = Balance(reserved: Microdollars(reserved), settled: Microdollars(settled))
+            if let limit { caps[key.capKey] = Microdollars(limit) }
         }
-        return caps
+        return (balances, caps)
     }
 
-    /// Inserts the reservations a batch made; absent attribution and window starts travel as '' and -1.
-    private static func insert(
-        _ created: [(Reservation, SpendAttribution)], on connection: PostgresConnection, logger: Logger
-    ) async throws {
-        guard !created.isEmpty else { return }
+    /// Writes what a batch changed in one statement: its new reservations, its resolutions of
+    /// stored ones, and the new balances. Absent attribution, window starts and settlements travel
+    /// as '' and -1. (The new and the resolved reservations are different rows, as one statement
+    /// may change a row only once.)
+    private static func write(_ state: LedgerBatchState, on connection: PostgresConnection, logger: Logger)
+        async throws
+    {
+        let created = state.createdFinal
         let (reservations, who) = (created.map(\.0), created.map(\.1))
         func text(_ value: (SpendAttribution) -> String?) -> [String] { who.map { value($0) ?? "" } }
         let (user, team, agent, version) = (text(\.user), text(\.team), text(\.agent), text(\.agentVersion))
         let (run, model, provider, zone) = (text(\.run), text(\.model), text(\.provider), text(\.zone))
         let held = reservations.map { LedgerRows.HeldAccounts($0.accounts) }
+        let resolved = state.resolvedIDs.sorted().compactMap { state.reservations[$0] }
+        let balances = state.balances.filter { state.changedAccounts.contains($0.key) }.sorted { $0.key < $1.key }
+        guard !reservations.isEmpty || !resolved.isEmpty || !balances.isEmpty else { return }
         try await connection.query(
             """
-            INSERT INTO ledger_reservations (id, amount, settled, state, created_at, expires_at, resolved_at,
-                scopes, day_start, month_start, user_id, team, agent, agent_version, run, model, provider, zone)
-            SELECT id, amount, NULLIF(settled, -1), state, created_at, expires_at, NULLIF(resolved_at, -1),
-                scopes, NULLIF(day_start, -1), NULLIF(month_start, -1),
-                NULLIF(user_id, ''), NULLIF(team, ''), NULLIF(agent, ''), NULLIF(agent_version, ''), NULLIF(run, ''),
-                NULLIF(model, ''), NULLIF(provider, ''), NULLIF(zone, '')
-            FROM unnest(\(reservations.map(\.id))::text[], \(reservations.map(\.amount.value))::bigint[],
-                \(reservations.map { $0.settled?.value ?? -1 })::bigint[], \(reservations.map(\.state.rawValue))::text[],
-                \(reservations.map { StoredTime.milliseconds($0.createdAt) })::bigint[],
-                \(reservations.map { StoredTime.milliseconds($0.expiresAt) })::bigint[],
-                \(reservations.map { $0.resolvedAt.map(StoredTime.milliseconds) ?? -1 })::bigint[],
-                \(held.map(\.scopes))::text[], \(held.map { $0.dayStart ?? -1 })::bigint[],
-                \(held.map { $0.monthStart ?? -1 })::bigint[], \(user)::text[], \(team)::text[], \(agent)::text[], \(version)::text[], \(run)::text[], \(model)::text[],
-                \(provider)::text[], \(zone)::text[])
-                AS u(id, amount, settled, state, created_at, expires_at, resolved_at, scopes, day_start, month_start,
-                    user_id, team, agent, agent_version, run, model, provider, zone)
-            """, logger: logger)
-    }
-
-    /// Writes new balances with one statement.
-    private static func write(_ balances: [AccountKey: Balance], on connection: PostgresConnection, logger: Logger)
-        async throws
-    {
-        guard !balances.isEmpty else { return }
-        let entries = balances.sorted { $0.key < $1.key }
-        try await connection.query(
-            """
+            WITH created AS (
+                INSERT INTO ledger_reservations (id, amount, settled, state, created_at, expires_at, resolved_at,
+                    scopes, day_start, month_start, user_id, team, agent, agent_version, run, model, provider, zone)
+                SELECT id, amount, NULLIF(settled, -1), state, created_at, expires_at, NULLIF(resolved_at, -1),
+                    scopes, NULLIF(day_start, -1), NULLIF(month_start, -1),
+                    NULLIF(user_id, ''), NULLIF(team, ''), NULLIF(agent, ''), NULLIF(agent_version, ''),
+                    NULLIF(run, ''), NULLIF(model, ''), NULLIF(provider, ''), NULLIF(zone, '')
+                FROM unnest(\(reservations.map(\.id))::text[], \(reservations.map(\.amount.value))::bigint[],
+                    \(reservations.map { $0.settled?.value ?? -1 })::bigint[],
+                    \(reservations.map(\.state.rawValue))::text[],
+                    \(reservations.map { StoredTime.milliseconds($0.createdAt) })::bigint[],
+                    \(reservations.map { StoredTime.milliseconds($0.expiresAt) })::bigint[],
+                    \(reservations.map { $0.resolvedAt.map(StoredTime.milliseconds) ?? -1 })::bigint[],
+                    \(held.map(\.scopes))::text[], \(held.map { $0.dayStart ?? -1 })::bigint[],
+                    \(held.map { $0.monthStart ?? -1 })::bigint[], \(user)::text[], \(team)::text[], \(agent)::text[],
+                    \(version)::text[], \(run)::text[], \(model)::text[], \(provider)::text[], \(zone)::text[])
+                    AS u(id, amount, settled, state, created_at, expires_at, resolved_at, scopes, day_start,
+                        month_start, user_id, team, agent, agent_version, run, model, provider, zone)
+                RETURNING 1
+            ), resolved AS (
+                UPDATE ledger_reservations AS r SET state = u.state, settled = NULLIF(u.settled, -1),
+                    resolved_at = u.resolved_at
+                FROM unnest(\(resolved.map(\.id))::text[], \(resolved.map(\.state.rawValue))::text[],
+                    \(resolved.map { $0.settled?.value ?? -1 })::bigint[],
+                    \(resolved.map { $0.resolvedAt.map(StoredTime.milliseconds) ?? 0 })::bigint[])
+                    AS u(id, state, settled, resolved_at)
+                WHERE r.id = u.id
+                RETURNING 1
+            )
             UPDATE ledger_accounts AS a SET reserved = u.r, settled = u.t
-            FROM unnest(\(entries.map(\.key.scope.description))::text[], \(entries.map(\.key.window.rawValue))::text[],
-                \(entries.map(\.key.windowStart))::bigint[], \(entries.map(\.value.reserved.value))::bigint[],
-                \(entries.map(\.value.settled.value))::bigint[]) AS u(s, p, w, r, t)
+            FROM unnest(\(balances.map(\.key.scope.description))::text[], \(balances.map(\.key.window.rawValue))::text[],
+                \(balances.map(\.key.windowStart))::bigint[], \(balances.map(\.value.reserved.value))::bigint[],
+                \(balances.map(\.value.settled.value))::bigint[]) AS u(s, p, w, r, t)
             WHERE a.scope = u.s AND a.period = u.p AND a.window_start = u.w
             """, logger: logger)
     }

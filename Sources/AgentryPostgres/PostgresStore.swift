@@ -23,7 +23,11 @@ public final class PostgresStore: StoreBackend {
     /// The audit log in this database.
     public var audit: any AuditStore { PostgresAuditStore(client: client, logger: logger) }
     /// The spend ledger in this database.
-    public var ledger: any LedgerStore { PostgresLedgerStore(client: client, logger: logger) }
+    public var ledger: any LedgerStore {
+        PostgresLedgerStore(client: client, logger: logger, knownAccounts: knownAccounts)
+    }
+    /// Accounts known to have rows (rows are never deleted), shared by every `ledger` handed out.
+    private let knownAccounts = PostgresLedgerStore.KnownAccounts()
 
     /// Connects to `url` and checks the server answers within `timeout`; throws `StoreError.unavailable` otherwise.
     public init(url: String, logger: Logger, timeout: Duration = .seconds(10)) async throws {

@@ -5,12 +5,14 @@ import Foundation
 import GRDB
 
 /// `LedgerStore` over a SQLite pool. SQLite's single write transaction is the lock: every
-/// reserve and resolve reads, decides and writes while no other writer can run.
+/// batch reads, decides and writes in one IMMEDIATE transaction while no other writer can run.
+/// Rows the writer committed before are taken from `cache` instead of the file.
 struct SQLiteLedgerStore: LedgerStore {
     let pool: DatabasePool
+    let cache: SQLiteLedgerCache
 
     func setCap(_ key: CapKey, limit: Microdollars?, at time: Date, recording messages: [ChangeMessage]) async throws {
-        try await pool.write { db in
+        try await committing { db in
             try SQLiteIdentityStore.record(messages, into: db)
             if let limit {
                 try db.execute(
@@ -25,6 +27,7 @@ struct SQLiteLedgerStore: LedgerStore {
                     sql: "DELETE FROM ledger_caps WHERE scope = ? AND period = ?",
                     arguments: [key.scope.description, key.window.rawValue])
             }
+            return ((), { rows in rows.caps[key] = .some(limit) })
         }
     }
 
@@ -38,30 +41,117 @@ struct SQLiteLedgerStore: LedgerStore {
         }
     }
 
-    /// Reads every row the batch needs, lets `LedgerBatchState` apply the operations in order,
-    /// and writes the changed accounts and reservations, all in one write transaction.
-    func execute(_ operations: [LedgerOperation], at time: Date) async throws -> [Result<LedgerOutcome, LedgerError>] {
-        try await pool.write { db in
-            let stored = try Self.reservations(Array(Set(operations.map(\.id))), db)
-            var accounts = Set(stored.values.flatMap(\.accounts))
-            for case .reserve(_, let keys) in operations { accounts.formUnion(keys) }
-            let sorted = accounts.sorted()
-            var state = LedgerBatchState(
-                reservations: stored, balances: try Self.balances(of: sorted, db), caps: try Self.caps(for: sorted, db))
-            let results = operations.map { state.apply($0, at: time) }
-            try Self.insert(state.createdFinal, db)
-            let update = try db.cachedStatement(
-                sql: "UPDATE ledger_reservations SET state = ?, settled = ?, resolved_at = ? WHERE id = ?")
-            for id in state.resolvedIDs.sorted() {
-                guard let resolved = state.reservations[id] else { continue }
-                try update.execute(arguments: [
-                    resolved.state.rawValue, resolved.settled?.value, resolved.resolvedAt.map(StoredTime.milliseconds),
-                    id,
-                ])
+    /// A change to the cached rows, applied once its transaction has committed.
+    private typealias CacheChange = @Sendable (inout SQLiteLedgerCache.Rows) -> Void
+
+    /// Runs `body` in an IMMEDIATE transaction on the writer; once the commit has succeeded, applies
+    /// the cache change `body` returned. Any failure drops the cache instead.
+    private func committing<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> (T, CacheChange))
+        async throws -> T
+    {
+        try await pool.writeWithoutTransaction { [cache] db in
+            var outcome: (T, CacheChange)?
+            do {
+                try db.inTransaction(.immediate) {
+                    outcome = try body(db)
+                    return .commit
+                }
+            } catch {
+                cache.withRows { rows in
+                    rows.drop()
+                    rows.dataVersion = nil
+                }
+                throw error
             }
-            try Self.write(state.balances.filter { state.changedAccounts.contains($0.key) }, db)
-            return results
+            guard let (value, change) = outcome else { preconditionFailure("a committed transaction ran its body") }
+            cache.withRows { rows in
+                change(&rows)
+                rows.trim()
+            }
+            return value
         }
+    }
+
+    /// Reads every row the batch needs that the cache lacks, lets `LedgerBatchState` apply the
+    /// operations in order, writes the changed accounts and reservations, and commits; then the
+    /// cache learns what was committed.
+    func execute(_ operations: [LedgerOperation], at time: Date) async throws -> [Result<LedgerOutcome, LedgerError>] {
+        try await committing { [cache] db in
+            let batch = try Self.decide(operations, at: time, cache: cache, db)
+            return (
+                batch.results,
+                { rows in
+                    for (key, limit) in batch.capsSeen { rows.caps[key] = limit }
+                    for key in batch.accounts { rows.balances[key] = batch.state.balances[key] ?? Balance() }
+                    for (id, reservation) in batch.state.reservations {
+                        rows.pending[id] = reservation.state == .pending ? reservation : nil
+                    }
+                }
+            )
+        }
+    }
+
+    /// What one batch decided, and the committed rows it saw.
+    private struct Decided: Sendable {
+        var results: [Result<LedgerOutcome, LedgerError>]
+        var state: LedgerBatchState
+        var accounts: Set<AccountKey>
+        var capsSeen: [CapKey: Microdollars?]
+    }
+
+    /// The batch inside its transaction: cached rows unless another connection has committed
+    /// since (`data_version`), the rest read from the file.
+    private static func decide(
+        _ operations: [LedgerOperation], at time: Date, cache: SQLiteLedgerCache, _ db: Database
+    ) throws -> Decided {
+        let version = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? -1
+        let ids = Set(operations.map(\.id))
+        var stored: [String: Reservation] = [:]
+        let unknownIDs = cache.withRows { rows -> [String] in
+            if rows.dataVersion != version {
+                rows.drop()
+                rows.dataVersion = version
+            }
+            return ids.filter { id in
+                guard let pending = rows.pending[id] else { return true }
+                stored[id] = pending
+                return false
+            }
+        }
+        stored.merge(try reservations(unknownIDs, db)) { cached, _ in cached }
+        var accounts = Set(stored.values.flatMap(\.accounts))
+        for case .reserve(_, let keys) in operations { accounts.formUnion(keys) }
+        var balances: [AccountKey: Balance] = [:]
+        var capsSeen: [CapKey: Microdollars?] = [:]
+        let capKeys = Set(accounts.map(\.capKey))
+        let (unknownAccounts, unknownCaps) = cache.withRows { rows -> ([AccountKey], [CapKey]) in
+            var unknownAccounts: [AccountKey] = []
+            for key in accounts {
+                if let balance = rows.balances[key] { balances[key] = balance } else { unknownAccounts.append(key) }
+            }
+            var unknownCaps: [CapKey] = []
+            for key in capKeys {
+                if let limit = rows.caps[key] { capsSeen[key] = limit } else { unknownCaps.append(key) }
+            }
+            return (unknownAccounts, unknownCaps)
+        }
+        balances.merge(try Self.balances(of: unknownAccounts, db)) { cached, _ in cached }
+        let loadedCaps = try Self.caps(for: unknownCaps, db)
+        for key in unknownCaps { capsSeen[key] = .some(loadedCaps[key]) }
+        var state = LedgerBatchState(
+            reservations: stored, balances: balances, caps: capsSeen.compactMapValues { $0 })
+        let results = operations.map { state.apply($0, at: time) }
+        try Self.insert(state.createdFinal, db)
+        let update = try db.cachedStatement(
+            sql: "UPDATE ledger_reservations SET state = ?, settled = ?, resolved_at = ? WHERE id = ?")
+        for id in state.resolvedIDs.sorted() {
+            guard let resolved = state.reservations[id] else { continue }
+            try update.execute(arguments: [
+                resolved.state.rawValue, resolved.settled?.value, resolved.resolvedAt.map(StoredTime.milliseconds), id,
+            ])
+        }
+        try Self.write(state.balances.filter { state.changedAccounts.contains($0.key) }, db)
+        return Decided(results: results, state: state, accounts: accounts, capsSeen: capsSeen)
     }
 
     /// Rows per multi-row statement: one statement per chunk instead of one per row.
@@ -224,10 +314,10 @@ struct SQLiteLedgerStore: LedgerStore {
         return balances
     }
 
-    private static func caps(for accounts: [AccountKey], _ db: Database) throws -> [CapKey: Microdollars] {
+    private static func caps(for keys: [CapKey], _ db: Database) throws -> [CapKey: Microdollars] {
         let select = try db.cachedStatement(sql: "SELECT limit_micros FROM ledger_caps WHERE scope = ? AND period = ?")
         var caps: [CapKey: Microdollars] = [:]
-        for key in Set(accounts.map(\.capKey)) {
+        for key in keys {
             if let limit = try Int64.fetchOne(select, arguments: [key.scope.description, key.window.rawValue]) {
                 caps[key] = Microdollars(limit)
             }
@@ -235,19 +325,28 @@ struct SQLiteLedgerStore: LedgerStore {
         return caps
     }
 
+    /// Writes new balances, `chunk` accounts per statement.
     private static func write(_ balances: [AccountKey: Balance], _ db: Database) throws {
-        let upsert = try db.cachedStatement(
-            sql: """
-                INSERT INTO ledger_accounts (scope, period, window_start, reserved, settled) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (scope, period, window_start) DO UPDATE SET reserved = excluded.reserved,
-                    settled = excluded.settled
-                """)
-        for (key, balance) in balances.sorted(by: { $0.key < $1.key }) {
-            try upsert.execute(
-                arguments: [
+        let entries = balances.sorted { $0.key < $1.key }
+        var start = 0
+        while start < entries.count {
+            let some = entries[start..<min(start + chunk, entries.count)]
+            let upsert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO ledger_accounts (scope, period, window_start, reserved, settled)
+                    VALUES \(repeatElement("(?, ?, ?, ?, ?)", count: some.count).joined(separator: ", "))
+                    ON CONFLICT (scope, period, window_start) DO UPDATE SET reserved = excluded.reserved,
+                        settled = excluded.settled
+                    """)
+            var values: [(any DatabaseValueConvertible)?] = []
+            for (key, balance) in some {
+                values += [
                     key.scope.description, key.window.rawValue, key.windowStart, balance.reserved.value,
                     balance.settled.value,
-                ])
+                ]
+            }
+            try upsert.execute(arguments: StatementArguments(values))
+            start += some.count
         }
     }
 }

@@ -19,7 +19,9 @@ public final class SQLiteStore: StoreBackend {
     /// The audit log in this file.
     public var audit: any AuditStore { SQLiteAuditStore(pool: pool) }
     /// The spend ledger in this file.
-    public var ledger: any LedgerStore { SQLiteLedgerStore(pool: pool) }
+    public var ledger: any LedgerStore { SQLiteLedgerStore(pool: pool, cache: ledgerCache) }
+    /// Ledger rows the writer has committed, shared by every `ledger` handed out.
+    private let ledgerCache = SQLiteLedgerCache()
 
     /// Opens (creating if needed) the database file at `path`; throws `StoreError.unavailable` with the reason.
     public init(path: String) throws {
@@ -34,6 +36,7 @@ public final class SQLiteStore: StoreBackend {
             // after any `prepareDatabase`, so FULL is set here, on the one connection that commits.
             let level = try pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA synchronous = FULL")
+                try db.execute(sql: "PRAGMA temp_store = MEMORY")
                 return try Int.fetchOne(db, sql: "PRAGMA synchronous")
             }
             guard level == 2 else {

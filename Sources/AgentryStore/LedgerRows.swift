@@ -7,6 +7,9 @@ public enum LedgerRows {
     /// A stored row that no longer parses (edited by hand): the ledger refuses to guess.
     public struct Corrupt: Error, CustomStringConvertible {
         public let description: String
+
+        /// A corruption report saying what does not parse.
+        public init(description: String) { self.description = description }
     }
 
     /// The key of a stored cap.
@@ -60,8 +63,12 @@ public enum LedgerRows {
             self.scopes = scopes.map(\.description).joined(separator: " ")
             self.dayStart = day
             self.monthStart = month
+            // Sorted accounts list each scope's windows together; these columns name exactly them.
             precondition(
-                (try? LedgerRows.accounts(self)) == accounts.sorted(),
+                accounts.count == scopes.reduce(0) { $0 + $1.windows.count }
+                    && accounts.allSatisfy { key in
+                        key.windowStart == (key.window == .day ? day : key.window == .month ? month : 0)
+                    },
                 "a reservation holds every window of each of its scopes, in one day and one month")
         }
 

@@ -9,6 +9,7 @@ public enum LedgerConformance {
     public static let cases: [ConformanceCase] = [
         lifecycle, raceAdmitsExactlyWhatFits, twoInstancesShareTheCaps, expiryRunsOnce, loweringACapBlocksNewCalls,
         windowsRollOverInTheirZone, oneBatchDecidesLikeItsOperationsInOrder, upgradeFromHoldRows,
+        changesBehindTheStoresBackAreSeen,
     ]
 
     /// A settable clock for ledger tests.
@@ -349,6 +350,37 @@ public enum LedgerConformance {
                     org == Balance(reserved: .zero, settled: Microdollars(300)),
                     "org after settling: \(String(describing: org))")
                 try await ensure(try await ledger.drift().isEmpty, "settling an upgraded reservation drifted")
+            }
+        }
+    }
+
+    static let changesBehindTheStoresBackAreSeen = ConformanceCase(
+        "a cap and a reservation changed by another connection are obeyed by the next batch"
+    ) { backend in
+        try await StoreFixture.withLocation(backend) { location in
+            try await StoreFixture.open(location).closing { store in
+                _ = try await store.migrate()
+                let clock = TestClock(start)
+                let ledger = Ledger(store: store.ledger, clock: { clock.now })
+                try await ledger.setCap(scope: team, window: .day, limit: Microdollars(1_000_000))
+                _ = try await ledger.reserve(request("warm", 500_000, scopes: [team], clock: clock))
+                // Another process lowers the cap and settles the reservation by hand.
+                try await RawSQL.execute(
+                    "UPDATE ledger_caps SET limit_micros = 600000 WHERE scope = 'team:finance' AND period = 'day'",
+                    on: location)
+                try await expectRefusal("cap_exceeded") {
+                    _ = try await ledger.reserve(request("over", 200_000, scopes: [team], clock: clock))
+                }
+                try await RawSQL.execute(
+                    "UPDATE ledger_reservations SET state = 'released', resolved_at = 1 WHERE id = 'warm'", on: location
+                )
+                try await RawSQL.execute(
+                    "UPDATE ledger_accounts SET reserved = 0 WHERE scope = 'team:finance'", on: location)
+                try await expectRefusal("already_resolved") {
+                    _ = try await ledger.settle(id: "warm", actual: Microdollars(1))
+                }
+                _ = try await ledger.reserve(request("fits", 600_000, scopes: [team], clock: clock))
+                try await ensure(try await ledger.drift().isEmpty, "the accounts drifted")
             }
         }
     }
