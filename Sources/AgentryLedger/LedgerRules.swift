@@ -30,6 +30,16 @@ public enum LedgerRules {
             throw .invalidRequest(reason: "a reservation names each scope once")
         }
         guard request.expiresAt > time else { throw .invalidRequest(reason: "a reservation must expire in the future") }
+        let who = request.attribution
+        for (name, value) in [
+            ("user", who.user), ("team", who.team), ("agent", who.agent), ("agent_version", who.agentVersion),
+            ("run", who.run), ("model", who.model), ("provider", who.provider), ("zone", who.zone),
+        ] {
+            guard let value else { continue }
+            guard (1...128).contains(value.utf8.count),
+                value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F })
+            else { throw .invalidRequest(reason: "attribution \(name) is 1–128 bytes without control characters") }
+        }
     }
 
     /// Checks a reservation id: 1–128 visible ASCII characters.

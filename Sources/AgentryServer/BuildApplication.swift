@@ -83,6 +83,7 @@ func buildRoutes(
     TokensController(identity: identity, bodyBytesMax: limit).register(on: api)
     CapsController(ledger: dependencies.ledger, recorder: dependencies.changes, bodyBytesMax: limit).register(on: api)
     SpendController(ledger: dependencies.ledger).register(on: api)
+    ReservationsController(ledger: dependencies.ledger, bodyBytesMax: limit).register(on: api)
     AuditController(
         store: dependencies.store.audit, log: audit, checkpointer: dependencies.checkpointer, bodyBytesMax: limit
     ).register(on: api)
