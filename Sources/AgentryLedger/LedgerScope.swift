@@ -18,6 +18,8 @@ public struct LedgerScope: Hashable, Comparable, Sendable, CustomStringConvertib
     public let id: String
     /// `org` or `kind:id`: made once, since accounts are hashed, sorted and stored by it.
     public let description: String
+    /// `description`'s hash, computed once: accounts are hashed many times per batch.
+    private let textHash: Int
 
     /// The organisation: every call.
     public static let org = LedgerScope(uncheckedKind: .org, id: "")
@@ -26,6 +28,7 @@ public struct LedgerScope: Hashable, Comparable, Sendable, CustomStringConvertib
         self.kind = kind
         self.id = id
         self.description = kind == .org ? "org" : "\(kind.rawValue):\(id)"
+        self.textHash = description.hashValue
     }
 
     /// The longest id: short enough that `<scope>/<window>` is a valid audit subject (128 characters).
@@ -68,8 +71,8 @@ public struct LedgerScope: Hashable, Comparable, Sendable, CustomStringConvertib
     /// Scopes are equal when their texts are (the text names kind and id).
     public static func == (lhs: LedgerScope, rhs: LedgerScope) -> Bool { lhs.description == rhs.description }
 
-    /// Hashes the text alone.
-    public func hash(into hasher: inout Hasher) { hasher.combine(description) }
+    /// Hashes the text's hash (hash values live in one process, so the stored one is as good).
+    public func hash(into hasher: inout Hasher) { hasher.combine(textHash) }
 
     private static func allowed(_ byte: UInt8) -> Bool {
         switch byte {

@@ -103,7 +103,7 @@ struct PostgresLedgerStore: LedgerStore {
         return results
     }
 
-    /// Four: batches on other connections take their id locks and read while one holds the accounts.
+    /// Three: batches on other connections take their id locks and read while one holds the accounts.
     var batchesInFlight: Int { 3 }
 
     /// Seed of the advisory-lock keys of reservation ids (any constant unique to the ledger).

@@ -82,7 +82,9 @@ struct ReservationsController: Sendable {
     static let ttlMax = 86_400
 
     private static func id(_ context: AgentryRequestContext) throws -> String {
-        let id = try context.parameters.require("id")
+        // Percent-encoded ids (`%2F` for `/`) name the same reservation as in the body that made it.
+        let raw = try context.parameters.require("id")
+        let id = raw.removingPercentEncoding ?? raw
         try LedgerRules.validateID(id)
         return id
     }
@@ -141,9 +143,9 @@ struct ReservationView: Encodable, Sendable {
     let settled: String?
     let settledMicros: Int64?
     let accounts: [String]
-    let createdAt: Int64
-    let expiresAt: Int64
-    let resolvedAt: Int64?
+    let createdAt: Date
+    let expiresAt: Date
+    let resolvedAt: Date?
     /// True when an identical earlier request had already made this change.
     var repeated = false
 
@@ -155,10 +157,8 @@ struct ReservationView: Encodable, Sendable {
         settled = reservation.settled?.description
         settledMicros = reservation.settled?.value
         accounts = reservation.accounts.map(\.description)
-        createdAt = Self.milliseconds(reservation.createdAt)
-        expiresAt = Self.milliseconds(reservation.expiresAt)
-        resolvedAt = reservation.resolvedAt.map(Self.milliseconds)
+        createdAt = reservation.createdAt
+        expiresAt = reservation.expiresAt
+        resolvedAt = reservation.resolvedAt
     }
-
-    private static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 }

@@ -364,7 +364,7 @@ public enum LedgerConformance {
                 let ledger = Ledger(store: store.ledger, clock: { clock.now })
                 try await ledger.setCap(scope: team, window: .day, limit: Microdollars(1_000_000))
                 _ = try await ledger.reserve(request("warm", 500_000, scopes: [team], clock: clock))
-                // Another process lowers the cap and settles the reservation by hand.
+                // Another process lowers the cap, and later releases the reservation, by hand.
                 try await RawSQL.execute(
                     "UPDATE ledger_caps SET limit_micros = 600000 WHERE scope = 'team:finance' AND period = 'day'",
                     on: location)

@@ -51,6 +51,7 @@ struct OpenAPISpecTests {
             ("CreateTeamBody", CreateTeamBody.fields), ("UpdateTeamBody", UpdateTeamBody.fields),
             ("CreateUserBody", CreateUserBody.fields), ("UpdateUserBody", UpdateUserBody.fields),
             ("CreateTokenBody", CreateTokenBody.fields), ("SetCapBody", SetCapBody.fields),
+            ("ReserveBody", ReserveBody.fields), ("SettleBody", SettleBody.fields),
         ]
         for (name, fields) in bodies {
             let schema = try #require(schemas[name] as? [String: Any], "no schema \(name)")

@@ -59,6 +59,13 @@ struct ReservationsAPITests {
                 #expect(released.json["state"] as? String == "released", "\(released.text)")
                 let shown = try await client.call(.get, "/api/v1/reservations/rsv_1", token: finance)
                 #expect(shown.json["state"] as? String == "settled" && shown.json["settled_micros"] as? Int == 250_000)
+                #expect((shown.json["created_at"] as? String)?.hasSuffix("Z") == true, "\(shown.text)")
+                // An id a path cannot carry as it is travels percent-encoded.
+                _ = try await client.call(
+                    .post, "/api/v1/reservations", token: admin,
+                    body: #"{"id":"call/7?x","amount":"0.01","scopes":["org"]}"#)
+                let encoded = try await client.call(.post, "/api/v1/reservations/call%2F7%3Fx/release", token: admin)
+                #expect(encoded.status == .ok && encoded.json["id"] as? String == "call/7?x", "\(encoded.text)")
                 expectError(
                     try await client.call(.get, "/api/v1/reservations/nope", token: finance), .notFound,
                     "reservation_not_found")
