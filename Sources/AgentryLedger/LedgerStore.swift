@@ -33,8 +33,10 @@ public protocol LedgerStore: Sendable {
     /// then scope; at most `limit`. `settled` is spent, `reserved` still in flight.
     func spend(_ query: SpendQuery) async throws -> [(AccountKey, Balance)]
     /// Settled and in-flight totals of the reservations made in `since..<until` (milliseconds), grouped by one
-    /// attribution (model, provider, zone, …); reservations without it are grouped under nil.
-    func spend(by attribution: SpendDimension, since: Int64, until: Int64) async throws -> [SpendTotal]
+    /// attribution (model, provider, zone, …) and, with `per`, by the day or month each was made in
+    /// (in the ledger's zone); reservations without the attribution or the window are grouped under nil.
+    func spend(by attribution: SpendDimension, per window: CapWindow?, since: Int64, until: Int64) async throws
+        -> [SpendTotal]
     /// Both of the above from one snapshot, so a reserve committed in between is not drift.
     func balancesAndRecomputed() async throws -> (stored: [AccountKey: Balance], recomputed: [AccountKey: Balance])
     /// How many batches the ledger may hand this store at once: more than one lets a store overlap
@@ -258,21 +260,39 @@ public enum SpendDimension: String, CaseIterable, Sendable {
         }
     }
 
-    /// The grouping query both backends run; arguments: since and until in milliseconds.
-    public var totalsSQL: String {
-        """
-        SELECT \(column),
+    /// The grouping query both backends run, per day or month start when `window` is given;
+    /// arguments: since and until in milliseconds. Columns: window start, key, settled, in flight, count.
+    public func totalsSQL(per window: CapWindow?) -> String {
+        let start: String? =
+            switch window {
+            case .day: "day_start"
+            case .month: "month_start"
+            case .run, nil: nil
+            }
+        let sums = """
             CAST(SUM(CASE WHEN state = 'settled' THEN settled ELSE 0 END) AS BIGINT),
-            CAST(SUM(CASE WHEN state = 'pending' THEN amount ELSE 0 END) AS BIGINT),
-            CAST(COUNT(*) AS BIGINT)
-        FROM ledger_reservations WHERE created_at >= ? AND created_at < ?
-        GROUP BY \(column) ORDER BY (\(column) IS NULL), \(column)
-        """
+                CAST(SUM(CASE WHEN state = 'pending' THEN amount ELSE 0 END) AS BIGINT),
+                CAST(COUNT(*) AS BIGINT)
+            FROM ledger_reservations WHERE created_at >= ? AND created_at < ?
+            """
+        guard let start else {
+            return """
+                SELECT CAST(NULL AS BIGINT), \(column), \(sums)
+                GROUP BY \(column) ORDER BY (\(column) IS NULL), \(column)
+                """
+        }
+        return """
+            SELECT \(start), \(column), \(sums)
+            GROUP BY \(start), \(column) ORDER BY (\(start) IS NULL), \(start), (\(column) IS NULL), \(column)
+            """
     }
 }
 
 /// One group of a spend-by-attribution listing.
 public struct SpendTotal: Equatable, Sendable {
+    /// Start (milliseconds) of the day or month the group's reservations were made in, when
+    /// grouped per window; nil otherwise, or for reservations without such a window.
+    public let windowStart: Int64?
     /// The attribution's value, nil for reservations without it.
     public let key: String?
     /// Settled spend.
@@ -283,7 +303,10 @@ public struct SpendTotal: Equatable, Sendable {
     public let reservations: Int64
 
     /// A total.
-    public init(key: String?, settled: Microdollars, inFlight: Microdollars, reservations: Int64) {
+    public init(
+        windowStart: Int64? = nil, key: String?, settled: Microdollars, inFlight: Microdollars, reservations: Int64
+    ) {
+        self.windowStart = windowStart
         self.key = key
         self.settled = settled
         self.inFlight = inFlight

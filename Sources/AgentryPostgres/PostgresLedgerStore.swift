@@ -161,17 +161,21 @@ struct PostgresLedgerStore: LedgerStore {
         return found
     }
 
-    func spend(by attribution: SpendDimension, since: Int64, until: Int64) async throws -> [SpendTotal] {
+    func spend(by attribution: SpendDimension, per window: CapWindow?, since: Int64, until: Int64) async throws
+        -> [SpendTotal]
+    {
         var bindings = PostgresBindings()
         bindings.append(since)
         bindings.append(until)
-        let sql = PostgresPlaceholders.numbered(attribution.totalsSQL)
+        let sql = PostgresPlaceholders.numbered(attribution.totalsSQL(per: window))
         var totals: [SpendTotal] = []
         let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
-        for try await (key, settled, inFlight, count) in rows.decode((String?, Int64, Int64, Int64).self) {
+        for try await (start, key, settled, inFlight, count) in rows.decode((Int64?, String?, Int64, Int64, Int64).self)
+        {
             totals.append(
                 SpendTotal(
-                    key: key, settled: Microdollars(settled), inFlight: Microdollars(inFlight), reservations: count))
+                    windowStart: start, key: key, settled: Microdollars(settled), inFlight: Microdollars(inFlight),
+                    reservations: count))
         }
         return totals
     }

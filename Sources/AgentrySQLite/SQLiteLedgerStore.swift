@@ -203,14 +203,14 @@ struct SQLiteLedgerStore: LedgerStore {
 
     func balances() async throws -> [AccountKey: Balance] { try await pool.read(Self.balances) }
 
-    func spend(by attribution: SpendDimension, since: Int64, until: Int64) async throws -> [SpendTotal] {
+    func spend(by attribution: SpendDimension, per window: CapWindow?, since: Int64, until: Int64) async throws
+        -> [SpendTotal]
+    {
         try await pool.read { db in
-            try Row.fetchAll(
-                db, sql: attribution.totalsSQL,
-                arguments: [since, until]
-            ).map { row in
+            try Row.fetchAll(db, sql: attribution.totalsSQL(per: window), arguments: [since, until]).map { row in
                 SpendTotal(
-                    key: row[0], settled: Microdollars(row[1]), inFlight: Microdollars(row[2]), reservations: row[3])
+                    windowStart: row[0], key: row[1], settled: Microdollars(row[2]), inFlight: Microdollars(row[3]),
+                    reservations: row[4])
             }
         }
     }

@@ -12,7 +12,8 @@ struct SpendController: Sendable {
         api.on(.get, "spend/by/{dimension}", totals)
     }
 
-    /// Totals of the reservations made in `since..<until`, grouped by one attribution.
+    /// Totals of the reservations made in `since..<until`, grouped by one attribution and, with
+    /// `per=day` or `per=month`, by the day or month (in the ledger's zone) each was made in.
     @Sendable func totals(_ request: Request, context: AgentryRequestContext) async throws -> Response {
         try context.caller().require(CapsController.readers, to: "reading spend")
         let text = try context.parameters.require("dimension")
@@ -25,11 +26,19 @@ struct SpendController: Sendable {
             parameters["since"].map(String.init), name: "since", default: 0, range: 0...Int64.max)
         let until = try QueryInteger.parse(
             parameters["until"].map(String.init), name: "until", default: .max, range: 0...Int64.max)
-        let totals = try await ledger.store.spend(by: dimension, since: since, until: until)
+        var window: CapWindow?
+        if let per = parameters["per"].map(String.init) {
+            guard let parsed = CapWindow(rawValue: per), parsed != .run else {
+                throw APIError.invalidQuery("per", "must be day or month")
+            }
+            window = parsed
+        }
+        let totals = try await ledger.store.spend(by: dimension, per: window, since: since, until: until)
         return try JSONResponse.make(
             SpendTotalList(
                 items: totals.map {
                     SpendTotalView(
+                        windowStart: $0.windowStart.map { Date(timeIntervalSince1970: Double($0) / 1000) },
                         key: $0.key, settled: $0.settled.description, settledMicros: $0.settled.value,
                         inFlight: $0.inFlight.description, inFlightMicros: $0.inFlight.value,
                         reservations: $0.reservations)
@@ -92,6 +101,8 @@ struct SpendList: Encodable, Sendable {
 
 /// One group of spend by attribution.
 struct SpendTotalView: Encodable, Sendable {
+    /// Start of the day or month with `per`; absent otherwise or for reservations without one.
+    let windowStart: Date?
     /// The attribution's value; absent for reservations without it.
     let key: String?
     let settled: String

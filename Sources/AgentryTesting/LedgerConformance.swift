@@ -220,7 +220,7 @@ public enum LedgerConformance {
     }
 
     static let windowsRollOverInTheirZone = ConformanceCase(
-        "a day cap in Europe/Berlin refuses at 23:59:59 and starts at zero at midnight; the month goes on"
+        "a day cap in Europe/Berlin refuses at 23:59:59 and starts at zero at midnight; the month goes on; spend per day splits there"
     ) { backend in
         try await StoreFixture.withStore(backend) { store in
             // 2028-02-28 23:59:59 in Berlin (UTC+1): a leap-year February, the next day is the 29th.
@@ -243,6 +243,18 @@ public enum LedgerConformance {
             let accounts = try await store.ledger.balances().keys.filter { $0.window == .day }.map(\.windowStart)
                 .sorted()
             try await ensure(accounts == [1_835_305_200_000, 1_835_391_600_000], "day windows: \(accounts)")
+            // Spend by model per Berlin day splits at that midnight; per month it does not.
+            let start = StoredTime.milliseconds(clock.now) - 60_000
+            let perDay = try await store.ledger.spend(by: .model, per: .day, since: start, until: .max)
+            try await ensure(
+                perDay.map { "\($0.windowStart ?? -1) \($0.key ?? "-") \($0.inFlight.value)" } == [
+                    "1835305200000 gpt-test 900000", "1835391600000 gpt-test 500000",
+                ], "per day: \(perDay)")
+            let perMonth = try await store.ledger.spend(by: .model, per: .month, since: start, until: .max)
+            try await ensure(
+                perMonth.map { "\($0.windowStart ?? -1) \($0.inFlight.value) \($0.reservations)" } == [
+                    "1832972400000 1400000 2"
+                ], "per month: \(perMonth)")
         }
     }
 

@@ -71,7 +71,7 @@ struct LedgerProcessTests {
                     #expect(stored.state != .pending, "\(id) is still pending")
                 }
             }
-            let all = try await store.ledger.spend(by: .model, since: 0, until: .max)
+            let all = try await store.ledger.spend(by: .model, per: nil, since: 0, until: .max)
             settledSum = all.reduce(0) { $0 + $1.settled.value }
             let day = try await store.ledger.spend(
                 SpendQuery(window: .day, scope: try LedgerScope(parsing: "team:crash")))

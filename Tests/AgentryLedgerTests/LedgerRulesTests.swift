@@ -43,7 +43,9 @@ struct LedgerRulesTests {
                 }
             }
         }
-        func spend(by attribution: SpendDimension, since: Int64, until: Int64) async throws -> [SpendTotal] { [] }
+        func spend(by attribution: SpendDimension, per window: CapWindow?, since: Int64, until: Int64) async throws
+            -> [SpendTotal]
+        { [] }
         func balancesAndRecomputed() async throws -> (
             stored: [AccountKey: Balance], recomputed: [AccountKey: Balance]
         ) { (try await balances(), try await recomputedBalances()) }

@@ -108,11 +108,15 @@ struct CapsAPITests {
                     models.items.map { "\($0["key"] ?? "-")=\($0["settled"]!)+\($0["in_flight"]!)" } == [
                         "gpt-test=$0.12+$0.00", "-=$0.00+$0.30",
                     ], "\(models.text)")
+                let daily = try await client.call(.get, "/api/v1/spend/by/model?per=day", token: fixture.adminToken)
+                #expect(
+                    daily.items.count == 2 && daily.items.allSatisfy { $0["window_start"] is String }, "\(daily.text)")
                 let none = try await client.call(
                     .get, "/api/v1/spend/by/zone?since=0&until=1", token: fixture.adminToken)
                 #expect(none.items.isEmpty)
                 for bad in [
                     "/api/v1/spend/by/colour", "/api/v1/spend/by/model?since=x", "/api/v1/spend/by/model?until=-4",
+                    "/api/v1/spend/by/model?per=run", "/api/v1/spend/by/model?per=week",
                 ] {
                     expectError(
                         try await client.call(.get, bad, token: fixture.adminToken), .badRequest, "invalid_query")
