@@ -9,7 +9,7 @@ public enum LedgerConformance {
     public static let cases: [ConformanceCase] = [
         lifecycle, raceAdmitsExactlyWhatFits, twoInstancesShareTheCaps, expiryRunsOnce, loweringACapBlocksNewCalls,
         windowsRollOverInTheirZone, oneBatchDecidesLikeItsOperationsInOrder, upgradeFromHoldRows,
-        changesBehindTheStoresBackAreSeen,
+        changesBehindTheStoresBackAreSeen, oneNewIDRacedByTwoInstancesIsMadeOnce,
     ]
 
     /// A settable clock for ledger tests.
@@ -394,6 +394,41 @@ public enum LedgerConformance {
                 _ = try await ledger.reserve(request("fits", 600_000, scopes: [team], clock: clock))
                 try await ensure(try await ledger.drift().isEmpty, "the accounts drifted")
             }
+        }
+    }
+
+    static let oneNewIDRacedByTwoInstancesIsMadeOnce = ConformanceCase(
+        "the same new reservation id sent to two instances at once is made once; the other answer is exists"
+    ) { backend in
+        try await StoreFixture.withLocation(backend) { location in
+            let first = try await StoreFixture.open(location)
+            let second = try await StoreFixture.open(location)
+            _ = try await first.migrate()
+            let clock = TestClock(start)
+            let ledgers = [first, second].map { Ledger(store: $0.ledger, clock: { clock.now }) }
+            // 50 ids, each sent twice to each instance at once: 200 calls, 50 reservations.
+            let outcomes = try await withThrowingTaskGroup(of: (String, String).self) { group in
+                for call in 0..<200 {
+                    let (ledger, id) = (ledgers[call % 2], "dup-\(call / 4)")
+                    group.addTask {
+                        switch try await ledger.reserve(request(id, 10_000, scopes: [.org, team], clock: clock)) {
+                        case .done: (id, "done")
+                        case .exists: (id, "exists")
+                        }
+                    }
+                }
+                return try await group.reduce(into: [String: [String]]()) { $0[$1.0, default: []].append($1.1) }
+            }
+            let drift = try await ledgers[0].drift()
+            let held = try await first.ledger.balances().values.map(\.reserved.value)
+            try await first.close()
+            try await second.close()
+            try await ensure(outcomes.count == 50, "\(outcomes.count) ids answered")
+            for (id, answers) in outcomes {
+                try await ensure(answers.sorted() == ["done", "exists", "exists", "exists"], "\(id): \(answers)")
+            }
+            try await ensure(held.allSatisfy { $0 == 500_000 }, "held: \(held)")
+            try await ensure(drift.isEmpty, "drift: \(drift)")
         }
     }
 }
