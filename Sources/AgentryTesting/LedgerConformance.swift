@@ -32,6 +32,28 @@ public enum LedgerConformance {
             attribution: SpendAttribution(user: "usr_1", team: "finance", model: "gpt-test", zone: "sandbox"))
     }
 
+    /// Runs `body` with two ledgers over two store instances on one fresh location (as two Agentry
+    /// processes would share one database), sharing one test clock.
+    static func withTwoInstances(
+        _ backend: TestBackend, _ body: @Sendable ([Ledger], TestClock) async throws -> Void
+    ) async throws {
+        try await StoreFixture.withLocation(backend) { location in
+            let first = try await StoreFixture.open(location)
+            let second = try await StoreFixture.open(location)
+            _ = try await first.migrate()
+            let clock = TestClock(start)
+            do {
+                try await body([first, second].map { Ledger(store: $0.ledger, clock: { clock.now }) }, clock)
+            } catch {
+                try? await first.close()
+                try? await second.close()
+                throw error
+            }
+            try await first.close()
+            try await second.close()
+        }
+    }
+
     /// Reserves `request`, returning the refusal instead of throwing it.
     static func attempt(_ ledger: Ledger, _ request: ReservationRequest) async throws -> LedgerError? {
         do {
@@ -134,12 +156,7 @@ public enum LedgerConformance {
     static let twoInstancesShareTheCaps = ConformanceCase(
         "two instances racing 80 reservations of $0.03 on a $1.00 cap admit exactly 33"
     ) { backend in
-        try await StoreFixture.withLocation(backend) { location in
-            let first = try await StoreFixture.open(location)
-            let second = try await StoreFixture.open(location)
-            _ = try await first.migrate()
-            let clock = TestClock(start)
-            let ledgers = [first, second].map { Ledger(store: $0.ledger, clock: { clock.now }) }
+        try await withTwoInstances(backend) { ledgers, clock in
             try await ledgers[0].setCap(scope: team, window: .month, limit: Microdollars(1_000_000))
             let admitted = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for caller in 0..<80 {
@@ -151,8 +168,6 @@ public enum LedgerConformance {
                 return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
             }
             let drift = try await ledgers[1].drift()
-            try await first.close()
-            try await second.close()
             try await ensure(admitted == 33, "admitted \(admitted), not 33")
             try await ensure(drift.isEmpty, "drift: \(drift)")
         }
@@ -400,12 +415,7 @@ public enum LedgerConformance {
     static let oneNewIDRacedByTwoInstancesIsMadeOnce = ConformanceCase(
         "the same new reservation id sent to two instances at once is made once; the other answer is exists"
     ) { backend in
-        try await StoreFixture.withLocation(backend) { location in
-            let first = try await StoreFixture.open(location)
-            let second = try await StoreFixture.open(location)
-            _ = try await first.migrate()
-            let clock = TestClock(start)
-            let ledgers = [first, second].map { Ledger(store: $0.ledger, clock: { clock.now }) }
+        try await withTwoInstances(backend) { ledgers, clock in
             // 50 ids, each sent twice to each instance at once: 200 calls, 50 reservations.
             let outcomes = try await withThrowingTaskGroup(of: (String, String).self) { group in
                 for call in 0..<200 {
@@ -420,9 +430,7 @@ public enum LedgerConformance {
                 return try await group.reduce(into: [String: [String]]()) { $0[$1.0, default: []].append($1.1) }
             }
             let drift = try await ledgers[0].drift()
-            let held = try await first.ledger.balances().values.map(\.reserved.value)
-            try await first.close()
-            try await second.close()
+            let held = try await ledgers[0].store.balances().values.map(\.reserved.value)
             try await ensure(outcomes.count == 50, "\(outcomes.count) ids answered")
             for (id, answers) in outcomes {
                 try await ensure(answers.sorted() == ["done", "exists", "exists", "exists"], "\(id): \(answers)")
