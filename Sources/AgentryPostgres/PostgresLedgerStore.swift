@@ -63,28 +63,23 @@ struct PostgresLedgerStore: LedgerStore {
         return caps
     }
 
-    /// One transaction per batch: the stored reservations it names, locked (`FOR UPDATE`, in id
-    /// order) so two instances never decide about one at once; every account the batch touches
-    /// created if missing, then locked with `FOR UPDATE` in one sorted order (so batches on
-    /// overlapping accounts queue instead of deadlocking) and read with its cap; `LedgerBatchState`
-    /// decides each operation in order; and one statement writes new reservations, resolutions
-    /// and balances. A new id has no row to lock: if another instance inserts the same id first,
-    /// the insert fails on the primary key and the batch runs once more, then seeing that row.
+    /// One transaction per batch of five round trips: transaction-scoped advisory locks on the
+    /// batch's reservation ids (so two instances never decide about one id at once); the stored
+    /// reservations; every account the batch touches created if missing, then locked with `FOR
+    /// UPDATE` in one sorted order (so batches on overlapping accounts queue instead of
+    /// deadlocking) and read with its cap; `LedgerBatchState` decides each operation in order; and
+    /// one statement writes new reservations, resolutions and balances.
     func execute(_ operations: [LedgerOperation], at time: Date) async throws -> [Result<LedgerOutcome, LedgerError>] {
-        do {
-            return try await executeOnce(operations, at: time)
-        } catch  where PostgresErrors.sqlState(error) == PostgresErrors.uniqueViolation {
-            return try await executeOnce(operations, at: time)
-        }
-    }
-
-    private func executeOnce(_ operations: [LedgerOperation], at time: Date) async throws
-        -> [Result<LedgerOutcome, LedgerError>]
-    {
         let (results, accounts) = try await PostgresErrors.unwrapping {
             try await client.withTransaction(logger: logger) { connection in
                 let ids = Array(Set(operations.map(\.id)))
-                let stored = try await Self.reservations(ids, locking: true, on: connection, logger: logger)
+                try await connection.query(
+                    """
+                    SELECT pg_advisory_xact_lock(h) FROM
+                        (SELECT DISTINCT hashtextextended(id, \(Self.idLockSeed)) AS h FROM unnest(\(ids)::text[]) AS u(id)
+                         ORDER BY 1) AS locks
+                    """, logger: logger)
+                let stored = try await Self.reservations(ids, on: connection, logger: logger)
                 var accounts = Set(stored.values.flatMap(\.accounts))
                 for case .reserve(_, let keys) in operations { accounts.formUnion(keys) }
                 let sorted = accounts.sorted()
@@ -111,9 +106,12 @@ struct PostgresLedgerStore: LedgerStore {
     /// Three: batches on other connections take their id locks and read while one holds the accounts.
     var batchesInFlight: Int { 3 }
 
+    /// Seed of the advisory-lock keys of reservation ids (any constant unique to the ledger).
+    static let idLockSeed: Int64 = 0x4C45_4447_4552
+
     func reservation(id: String) async throws -> Reservation? {
         try await client.withConnection { connection in
-            try await Self.reservations([id], locking: false, on: connection, logger: logger)[id]
+            try await Self.reservations([id], on: connection, logger: logger)[id]
         }
     }
 
@@ -229,25 +227,17 @@ struct PostgresLedgerStore: LedgerStore {
         return balances
     }
 
-    /// The stored reservations among `ids`, with `locking` locked for update in id order.
-    private static func reservations(
-        _ ids: [String], locking: Bool, on connection: PostgresConnection, logger: Logger
-    ) async throws -> [String: Reservation] {
+    /// The stored reservations among `ids`.
+    private static func reservations(_ ids: [String], on connection: PostgresConnection, logger: Logger)
+        async throws -> [String: Reservation]
+    {
         guard !ids.isEmpty else { return [:] }
         var found: [String: Reservation] = [:]
         let rows = try await connection.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    SELECT id, amount, settled, state, created_at, expires_at, resolved_at, scopes, day_start,
-                        month_start
-                    FROM ledger_reservations WHERE id = ANY($1)
-                    """ + (locking ? " ORDER BY id COLLATE \"C\" FOR UPDATE" : ""),
-                binds: {
-                    var binds = PostgresBindings()
-                    binds.append(ids)
-                    return binds
-                }()),
-            logger: logger)
+            """
+            SELECT id, amount, settled, state, created_at, expires_at, resolved_at, scopes, day_start, month_start
+            FROM ledger_reservations WHERE id = ANY(\(ids))
+            """, logger: logger)
         for try await (id, amount, settled, state, created, expires, resolved, scopes, day, month) in rows.decode(
             (String, Int64, Int64?, String, Int64, Int64, Int64?, String, Int64?, Int64?).self)
         {
