@@ -40,16 +40,12 @@ struct CapsCommand: AsyncParsableCommand {
             }
         }
 
+        /// One request, so the windows are set together or not at all.
         func run() async throws {
-            let api = try client.client()
-            var answers: [APIClient.Answer] = []
-            for (window, value) in [("run", perRun), ("day", daily), ("month", monthly)] {
-                guard let value else { continue }
-                answers.append(
-                    try await api.send(
-                        .PUT, "/api/v1/caps/\(Query.escape(scope))/\(window)", json: ["limit": value]))
-            }
-            for answer in answers { try client.show(answer, columns: CapsCommand.columns) }
+            var body: [String: String] = [:]
+            for (window, value) in [("run", perRun), ("day", daily), ("month", monthly)] { body[window] = value }
+            let answer = try await client.client().send(.PUT, "/api/v1/caps/\(Query.escape(scope))", json: body)
+            try client.show(answer, columns: CapsCommand.columns)
         }
     }
 

@@ -12,9 +12,9 @@ import struct Foundation.Date
 /// - a reservation resolves exactly once; repeats answer `exists`;
 /// - balances never go negative (also a CHECK constraint).
 public protocol LedgerStore: Sendable {
-    /// Sets the cap on `key` to `limit`, or removes it when nil, writing `messages` (the change's
-    /// audit entries) into the outbox in the same transaction.
-    func setCap(_ key: CapKey, limit: Microdollars?, at time: Date, recording messages: [ChangeMessage]) async throws
+    /// Sets each cap of `changes` to its limit, or removes it when nil, all in one transaction
+    /// with `messages` (the changes' audit entries) written into the outbox.
+    func setCaps(_ changes: [CapChange], at time: Date, recording messages: [ChangeMessage]) async throws
     /// Every cap set, by key.
     func caps() async throws -> [CapKey: Microdollars]
     /// Applies `operations` in order in one transaction (each sees the effect of those before it);
@@ -127,19 +127,31 @@ public struct Ledger: Sendable {
     public func setCap(
         scope: LedgerScope, window: CapWindow, limit: Microdollars?, recording messages: [ChangeMessage] = []
     ) async throws {
-        if let limit {
-            // The largest cap stays below 2^53 µ$, so `limit_micros` is exact in every JSON parser.
-            guard limit >= .zero, limit <= LedgerRules.amountMax else {
-                throw LedgerError.invalidAmount(reason: "a cap is between $0 and \(LedgerRules.amountMax)")
+        try await setCaps([CapChange(key: CapKey(scope: scope, window: window), limit: limit)], recording: messages)
+    }
+
+    /// Sets or removes several caps at once: all of them or, if any is refused, none.
+    public func setCaps(_ changes: [CapChange], recording messages: [ChangeMessage] = []) async throws {
+        guard !changes.isEmpty else { throw LedgerError.invalidRequest(reason: "no cap to change") }
+        guard Set(changes.map(\.key)).count == changes.count else {
+            throw LedgerError.invalidRequest(reason: "each cap is changed once")
+        }
+        for change in changes {
+            if let limit = change.limit {
+                // The largest cap stays below 2^53 µ$, so `limit_micros` is exact in every JSON parser.
+                guard limit >= .zero, limit <= LedgerRules.amountMax else {
+                    throw LedgerError.invalidAmount(reason: "a cap is between $0 and \(LedgerRules.amountMax)")
+                }
+            }
+            let (scope, window) = (change.key.scope, change.key.window)
+            guard scope.windows.contains(window) else {
+                throw LedgerError.invalidRequest(
+                    reason:
+                        "\(scope) has \(scope.windows.map(\.rawValue).joined(separator: " and ")) windows, not \(window.rawValue)"
+                )
             }
         }
-        guard scope.windows.contains(window) else {
-            throw LedgerError.invalidRequest(
-                reason:
-                    "\(scope) has \(scope.windows.map(\.rawValue).joined(separator: " and ")) windows, not \(window.rawValue)"
-            )
-        }
-        try await store.setCap(CapKey(scope: scope, window: window), limit: limit, at: now(), recording: messages)
+        try await store.setCaps(changes, at: now(), recording: messages)
     }
 
     /// Accounts whose stored balance differs from the one recomputed from reservations: empty when sound.
@@ -311,5 +323,19 @@ public struct SpendTotal: Equatable, Sendable {
         self.settled = settled
         self.inFlight = inFlight
         self.reservations = reservations
+    }
+}
+
+/// One cap to set (a limit) or remove (nil).
+public struct CapChange: Sendable, Equatable {
+    /// Which cap.
+    public let key: CapKey
+    /// The new limit, or nil to remove the cap.
+    public let limit: Microdollars?
+
+    /// A change of the cap `key` to `limit`.
+    public init(key: CapKey, limit: Microdollars?) {
+        self.key = key
+        self.limit = limit
     }
 }

@@ -33,21 +33,24 @@ struct PostgresLedgerStore: LedgerStore {
         }
     }
 
-    func setCap(_ key: CapKey, limit: Microdollars?, at time: Date, recording messages: [ChangeMessage]) async throws {
-        let (scope, period, updated) = (key.scope.description, key.window.rawValue, StoredTime.milliseconds(time))
+    func setCaps(_ changes: [CapChange], at time: Date, recording messages: [ChangeMessage]) async throws {
+        let updated = StoredTime.milliseconds(time)
         try await PostgresErrors.unwrapping {
             try await client.withTransaction(logger: logger) { connection in
-                if let limit {
-                    try await connection.query(
-                        """
-                        INSERT INTO ledger_caps (scope, period, limit_micros, updated_at)
-                        VALUES (\(scope), \(period), \(limit.value), \(updated))
-                        ON CONFLICT (scope, period) DO UPDATE SET limit_micros = excluded.limit_micros,
-                            updated_at = excluded.updated_at
-                        """, logger: logger)
-                } else {
-                    try await connection.query(
-                        "DELETE FROM ledger_caps WHERE scope = \(scope) AND period = \(period)", logger: logger)
+                for change in changes {
+                    let (scope, period) = (change.key.scope.description, change.key.window.rawValue)
+                    if let limit = change.limit {
+                        try await connection.query(
+                            """
+                            INSERT INTO ledger_caps (scope, period, limit_micros, updated_at)
+                            VALUES (\(scope), \(period), \(limit.value), \(updated))
+                            ON CONFLICT (scope, period) DO UPDATE SET limit_micros = excluded.limit_micros,
+                                updated_at = excluded.updated_at
+                            """, logger: logger)
+                    } else {
+                        try await connection.query(
+                            "DELETE FROM ledger_caps WHERE scope = \(scope) AND period = \(period)", logger: logger)
+                    }
                 }
                 try await PostgresIdentityStore.record(messages, on: connection, logger: logger)
             }

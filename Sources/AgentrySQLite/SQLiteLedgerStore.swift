@@ -11,23 +11,25 @@ struct SQLiteLedgerStore: LedgerStore {
     let pool: DatabasePool
     let cache: SQLiteLedgerCache
 
-    func setCap(_ key: CapKey, limit: Microdollars?, at time: Date, recording messages: [ChangeMessage]) async throws {
+    func setCaps(_ changes: [CapChange], at time: Date, recording messages: [ChangeMessage]) async throws {
         try await committing { db in
             try SQLiteIdentityStore.record(messages, into: db)
-            if let limit {
-                try db.execute(
-                    sql: """
-                        INSERT INTO ledger_caps (scope, period, limit_micros, updated_at) VALUES (?, ?, ?, ?)
-                        ON CONFLICT (scope, period) DO UPDATE SET limit_micros = excluded.limit_micros,
-                            updated_at = excluded.updated_at
-                        """,
-                    arguments: [key.scope.description, key.window.rawValue, limit.value, StoredTime.milliseconds(time)])
-            } else {
-                try db.execute(
-                    sql: "DELETE FROM ledger_caps WHERE scope = ? AND period = ?",
-                    arguments: [key.scope.description, key.window.rawValue])
+            for change in changes {
+                let (scope, period) = (change.key.scope.description, change.key.window.rawValue)
+                if let limit = change.limit {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO ledger_caps (scope, period, limit_micros, updated_at) VALUES (?, ?, ?, ?)
+                            ON CONFLICT (scope, period) DO UPDATE SET limit_micros = excluded.limit_micros,
+                                updated_at = excluded.updated_at
+                            """,
+                        arguments: [scope, period, limit.value, StoredTime.milliseconds(time)])
+                } else {
+                    try db.execute(
+                        sql: "DELETE FROM ledger_caps WHERE scope = ? AND period = ?", arguments: [scope, period])
+                }
             }
-            return ((), { rows in rows.caps[key] = .some(limit) })
+            return ((), { rows in for change in changes { rows.caps[change.key] = .some(change.limit) } })
         }
     }
 

@@ -16,6 +16,7 @@ struct CapsController: Sendable {
 
     func register(on api: APIRouter) {
         api.on(.get, "caps", list)
+        api.on(.put, "caps/{scope}", setWindows)
         api.on(.put, "caps/{scope}/{window}", set)
         api.on(.delete, "caps/{scope}/{window}", remove)
     }
@@ -40,33 +41,67 @@ struct CapsController: Sendable {
                 .badRequest, "invalid_field",
                 "limit: must be a dollar amount as a string, like \"50\" or \"0.12\" (at most 6 decimals)")
         }
-        try await change(key, to: limit, by: caller.user.id)
+        try await change([CapChange(key: key, limit: limit)], by: caller.user.id)
         return try JSONResponse.make(CapView(key: key, limit: limit))
+    }
+
+    /// Sets the caps of several windows of one scope at once (`{"day":"50","month":"500"}`): all
+    /// of them, each recorded, or none.
+    @Sendable func setWindows(_ request: Request, context: AgentryRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        try caller.require(Self.writers, to: "setting spend caps")
+        let scope = try Self.scope(context)
+        var request = request
+        let body = try await request.decodeJSON(SetCapsBody.self, limit: bodyBytesMax)
+        var changes: [CapChange] = []
+        for (window, text) in [(CapWindow.run, body.run), (.day, body.day), (.month, body.month)] {
+            guard let text else { continue }
+            guard let limit = Microdollars(parsing: text) else {
+                throw APIError(
+                    .badRequest, "invalid_field",
+                    "\(window.rawValue): must be a dollar amount as a string, like \"50\" or \"0.12\" (at most 6 decimals)"
+                )
+            }
+            changes.append(CapChange(key: CapKey(scope: scope, window: window), limit: limit))
+        }
+        guard !changes.isEmpty else {
+            throw APIError(.badRequest, "invalid_field", "body: give at least one of run, day and month")
+        }
+        try await change(changes, by: caller.user.id)
+        return try JSONResponse.make(CapList(items: changes.map { CapView(key: $0.key, limit: $0.limit ?? .zero) }))
     }
 
     @Sendable func remove(_ request: Request, context: AgentryRequestContext) async throws -> Response {
         let caller = try context.caller()
         try caller.require(Self.writers, to: "removing spend caps")
-        try await change(try Self.key(context), to: nil, by: caller.user.id)
+        try await change([CapChange(key: try Self.key(context), limit: nil)], by: caller.user.id)
         return Response(status: .noContent)
     }
 
-    /// Sets or removes a cap and records it, atomically through the outbox.
-    private func change(_ key: CapKey, to limit: Microdollars?, by actor: String) async throws {
+    /// Sets or removes caps and records each change, atomically through the outbox.
+    private func change(_ changes: [CapChange], by actor: String) async throws {
         let time = ledger.now()
-        let event = AuditEvent(
-            time: Int64(time.timeIntervalSince1970 * 1000), kind: .capChanged, actor: actor,
-            subject: "\(key.scope)/\(key.window.rawValue)", outcome: limit == nil ? "removed" : "set",
-            costMicrodollars: limit?.value)
-        let message = try recorder.message(for: event, at: time)
-        try await ledger.setCap(scope: key.scope, window: key.window, limit: limit, recording: [message])
-        try await recorder.deliver([message])
+        let messages = try changes.map { change in
+            try recorder.message(
+                for: AuditEvent(
+                    time: Int64(time.timeIntervalSince1970 * 1000), kind: .capChanged, actor: actor,
+                    subject: "\(change.key.scope)/\(change.key.window.rawValue)",
+                    outcome: change.limit == nil ? "removed" : "set", costMicrodollars: change.limit?.value),
+                at: time)
+        }
+        try await ledger.setCaps(changes, recording: messages)
+        try await recorder.deliver(messages)
+    }
+
+    /// The `{scope}` of the path.
+    private static func scope(_ context: AgentryRequestContext) throws -> LedgerScope {
+        // Clients may percent-encode the ':' of a scope (`team%3Afinance`); both forms name it.
+        let raw = try context.parameters.require("scope")
+        return try LedgerScope(parsing: raw.removingPercentEncoding ?? raw)
     }
 
     private static func key(_ context: AgentryRequestContext) throws -> CapKey {
-        // Clients may percent-encode the ':' of a scope (`team%3Afinance`); both forms name it.
-        let raw = try context.parameters.require("scope")
-        let scope = try LedgerScope(parsing: raw.removingPercentEncoding ?? raw)
+        let scope = try scope(context)
         let text = try context.parameters.require("window")
         guard let window = CapWindow(rawValue: text) else {
             throw APIError(.badRequest, "invalid_query", "window: must be run, day or month")
@@ -80,6 +115,14 @@ struct SetCapBody: ClosedJSONBody {
     static let fields = ["limit"]
     /// Dollars as a decimal string.
     let limit: String
+}
+
+/// `PUT /api/v1/caps/{scope}`: dollars as decimal strings per window; at least one.
+struct SetCapsBody: ClosedJSONBody {
+    static let fields = ["run", "day", "month"]
+    let run: String?
+    let day: String?
+    let month: String?
 }
 
 /// A cap as the API shows it.

@@ -87,7 +87,8 @@ struct LedgerProcessTests {
     }
 
     /// Eight clients reserve $0.01 for 2 s at a time and settle, release or keep each in turn until
-    /// the server is SIGKILLed after about a second; returns what each acknowledged reply said.
+    /// the server is SIGKILLed, once 60 reservations were acknowledged; returns what each
+    /// acknowledged reply said.
     static func spend(url: String, token: String, killing server: RunningProcess) async throws -> [String: Told] {
         let told = ToldLog()
         await withTaskGroup(of: Void.self) { group in
@@ -121,7 +122,11 @@ struct LedgerProcessTests {
                 }
             }
             group.addTask {
-                try? await Task.sleep(for: .milliseconds(1200))
+                // Kill mid-stream once enough has been acknowledged, however loaded the machine is.
+                let deadline = ContinuousClock.now + .seconds(30)
+                while told.replies.count < 60, ContinuousClock.now < deadline {
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
                 server.signal(SIGKILL)
                 told.stop()
             }

@@ -17,10 +17,8 @@ struct LedgerRulesTests {
         }
         let state = Mutex(State())
 
-        func setCap(_ key: CapKey, limit: Microdollars?, at time: Date, recording messages: [ChangeMessage])
-            async throws
-        {
-            state.withLock { $0.caps[key] = limit }
+        func setCaps(_ changes: [CapChange], at time: Date, recording messages: [ChangeMessage]) async throws {
+            state.withLock { state in for change in changes { state.caps[change.key] = change.limit } }
         }
         func caps() async throws -> [CapKey: Microdollars] { state.withLock { $0.caps } }
         func execute(_ operations: [LedgerOperation], at time: Date) async throws -> [Result<

@@ -53,14 +53,32 @@ struct CapsAPITests {
                 #expect(removed.status == .noContent)
                 let after = try await client.call(.get, "/api/v1/caps", token: fixture.adminToken)
                 #expect(after.items.count == 1)
+                // Several windows of one scope at once: all or none.
+                let both = try await client.call(
+                    .put, "/api/v1/caps/agent:helper", token: finance, body: #"{"day":"5","month":"100.5"}"#)
+                #expect(both.status == .ok, "\(both.text)")
+                #expect(both.items.map { "\($0["window"]!)=\($0["limit"]!)" } == ["day=$5.00", "month=$100.50"])
+                for (body, code) in [
+                    (#"{"day":"5","run":"1"}"#, "invalid_request"), (#"{"day":"5","month":"x"}"#, "invalid_field"),
+                    ("{}", "invalid_field"), (#"{"week":"5"}"#, "unknown_field"),
+                ] {
+                    let refused = try await client.call(
+                        .put, "/api/v1/caps/team:ops", token: finance, body: body)
+                    #expect(refused.status == .badRequest && refused.errorCode == code, "\(body): \(refused.text)")
+                }
+                let listed2 = try await client.call(.get, "/api/v1/caps", token: fixture.adminToken)
+                #expect(listed2.items.count == 3, "a refused change of several windows stored some: \(listed2.text)")
             }
             let changes = try await fixture.store.audit.records(
                 matching: AuditFilter(kind: .capChanged), from: 0, count: 10
             ).map { try $0.event() }
-            #expect(changes.map(\.subject) == ["team:finance/day", "run:run_1/run", "team:finance/day"])
-            #expect(changes.map(\.outcome) == ["set", "set", "removed"])
-            #expect(changes.map(\.costMicrodollars) == [50_000_000, 120_000, nil])
-            #expect(try await fixture.store.ledger.caps().count == 1, "a refused change was stored")
+            #expect(
+                changes.map(\.subject) == [
+                    "team:finance/day", "run:run_1/run", "team:finance/day", "agent:helper/day", "agent:helper/month",
+                ])
+            #expect(changes.map(\.outcome) == ["set", "set", "removed", "set", "set"])
+            #expect(changes.map(\.costMicrodollars) == [50_000_000, 120_000, nil, 5_000_000, 100_500_000])
+            #expect(try await fixture.store.ledger.caps().count == 3, "a refused change was stored")
         }
     }
 
