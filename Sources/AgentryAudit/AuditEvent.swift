@@ -20,6 +20,7 @@ public enum AuditEventKind: String, CaseIterable, Sendable, Codable {
     case payloadErased = "payload.erased"
     case keyRotated = "key.rotated"
     case capChanged = "cap.changed"
+    case ledgerTimeZoneChanged = "ledger.time_zone_changed"
 }
 
 /// A salted commitment to a payload kept outside the leaf: SHA-256(tag ‖ salt ‖ payload).

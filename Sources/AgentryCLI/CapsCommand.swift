@@ -1,4 +1,7 @@
+import AgentryAudit
 import AgentryLedger
+import AgentryServer
+import AgentryStore
 import ArgumentParser
 import Foundation
 
@@ -66,7 +69,63 @@ struct CapsCommand: AsyncParsableCommand {
 /// `agentry ledger …`: checks of the spend ledger, reading the store directly.
 struct LedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ledger", abstract: "Check the spend ledger.", subcommands: [Verify.self])
+        commandName: "ledger", abstract: "Check the spend ledger.", subcommands: [Verify.self, TimeZoneCommand.self])
+
+    struct TimeZoneCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "time-zone",
+            abstract: "Show the time zone of spend-cap days and months, or change it (stop every instance first).")
+        @OptionGroup var options: ServerOptions
+        @Argument(help: "The new zone, e.g. Europe/Berlin; without it the current one is shown.")
+        var zone: String?
+
+        func validate() throws {
+            guard let zone else { return }
+            guard LedgerCalendar(timeZoneIdentifier: zone) != nil else {
+                throw ValidationError("'\(zone)' is not a time zone name such as UTC or Europe/Berlin")
+            }
+            // The change is an audit record, whose subject allows letters, digits and ._:@/- only.
+            guard
+                zone.utf8.allSatisfy({
+                    $0 < 0x80
+                        && (Character(UnicodeScalar($0)).isLetter || Character(UnicodeScalar($0)).isNumber
+                            || "._:@/-".utf8.contains($0))
+                })
+            else {
+                throw ValidationError(
+                    "'\(zone)' cannot be recorded in the audit log; choose a named zone such as Europe/Berlin")
+            }
+        }
+
+        func run() async throws {
+            let configuration = try options.resolve()
+            let store = try await AuditCommand.Verify.open(configuration)
+            let outcome = await Result(catching: { () async throws -> String in
+                guard let zone else {
+                    // Reading claims the configured zone when none is stored, as a server start would.
+                    return try await store.ledger.timeZone(
+                        claiming: configuration.ledgerCalendar.zoneName, at: Date())
+                }
+                let time = Date()
+                let change = try AuditOutboxMessage.make(
+                    for: AuditEvent(
+                        time: StoredTime.milliseconds(time), kind: .ledgerTimeZoneChanged, actor: "agentry-cli",
+                        subject: zone, outcome: "set"),
+                    at: time)
+                try await store.ledger.setTimeZone(zone, at: time, recording: [change])
+                return zone
+            })
+            try? await store.close()
+            let stored = try outcome.get()
+            if zone == nil {
+                print("Spend-cap days and months are counted in \(stored).")
+            } else {
+                print(
+                    "Spend-cap days and months are now counted in \(stored). Start every instance with "
+                        + "ledger.time_zone \(stored); windows already open keep their starts.")
+            }
+        }
+    }
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

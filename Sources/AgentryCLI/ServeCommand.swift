@@ -35,6 +35,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw CLIError(error.message)
         } catch let error as IdentityError {
             throw CLIError(error.message)
+        } catch let error as ConfigurationError {
+            throw CLIError("invalid configuration: \(error.description)")
         }
     }
 }

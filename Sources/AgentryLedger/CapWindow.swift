@@ -25,15 +25,22 @@ public enum CapWindow: String, CaseIterable, Comparable, Sendable {
 public struct LedgerCalendar: Sendable, Equatable {
     /// The zone whose midnights and month starts open new windows.
     public let timeZone: TimeZone
+    /// The zone's name as configured (`UTC`, `Europe/Berlin`); Foundation may report another
+    /// name for the same zone (`GMT` for `UTC`).
+    public let zoneName: String
     private let calendar: Calendar
 
     /// A calendar in `timeZone`.
-    public init(timeZone: TimeZone = TimeZone(identifier: "UTC")!) {
+    public init(timeZone: TimeZone = TimeZone(identifier: "UTC")!, name: String? = nil) {
         self.timeZone = timeZone
+        self.zoneName = name ?? (timeZone.identifier == "GMT" ? "UTC" : timeZone.identifier)
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         self.calendar = calendar
     }
+
+    /// Whether `other` counts days and months in the same zone, whatever it is called.
+    public func sameZone(as other: LedgerCalendar) -> Bool { timeZone.identifier == other.timeZone.identifier }
 
     /// Two calendars are equal when their zones are.
     public static func == (lhs: LedgerCalendar, rhs: LedgerCalendar) -> Bool { lhs.timeZone == rhs.timeZone }
@@ -41,7 +48,7 @@ public struct LedgerCalendar: Sendable, Equatable {
     /// The calendar in the zone named `identifier` (`Europe/Berlin`), or nil for an unknown name.
     public init?(timeZoneIdentifier identifier: String) {
         guard let zone = TimeZone(identifier: identifier) else { return nil }
-        self.init(timeZone: zone)
+        self.init(timeZone: zone, name: identifier)
     }
 
     /// The start, in milliseconds since 1970, of the `window` containing `time`; 0 for `run`

@@ -39,6 +39,11 @@ public protocol LedgerStore: Sendable {
         -> [SpendTotal]
     /// Both of the above from one snapshot, so a reserve committed in between is not drift.
     func balancesAndRecomputed() async throws -> (stored: [AccountKey: Balance], recomputed: [AccountKey: Balance])
+    /// The time zone the ledger's days and months are counted in: the stored one, or, when none is
+    /// stored yet, `identifier`, stored now (so the first instance decides for all).
+    func timeZone(claiming identifier: String, at time: Date) async throws -> String
+    /// Stores `identifier` as the ledger's time zone, with `messages` written into the outbox.
+    func setTimeZone(_ identifier: String, at time: Date, recording messages: [ChangeMessage]) async throws
     /// How many batches the ledger may hand this store at once: more than one lets a store overlap
     /// one batch's round trips or commit with the next one's work.
     var batchesInFlight: Int { get }

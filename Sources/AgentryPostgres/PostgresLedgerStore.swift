@@ -57,6 +57,33 @@ struct PostgresLedgerStore: LedgerStore {
         }
     }
 
+    func timeZone(claiming identifier: String, at time: Date) async throws -> String {
+        let updated = StoredTime.milliseconds(time)
+        try await client.query(
+            """
+            INSERT INTO ledger_settings (name, value, updated_at) VALUES ('time_zone', \(identifier), \(updated))
+            ON CONFLICT (name) DO NOTHING
+            """, logger: logger)
+        let rows = try await client.query(
+            "SELECT value FROM ledger_settings WHERE name = 'time_zone'", logger: logger)
+        for try await value in rows.decode(String.self) { return value }
+        return identifier
+    }
+
+    func setTimeZone(_ identifier: String, at time: Date, recording messages: [ChangeMessage]) async throws {
+        let updated = StoredTime.milliseconds(time)
+        try await PostgresErrors.unwrapping {
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query(
+                    """
+                    INSERT INTO ledger_settings (name, value, updated_at) VALUES ('time_zone', \(identifier), \(updated))
+                    ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+                    """, logger: logger)
+                try await PostgresIdentityStore.record(messages, on: connection, logger: logger)
+            }
+        }
+    }
+
     func caps() async throws -> [CapKey: Microdollars] {
         var caps: [CapKey: Microdollars] = [:]
         let rows = try await client.query("SELECT scope, period, limit_micros FROM ledger_caps", logger: logger)

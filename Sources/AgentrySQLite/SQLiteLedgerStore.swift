@@ -33,6 +33,29 @@ struct SQLiteLedgerStore: LedgerStore {
         }
     }
 
+    func timeZone(claiming identifier: String, at time: Date) async throws -> String {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO ledger_settings (name, value, updated_at) VALUES ('time_zone', ?, ?)
+                    ON CONFLICT (name) DO NOTHING
+                    """, arguments: [identifier, StoredTime.milliseconds(time)])
+            return try String.fetchOne(db, sql: "SELECT value FROM ledger_settings WHERE name = 'time_zone'")
+                ?? identifier
+        }
+    }
+
+    func setTimeZone(_ identifier: String, at time: Date, recording messages: [ChangeMessage]) async throws {
+        try await pool.write { db in
+            try SQLiteIdentityStore.record(messages, into: db)
+            try db.execute(
+                sql: """
+                    INSERT INTO ledger_settings (name, value, updated_at) VALUES ('time_zone', ?, ?)
+                    ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+                    """, arguments: [identifier, StoredTime.milliseconds(time)])
+        }
+    }
+
     func caps() async throws -> [CapKey: Microdollars] {
         try await pool.read { db in
             var caps: [CapKey: Microdollars] = [:]

@@ -21,14 +21,23 @@ struct AuditChangeRecorder: ChangeRecorder {
 
     /// The outbox message of any audit event, for changes outside identity (caps).
     func message(for event: AuditEvent, at time: Date) throws -> ChangeMessage {
-        let entry = AuditAppend(event: event)
-        try entry.event.validate()
-        return ChangeMessage(id: RandomText.identifier(prefix: "obx"), createdAt: time, body: try entry.outboxBody())
+        try AuditOutboxMessage.make(for: event, at: time)
     }
 
     func deliver(_ messages: [ChangeMessage]) async throws {
         for message in messages {
             _ = try await log.deliver(try AuditAppend(outboxBody: message.body, outboxID: message.id))
         }
+    }
+}
+
+/// Audit entries bound for the outbox, written in the transaction of the change they record.
+public enum AuditOutboxMessage {
+    /// The outbox message of `event`; also for changes made where no log runs (the CLI on the
+    /// store), which the next running instance's drainer appends.
+    public static func make(for event: AuditEvent, at time: Date) throws -> ChangeMessage {
+        let entry = AuditAppend(event: event)
+        try entry.event.validate()
+        return ChangeMessage(id: RandomText.identifier(prefix: "obx"), createdAt: time, body: try entry.outboxBody())
     }
 }

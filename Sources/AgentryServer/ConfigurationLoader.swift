@@ -25,6 +25,7 @@ public enum ConfigurationLoader {
                 guard let value = layer.values[setting.key] else { continue }
                 do {
                     try setting.apply(&configuration, value)
+                    configuration.sources[setting.key] = layer.source(setting)
                 } catch let error as ConfigurationError.Reason {
                     throw ConfigurationError(key: setting.key, source: layer.source(setting), reason: error.text)
                 }

@@ -29,6 +29,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var auditOrigin = "agentry.local/audit"
     /// The calendar of spend-cap windows (days and months of its time zone).
     public var ledgerCalendar = LedgerCalendar()
+    /// Where each setting given came from (file, environment variable or flag), by key; defaults are absent.
+    public var sources: [String: String] = [:]
 
     /// The defaults above.
     public init() {}

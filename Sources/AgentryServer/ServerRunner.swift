@@ -1,5 +1,6 @@
 import AgentryAudit
 import AgentryIdentity
+import AgentryLedger
 import AgentryPostgres
 import AgentrySQLite
 import AgentryStore
@@ -33,6 +34,34 @@ public enum ServerRunner {
         try await openStore(configuration, logger: logger).closing { store in try await store.migrate() }
     }
 
+    /// The calendar of the ledger's days and months: the zone stored in the database, which the
+    /// first instance sets from its configuration. An instance configured with another zone
+    /// refuses to start, since two zones would split one day's spend into two windows.
+    static func ledgerCalendar(_ configuration: ServerConfiguration, store: any StoreBackend, logger: Logger)
+        async throws -> LedgerCalendar
+    {
+        let configured = configuration.ledgerCalendar.zoneName
+        let stored = try await store.ledger.timeZone(claiming: configured, at: Date())
+        let storedCalendar = LedgerCalendar(timeZoneIdentifier: stored)
+        if let storedCalendar, storedCalendar.sameZone(as: configuration.ledgerCalendar) {
+            return configuration.ledgerCalendar
+        }
+        if let source = configuration.sources["ledger.time_zone"] {
+            throw ConfigurationError(
+                key: "ledger.time_zone", source: source,
+                reason:
+                    "is \(configured), but this database counts spend-cap days and months in \(stored) and every "
+                    + "instance must use one zone; set ledger.time_zone to \(stored), or change the database's zone "
+                    + "with 'agentry ledger time-zone \(configured)' while no instance runs")
+        }
+        guard let calendar = storedCalendar else {
+            throw StoreError.unavailable(
+                reason: "the database's ledger time zone '\(stored)' is unknown on this machine")
+        }
+        logger.info("ledger.time_zone_from_store", metadata: ["ledger.time_zone": .string(stored)])
+        return calendar
+    }
+
     /// Runs the server until a shutdown signal; `say` receives the lines meant for the operator's terminal.
     public static func serve(
         _ configuration: ServerConfiguration, logger: Logger, say: @escaping @Sendable (String) -> Void
@@ -43,9 +72,10 @@ public enum ServerRunner {
             logger.info(
                 "store.ready",
                 metadata: ["store.kind": .string(store.kind), "store.migrations.applied": .string("\(applied)")])
+            let calendar = try await Self.ledgerCalendar(configuration, store: store, logger: logger)
             let checkpointer = try await Self.checkpointer(configuration, store: store, logger: logger, say: say)
             let dependencies = ApplicationDependencies(
-                store: store, logger: logger, checkpointer: checkpointer, ledgerCalendar: configuration.ledgerCalendar)
+                store: store, logger: logger, checkpointer: checkpointer, ledgerCalendar: calendar)
             // The admin, its token and their audit entries commit together; the token is shown once.
             if let issued = try await dependencies.identity.bootstrapAdmin(email: configuration.adminEmail) {
                 say(Self.bootstrapMessage(email: configuration.adminEmail, secret: issued.secret))

@@ -3,7 +3,7 @@ public enum Migrations {
     /// The full, ordered list both backends apply.
     public static let all: [Migration] = [
         identity, auditLog, auditDeferredIndex, signIns, auditOutbox, ledger, ledgerSpendIndex,
-        ledgerHeldAccounts,
+        ledgerHeldAccounts, ledgerSettings,
     ]
 
     /// The newest version; `/readyz` reports ready only when the database has reached it.
@@ -364,6 +364,21 @@ public enum Migrations {
                 '')
             """,
             "DROP TABLE ledger_holds",
+        ]
+    )
+
+    /// 9: settings every instance must share, starting with the time zone of the ledger's days
+    /// and months (instances counting in different zones would split a day's spend).
+    static let ledgerSettings = Migration(
+        version: 9, name: "ledger_settings",
+        statements: [
+            """
+            CREATE TABLE ledger_settings (
+                name TEXT NOT NULL PRIMARY KEY,
+                value TEXT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """
         ]
     )
 }

@@ -1,3 +1,4 @@
+import AgentryIdentity
 import AgentryLedger
 import AgentryStore
 import Foundation
@@ -9,7 +10,7 @@ public enum LedgerConformance {
     public static let cases: [ConformanceCase] = [
         lifecycle, raceAdmitsExactlyWhatFits, twoInstancesShareTheCaps, expiryRunsOnce, loweringACapBlocksNewCalls,
         windowsRollOverInTheirZone, oneBatchDecidesLikeItsOperationsInOrder, upgradeFromHoldRows,
-        changesBehindTheStoresBackAreSeen, oneNewIDRacedByTwoInstancesIsMadeOnce,
+        changesBehindTheStoresBackAreSeen, oneNewIDRacedByTwoInstancesIsMadeOnce, theTimeZoneIsClaimedOnce,
     ]
 
     /// A settable clock for ledger tests.
@@ -437,6 +438,23 @@ public enum LedgerConformance {
             }
             try await ensure(held.allSatisfy { $0 == 500_000 }, "held: \(held)")
             try await ensure(drift.isEmpty, "drift: \(drift)")
+        }
+    }
+
+    static let theTimeZoneIsClaimedOnce = ConformanceCase(
+        "the first instance's time zone is stored; later claims get it; a change is stored with its audit entry"
+    ) { backend in
+        try await StoreFixture.withStore(backend) { store in
+            let ledger = store.ledger
+            let first = try await ledger.timeZone(claiming: "Europe/Berlin", at: start)
+            let second = try await ledger.timeZone(claiming: "UTC", at: start)
+            try await ensure(first == "Europe/Berlin" && second == "Europe/Berlin", "claims gave \(first), \(second)")
+            let message = ChangeMessage(id: "obx_tz", createdAt: start, body: "{}")
+            try await ledger.setTimeZone("Asia/Tokyo", at: start, recording: [message])
+            let third = try await ledger.timeZone(claiming: "UTC", at: start)
+            try await ensure(third == "Asia/Tokyo", "after the change: \(third)")
+            let outbox = try await store.audit.outbox(olderThan: Int64.max, limit: 10).map(\.id)
+            try await ensure(outbox == ["obx_tz"], "outbox: \(outbox)")
         }
     }
 }

@@ -1,4 +1,6 @@
+import AgentryAudit
 import AgentryLedger
+import AgentryServer
 import AgentryTesting
 import Foundation
 import Testing
@@ -49,6 +51,50 @@ struct LedgerCommandTests {
             let drifted = try await AgentryProcess.run(["ledger", "verify"] + location.serveArguments)
             #expect(drifted.status == 20, "stderr: \(drifted.stderr)")
             #expect(drifted.stderr.contains("drift at team:finance/day"), "\(drifted.stderr)")
+        }
+    }
+
+    @Test func instancesShareTheTimeZoneTheFirstOneStored() async throws {
+        try await StoreFixture.withLocation(.sqlite) { location in
+            let serve = ["serve", "--port", "0"] + location.serveArguments
+            let first = try RunningProcess(serve + ["--ledger-time-zone", "Europe/Berlin"])
+            defer { first.stop() }
+            _ = try await ServeProcessTests.started(first)
+            first.signal(SIGTERM)
+            _ = try await first.wait(timeout: .seconds(30))
+
+            let other = try await AgentryProcess.run(serve + ["--ledger-time-zone", "UTC"])
+            #expect(other.status != 0, "an instance counting days in another zone started")
+            #expect(
+                other.stderr.contains("ledger.time_zone") && other.stderr.contains("Europe/Berlin"), "\(other.stderr)")
+            let unset = try RunningProcess(serve)
+            defer { unset.stop() }
+            _ = try await ServeProcessTests.started(unset)
+            unset.signal(SIGTERM)
+            let ended = try await unset.wait(timeout: .seconds(30))
+            #expect(ended.stderr.contains("ledger.time_zone_from_store"), "\(ended.stderr)")
+
+            let shown = try await AgentryProcess.run(["ledger", "time-zone"] + location.serveArguments)
+            #expect(shown.status == 0 && shown.stdout.contains("Europe/Berlin"), "\(shown.stdout) \(shown.stderr)")
+            let bad = try await AgentryProcess.run(["ledger", "time-zone", "Mars/Olympus"] + location.serveArguments)
+            #expect(bad.status == 64 && bad.stderr.contains("Mars/Olympus"), "\(bad.stderr)")
+            let changed = try await AgentryProcess.run(["ledger", "time-zone", "UTC"] + location.serveArguments)
+            #expect(changed.status == 0, "\(changed.stderr)")
+            let now = try RunningProcess(serve + ["--ledger-time-zone", "UTC"])
+            defer { now.stop() }
+            _ = try await ServeProcessTests.started(now)
+            now.signal(SIGTERM)
+            _ = try await now.wait(timeout: .seconds(30))
+            let store = try await StoreFixture.open(location)
+            // What a running instance's drainer does 10 s after the change: append it from the outbox.
+            _ = try await AuditOutboxDrainer(
+                store: store.audit, log: AuditLog(store: store.audit, clock: { 0 }), grace: 0,
+                clock: { Int64(Date().timeIntervalSince1970 * 1000) + 1 }
+            ).drain()
+            let recorded = try await store.audit.records(
+                matching: AuditFilter(kind: .ledgerTimeZoneChanged), from: 0, count: 10)
+            try await store.close()
+            #expect(recorded.count == 1, "the change was not recorded: \(recorded.count)")
         }
     }
 }

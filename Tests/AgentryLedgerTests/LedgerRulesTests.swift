@@ -21,6 +21,8 @@ struct LedgerRulesTests {
             state.withLock { state in for change in changes { state.caps[change.key] = change.limit } }
         }
         func caps() async throws -> [CapKey: Microdollars] { state.withLock { $0.caps } }
+        func timeZone(claiming identifier: String, at time: Date) async throws -> String { identifier }
+        func setTimeZone(_ identifier: String, at time: Date, recording messages: [ChangeMessage]) async throws {}
         func execute(_ operations: [LedgerOperation], at time: Date) async throws -> [Result<
             LedgerOutcome, LedgerError
         >] {
