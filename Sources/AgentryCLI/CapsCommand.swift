@@ -100,12 +100,15 @@ struct LedgerCommand: AsyncParsableCommand {
         func run() async throws {
             let configuration = try options.resolve()
             let store = try await AuditCommand.Verify.open(configuration)
-            let outcome = await Result(catching: { () async throws -> String in
-                guard let zone else {
-                    // Reading claims the configured zone when none is stored, as a server start would.
-                    return try await store.ledger.timeZone(
-                        claiming: configuration.ledgerCalendar.zoneName, at: Date())
-                }
+            let outcome = await Result(catching: { () async throws -> (zone: String, changed: Bool) in
+                // Brings the schema up to date first, as a server start would.
+                _ = try await store.migrate()
+                // Reading claims the configured zone when none is stored, as a server start would.
+                let stored = try await store.ledger.timeZone(
+                    claiming: configuration.ledgerCalendar.zoneName, at: Date())
+                guard let zone, let wanted = LedgerCalendar(timeZoneIdentifier: zone),
+                    LedgerCalendar(timeZoneIdentifier: stored)?.sameZone(as: wanted) != true
+                else { return (stored, false) }
                 let time = Date()
                 let change = try AuditOutboxMessage.make(
                     for: AuditEvent(
@@ -113,11 +116,16 @@ struct LedgerCommand: AsyncParsableCommand {
                         subject: zone, outcome: "set"),
                     at: time)
                 try await store.ledger.setTimeZone(zone, at: time, recording: [change])
-                return zone
+                return (zone, true)
             })
             try? await store.close()
-            let stored = try outcome.get()
-            if zone == nil {
+            let (stored, changed): (String, Bool)
+            do {
+                (stored, changed) = try outcome.get()
+            } catch let error as StoreError {
+                throw CLIError(error.message)
+            }
+            if !changed {
                 print("Spend-cap days and months are counted in \(stored).")
             } else {
                 print(

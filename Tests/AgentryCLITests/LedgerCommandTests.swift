@@ -80,6 +80,9 @@ struct LedgerCommandTests {
             #expect(bad.status == 64 && bad.stderr.contains("Mars/Olympus"), "\(bad.stderr)")
             let changed = try await AgentryProcess.run(["ledger", "time-zone", "UTC"] + location.serveArguments)
             #expect(changed.status == 0, "\(changed.stderr)")
+            // The same zone again (by another name) changes nothing and records nothing.
+            let again = try await AgentryProcess.run(["ledger", "time-zone", "Etc/UTC"] + location.serveArguments)
+            #expect(again.status == 0 && again.stdout.contains("counted in UTC"), "\(again.stdout) \(again.stderr)")
             let now = try RunningProcess(serve + ["--ledger-time-zone", "UTC"])
             defer { now.stop() }
             _ = try await ServeProcessTests.started(now)
