@@ -39,8 +39,16 @@ public struct LedgerCalendar: Sendable, Equatable {
         self.calendar = calendar
     }
 
-    /// Whether `other` counts days and months in the same zone, whatever it is called.
-    public func sameZone(as other: LedgerCalendar) -> Bool { timeZone.identifier == other.timeZone.identifier }
+    /// Whether `other` counts days and months in the same zone, whatever it is called: the same
+    /// zone, or two zones of UTC (`UTC`, `GMT`, `Etc/UTC`, …: offset 0, never a daylight-saving change).
+    public func sameZone(as other: LedgerCalendar) -> Bool {
+        timeZone.identifier == other.timeZone.identifier || (isUTC && other.isUTC)
+    }
+
+    /// Whether the zone is UTC under another name: offset 0 now and no daylight-saving change ahead.
+    private var isUTC: Bool {
+        timeZone.secondsFromGMT(for: Date()) == 0 && timeZone.nextDaylightSavingTimeTransition(after: Date()) == nil
+    }
 
     /// Two calendars are equal when their zones are.
     public static func == (lhs: LedgerCalendar, rhs: LedgerCalendar) -> Bool { lhs.timeZone == rhs.timeZone }

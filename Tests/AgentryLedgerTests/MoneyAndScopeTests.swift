@@ -41,6 +41,18 @@ struct MoneyAndScopeTests {
         #expect(LedgerScope.org.windows == [.day, .month])
     }
 
+    @Test func zonesAreComparedAsZonesNotNames() throws {
+        let utc = try #require(LedgerCalendar(timeZoneIdentifier: "UTC"))
+        for alias in ["GMT", "Etc/UTC", "Etc/GMT", "Zulu"] {
+            #expect(utc.sameZone(as: try #require(LedgerCalendar(timeZoneIdentifier: alias))), "\(alias)")
+        }
+        #expect(utc.zoneName == "UTC" && LedgerCalendar().zoneName == "UTC")
+        let berlin = try #require(LedgerCalendar(timeZoneIdentifier: "Europe/Berlin"))
+        let london = try #require(LedgerCalendar(timeZoneIdentifier: "Europe/London"))
+        #expect(!utc.sameZone(as: berlin) && !utc.sameZone(as: london) && !berlin.sameZone(as: london))
+        #expect(berlin.sameZone(as: berlin))
+    }
+
     @Test func windowsFollowTheZoneThroughDaylightSavingAndLeapDays() throws {
         let berlin = try #require(LedgerCalendar(timeZoneIdentifier: "Europe/Berlin"))
         // 2026-03-29 is 23 hours long in Berlin: 00:00 CET = 2026-03-28T23:00Z, next midnight 22:00Z.
