@@ -79,6 +79,8 @@ let package = Package(
             dependencies: [
                 "AgentryAudit", "AgentryIdentity", "AgentryLedger", "AgentryPolicy", "AgentryRegistry",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // The model catalog is YAML.
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strictSettings
         ),
@@ -139,6 +141,11 @@ let package = Package(
         .testTarget(
             name: "AgentryAuditTests",
             dependencies: ["AgentryAudit"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "AgentryGatewayTests",
+            dependencies: ["AgentryGateway", "AgentryLedger"],
             swiftSettings: strictSettings
         ),
         .testTarget(

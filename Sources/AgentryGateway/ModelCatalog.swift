@@ -1,0 +1,192 @@
+import AgentryLedger
+
+/// Where a model may be called: in builders' Sandboxes, by published Catalog agents, or both.
+public enum ModelZone: String, CaseIterable, Sendable {
+    case sandbox
+    case catalog
+}
+
+/// How sensitive the data a call carries may be, from the least to the most.
+public enum DataClassification: String, CaseIterable, Comparable, Sendable {
+    case `public`
+    case `internal`
+    case confidential
+    case restricted
+
+    public static func < (lhs: DataClassification, rhs: DataClassification) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// Prices per million tokens. Every model has all three: a model without a price is refused,
+/// never free.
+public struct TokenPrices: Equatable, Sendable {
+    /// Per million input tokens.
+    public let input: Microdollars
+    /// Per million input tokens served from the provider's prompt cache.
+    public let cachedInput: Microdollars
+    /// Per million output tokens.
+    public let output: Microdollars
+
+    /// Prices per million tokens.
+    public init(input: Microdollars, cachedInput: Microdollars, output: Microdollars) {
+        self.input = input
+        self.cachedInput = cachedInput
+        self.output = output
+    }
+}
+
+/// Tokens one call used, as the provider's usage block reports them.
+public struct TokenUsage: Equatable, Sendable {
+    /// Input tokens billed at the input price (not counting cached ones).
+    public var input: Int64
+    /// Input tokens served from the prompt cache.
+    public var cachedInput: Int64
+    /// Output tokens.
+    public var output: Int64
+
+    /// A usage; counts must not be negative.
+    public init(input: Int64, cachedInput: Int64 = 0, output: Int64) {
+        self.input = input
+        self.cachedInput = cachedInput
+        self.output = output
+    }
+}
+
+/// One model the gateway offers: the name builders call it by, where it runs, what it costs and
+/// what it may be used for.
+public struct CatalogModel: Equatable, Sendable {
+    /// The public name builders use (`gpt-4o`, `sim/openai-small`).
+    public let name: String
+    /// The configured provider that serves it.
+    public let provider: String
+    /// The provider's own id of the model.
+    public let upstreamID: String
+    public let prices: TokenPrices
+    /// Input plus output tokens one call may hold.
+    public let contextWindow: Int64
+    /// The most output tokens one call may ask for.
+    public let maxOutputTokens: Int64
+    /// The classifications of data it may receive.
+    public let dataClassifications: Set<DataClassification>
+    /// Where it may be called.
+    public let zones: Set<ModelZone>
+
+    /// A model; `ModelCatalog` checks its fields.
+    public init(
+        name: String, provider: String, upstreamID: String, prices: TokenPrices, contextWindow: Int64,
+        maxOutputTokens: Int64, dataClassifications: Set<DataClassification>, zones: Set<ModelZone>
+    ) {
+        self.name = name
+        self.provider = provider
+        self.upstreamID = upstreamID
+        self.prices = prices
+        self.contextWindow = contextWindow
+        self.maxOutputTokens = maxOutputTokens
+        self.dataClassifications = dataClassifications
+        self.zones = zones
+    }
+
+    /// What `usage` costs, each part rounded up to a whole µ$ (a call is never cheaper than its
+    /// tokens); throws `LedgerError.overflow` rather than wrap.
+    public func cost(of usage: TokenUsage) throws(LedgerError) -> Microdollars {
+        guard usage.input >= 0, usage.cachedInput >= 0, usage.output >= 0 else {
+            throw .invalidAmount(reason: "token counts cannot be negative")
+        }
+        return try Self.price(usage.input, at: prices.input)
+            .adding(try Self.price(usage.cachedInput, at: prices.cachedInput))
+            .adding(try Self.price(usage.output, at: prices.output))
+    }
+
+    /// The most a call can cost before anyone knows its usage: every UTF-8 byte of its input as an
+    /// input token (a token is at least one byte) and `maxOutputTokens` of output.
+    public func worstCaseCost(inputBytes: Int64, maxOutputTokens: Int64) throws(LedgerError) -> Microdollars {
+        try cost(of: TokenUsage(input: inputBytes, output: maxOutputTokens))
+    }
+
+    /// `tokens` at `perMillion` µ$ per million tokens, rounded up.
+    private static func price(_ tokens: Int64, at perMillion: Microdollars) throws(LedgerError) -> Microdollars {
+        let (product, overflow) = tokens.multipliedReportingOverflow(by: perMillion.value)
+        guard !overflow else { throw .overflow }
+        let (quotient, remainder) = product.quotientAndRemainder(dividingBy: 1_000_000)
+        return Microdollars(remainder > 0 ? quotient + 1 : quotient)
+    }
+}
+
+/// Every model the gateway offers, by public name. Built only from models that pass every check.
+public struct ModelCatalog: Equatable, Sendable {
+    /// The models, by public name.
+    public let models: [String: CatalogModel]
+
+    /// The model called `name`, if the catalog has it.
+    public func model(named name: String) -> CatalogModel? { models[name] }
+
+    /// A catalog of `models`, or the first problem, naming the model and field.
+    public init(_ models: [CatalogModel]) throws(CatalogError) {
+        var byName: [String: CatalogModel] = [:]
+        for (index, model) in models.enumerated() {
+            let at = "models[\(index)]"
+            try Self.check(model, at: at)
+            guard byName[model.name] == nil else {
+                throw CatalogError(path: "\(at).name", reason: "'\(model.name)' is listed twice")
+            }
+            byName[model.name] = model
+        }
+        self.models = byName
+    }
+
+    /// The limits a model's fields must keep.
+    static let nameCharactersMax = 128
+    static let tokensMax: Int64 = 100_000_000
+    static let pricePerMillionMax = Microdollars(10_000 * Microdollars.perDollar)
+
+    private static func check(_ model: CatalogModel, at path: String) throws(CatalogError) {
+        for (field, value) in [("name", model.name), ("provider", model.provider), ("upstream", model.upstreamID)] {
+            guard (1...nameCharactersMax).contains(value.utf8.count),
+                value.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
+            else {
+                throw CatalogError(
+                    path: "\(path).\(field)", reason: "must be 1–\(nameCharactersMax) visible ASCII characters")
+            }
+        }
+        for (field, price) in [
+            ("input", model.prices.input), ("cached_input", model.prices.cachedInput), ("output", model.prices.output),
+        ] {
+            guard price >= .zero, price <= pricePerMillionMax else {
+                throw CatalogError(
+                    path: "\(path).prices.\(field)",
+                    reason: "must be from $0 to \(pricePerMillionMax) per million tokens")
+            }
+        }
+        guard (1...tokensMax).contains(model.contextWindow) else {
+            throw CatalogError(path: "\(path).context_window", reason: "must be from 1 to \(tokensMax) tokens")
+        }
+        guard (1...model.contextWindow).contains(model.maxOutputTokens) else {
+            throw CatalogError(
+                path: "\(path).max_output_tokens",
+                reason: "must be from 1 to the context window (\(model.contextWindow))")
+        }
+        guard !model.dataClassifications.isEmpty else {
+            throw CatalogError(path: "\(path).data_classifications", reason: "must name at least one classification")
+        }
+        guard !model.zones.isEmpty else {
+            throw CatalogError(path: "\(path).zones", reason: "must name at least one of sandbox and catalog")
+        }
+    }
+}
+
+/// A catalog that cannot be used, and where: `models[2].prices.output: is required …`.
+public struct CatalogError: Error, Equatable, CustomStringConvertible {
+    /// The field, as a path into the YAML.
+    public let path: String
+    /// What is wrong with it.
+    public let reason: String
+
+    /// A problem at `path`.
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String { "\(path): \(reason)" }
+}
