@@ -91,7 +91,11 @@ let package = Package(
         ),
         .target(
             name: "AgentrySimulators",
-            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                // Deterministic embeddings and ids from SHA-256.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(
@@ -141,6 +145,15 @@ let package = Package(
         .testTarget(
             name: "AgentryAuditTests",
             dependencies: ["AgentryAudit"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "AgentrySimulatorsTests",
+            dependencies: [
+                "AgentrySimulators", "AgentryTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -57,3 +57,19 @@ stop_postgres_cluster() {
     as_pg "$pg_bin/pg_ctl" -D "$pg_root/data" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$pg_root"
 }
+
+# A Python virtualenv with the vendors' SDKs pinned in Tests/sdk/requirements.txt, in
+# .build/sdk-venv, reinstalled when the pins change. Sets SDK_PYTHON.
+ensure_sdk_venv() {
+    ensure_packages python3 python3-venv
+    local venv=.build/sdk-venv stamp
+    stamp=$(sha256sum Tests/sdk/requirements.txt | cut -d' ' -f1)
+    if [ "$(cat "$venv/.pins" 2>/dev/null)" != "$stamp" ]; then
+        log "installing the pinned SDKs into $venv"
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check -r Tests/sdk/requirements.txt
+        printf '%s\n' "$stamp" >"$venv/.pins"
+    fi
+    SDK_PYTHON="$PWD/$venv/bin/python"
+}

@@ -40,9 +40,14 @@ public final class RunningProcess: Sendable {
     private let output = OutputBuffer()
 
     /// Starts `agentry arguments…` with the current environment plus `environment`.
-    public init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    public convenience init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        try self.init(executable: try AgentryProcess.binary(), arguments, environment: environment)
+    }
+
+    /// Starts `executable arguments…` (a Python with the vendors' SDKs, say) the same way.
+    public init(executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws {
         let process = Process()
-        process.executableURL = try AgentryProcess.binary()
+        process.executableURL = executable
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let (stdout, stderr) = (Pipe(), Pipe())

@@ -1,0 +1,79 @@
+import Crypto
+import Foundation
+import Hummingbird
+
+/// A refusal a simulator answers in its vendor's error shape.
+struct SimulatorError: Error {
+    let status: HTTPResponse.Status
+    let type: String
+    let code: String?
+    let message: String
+    var param: String?
+    var retryAfter: Int?
+
+    init(
+        status: HTTPResponse.Status, type: String, code: String?, message: String, param: String? = nil,
+        retryAfter: Int? = nil
+    ) {
+        self.status = status
+        self.type = type
+        self.code = code
+        self.message = message
+        self.param = param
+        self.retryAfter = retryAfter
+    }
+
+    /// A 400 `invalid_request_error` about `param`.
+    static func invalid(_ message: String, param: String) -> SimulatorError {
+        SimulatorError(status: .badRequest, type: "invalid_request_error", code: nil, message: message, param: param)
+    }
+}
+
+/// JSON in and out of the simulators.
+enum SimulatorJSON {
+    /// The largest request body a simulator reads.
+    static let bodyBytesMax = 4 << 20
+
+    /// The body as a JSON object, or a 400 saying why not.
+    static func object(_ data: Data) throws -> [String: Any] {
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw SimulatorError.invalid(
+                "We could not parse the JSON body of your request. The body must be a JSON object.", param: "body")
+        }
+        return object
+    }
+
+    /// `object` as compact JSON text with sorted keys.
+    static func text(_ object: Any) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    }
+
+    /// A JSON response.
+    static func response(_ object: Any, status: HTTPResponse.Status = .ok) throws -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: try text(object))))
+    }
+}
+
+/// The simulators' tokenizer and other deterministic stand-ins: a token is a whitespace-separated
+/// word (at least one per text), so a test can predict every count.
+enum SimulatedTokens {
+    /// The words of `text`.
+    static func words(_ text: String) -> [String] {
+        text.split(whereSeparator: \.isWhitespace).map(String.init)
+    }
+
+    /// Tokens in `text`: its words, at least one.
+    static func count(_ text: String) -> Int { max(1, words(text).count) }
+
+    /// Hex SHA-256 of `data`.
+    static func digest(_ data: Data) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// An 8-dimensional unit-ish vector derived from `text`'s SHA-256.
+    static func vector(_ text: String) -> [Double] {
+        Array(SHA256.hash(data: Data(text.utf8))).prefix(8).map { (Double($0) - 127.5) / 127.5 }
+    }
+}
