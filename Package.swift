@@ -81,6 +81,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 // The model catalog is YAML.
                 .product(name: "Yams", package: "Yams"),
+                // The credential vault seals with AES-GCM.
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),
@@ -115,7 +117,7 @@ let package = Package(
         .executableTarget(
             name: "AgentryCLI",
             dependencies: [
-                "AgentryServer", "AgentryIdentity", "AgentryAudit", "AgentryLedger", "AgentryStore",
+                "AgentryServer", "AgentryIdentity", "AgentryAudit", "AgentryLedger", "AgentryStore", "AgentryGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -191,7 +193,7 @@ let package = Package(
         .testTarget(
             name: "AgentryCLITests",
             dependencies: [
-                "AgentryTesting", "AgentryAudit", "AgentryServer", "AgentryStore",
+                "AgentryTesting", "AgentryAudit", "AgentryServer", "AgentryStore", "AgentryGateway",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strictSettings
