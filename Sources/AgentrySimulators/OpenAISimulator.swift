@@ -86,7 +86,8 @@ public struct OpenAISimulator: Sendable {
             content = try SimulatorJSON.text(["reply": content ?? ""])
         }
         let completion =
-            toolCalls.map { SimulatedTokens.count(try! SimulatorJSON.text($0)) } ?? SimulatedTokens.count(content ?? "")
+            toolCalls.map { SimulatedTokens.count((try? SimulatorJSON.text($0)) ?? "") }
+            ?? SimulatedTokens.count(content ?? "")
         let usage: [String: Any] = [
             "prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
         ]
