@@ -63,7 +63,8 @@ public struct AnthropicSimulator: Sendable {
         }
         let input = try promptTokens(request)
         let messages = request["messages"] as? [[String: Any]] ?? []
-        let lastUser = messages.last { ($0["role"] as? String) == "user" }.map { text(of: $0["content"]) } ?? ""
+        let lastUser =
+            messages.last { ($0["role"] as? String) == "user" }.map { SimulatorJSON.messageText($0["content"]) } ?? ""
         var words = SimulatedTokens.words("Simulated reply to: \(lastUser)")
         var stop = "end_turn"
         if words.count > maxTokens {
@@ -94,8 +95,8 @@ public struct AnthropicSimulator: Sendable {
         guard let messages = request["messages"] as? [[String: Any]], !messages.isEmpty else {
             throw SimulatorError.invalid("messages: at least one message is required", param: "messages")
         }
-        let system = request["system"].map { SimulatedTokens.count(text(of: $0)) } ?? 0
-        return messages.map { SimulatedTokens.count(text(of: $0["content"])) + 3 }.reduce(system, +)
+        let system = request["system"].map { SimulatedTokens.count(SimulatorJSON.messageText($0)) } ?? 0
+        return messages.map { SimulatedTokens.count(SimulatorJSON.messageText($0["content"])) + 3 }.reduce(system, +)
     }
 
     /// A `tool_use` block: for the tool `tool_choice` names, or the first one when `tool_choice`
@@ -176,13 +177,7 @@ public struct AnthropicSimulator: Sendable {
                     "usage": ["output_tokens": output],
                 ]))
         events.append(event("message_stop", ["type": "message_stop"]))
-        let all = events
-        return Response(
-            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
-            body: ResponseBody { writer in
-                for event in all { try await writer.write(ByteBuffer(string: event)) }
-                try await writer.finish(nil)
-            })
+        return SimulatorJSON.eventStream(events)
     }
 
     /// The request's `model`, or the error the special names stand for.
@@ -206,23 +201,12 @@ public struct AnthropicSimulator: Sendable {
         }
     }
 
-    /// The text of `content`: a string, or the `text` of its blocks.
-    private static func text(of content: Any?) -> String {
-        switch content {
-        case let text as String: text
-        case let blocks as [[String: Any]]: blocks.compactMap { $0["text"] as? String }.joined(separator: " ")
-        default: ""
-        }
-    }
-
     /// Anthropic's error body: `{"type": "error", "error": {"type", "message"}}`.
     private static func error(_ error: SimulatorError) throws -> Response {
-        var response = try SimulatorJSON.response(
-            [
-                "type": "error", "error": ["type": error.type, "message": error.message],
-                "request_id": "req_sim",
-            ], status: error.status)
-        if let retryAfter = error.retryAfter { response.headers[.retryAfter] = "\(retryAfter)" }
-        return response
+        try SimulatorJSON.errorResponse(
+            error,
+            body: [
+                "type": "error", "error": ["type": error.type, "message": error.message], "request_id": "req_sim",
+            ])
     }
 }

@@ -69,8 +69,9 @@ public struct OpenAISimulator: Sendable {
         if let maxTokens, maxTokens < 1 {
             throw SimulatorError.invalid("max_tokens must be at least 1", param: "max_tokens")
         }
-        let prompt = messages.map { SimulatedTokens.count(Self.text(of: $0["content"])) + 3 }.reduce(3, +)
-        let lastUser = messages.last { ($0["role"] as? String) == "user" }.map { Self.text(of: $0["content"]) } ?? ""
+        let prompt = messages.map { SimulatedTokens.count(SimulatorJSON.messageText($0["content"])) + 3 }.reduce(3, +)
+        let lastUser =
+            messages.last { ($0["role"] as? String) == "user" }.map { SimulatorJSON.messageText($0["content"]) } ?? ""
         var words = SimulatedTokens.words("Simulated reply to: \(lastUser)")
         var finish = "stop"
         if let maxTokens, words.count > maxTokens {
@@ -155,13 +156,7 @@ public struct OpenAISimulator: Sendable {
         events.append(chunk([["index": 0, "delta": [String: Any](), "finish_reason": finish]]))
         if let usage { events.append(chunk([], usage: usage)) }
         events.append("data: [DONE]\n\n")
-        let all = events
-        return Response(
-            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
-            body: ResponseBody { writer in
-                for event in all { try await writer.write(ByteBuffer(string: event)) }
-                try await writer.finish(nil)
-            })
+        return SimulatorJSON.eventStream(events)
     }
 
     /// `POST /v1/embeddings`: one 8-dimensional vector per input, derived from its SHA-256.
@@ -207,25 +202,15 @@ public struct OpenAISimulator: Sendable {
         }
     }
 
-    /// The text of a message's `content`: a string, or the `text` parts of a list.
-    private static func text(of content: Any?) -> String {
-        switch content {
-        case let text as String: text
-        case let parts as [[String: Any]]: parts.compactMap { $0["text"] as? String }.joined(separator: " ")
-        default: ""
-        }
-    }
-
     /// OpenAI's error body: `{"error": {"message", "type", "param", "code"}}`.
     static func error(_ error: SimulatorError) throws -> Response {
-        var response = try SimulatorJSON.response(
-            [
+        try SimulatorJSON.errorResponse(
+            error,
+            body: [
                 "error": [
                     "message": error.message, "type": error.type, "param": error.param as Any? ?? NSNull(),
                     "code": error.code as Any? ?? NSNull(),
                 ]
-            ], status: error.status)
-        if let retryAfter = error.retryAfter { response.headers[.retryAfter] = "\(retryAfter)" }
-        return response
+            ])
     }
 }

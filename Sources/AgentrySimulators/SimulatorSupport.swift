@@ -54,6 +54,32 @@ enum SimulatorJSON {
             status: status, headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: try text(object))))
     }
+
+    /// `error`'s status with `body` (the vendor's error shape), and `retry-after` when it has one.
+    static func errorResponse(_ error: SimulatorError, body: Any) throws -> Response {
+        var response = try self.response(body, status: error.status)
+        if let retryAfter = error.retryAfter { response.headers[.retryAfter] = "\(retryAfter)" }
+        return response
+    }
+
+    /// Server-sent events, written one after another.
+    static func eventStream(_ events: [String]) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: ResponseBody { writer in
+                for event in events { try await writer.write(ByteBuffer(string: event)) }
+                try await writer.finish(nil)
+            })
+    }
+
+    /// The text of a message's `content`: a string, or the `text` of its parts.
+    static func messageText(_ content: Any?) -> String {
+        switch content {
+        case let text as String: text
+        case let parts as [[String: Any]]: parts.compactMap { $0["text"] as? String }.joined(separator: " ")
+        default: ""
+        }
+    }
 }
 
 /// The simulators' tokenizer and other deterministic stand-ins: a token is a whitespace-separated

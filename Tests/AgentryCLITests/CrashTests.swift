@@ -64,7 +64,7 @@ struct CrashTests {
     /// returns the ids of the teams whose creation was acknowledged.
     static func hammer(url: String, token: String, round: Int, killing server: RunningProcess) async throws -> [String]
     {
-        let state = HammerState()
+        let state = ClientReplies<Bool>()
         await withTaskGroup(of: Void.self) { group in
             for client in 0..<8 {
                 group.addTask {
@@ -78,7 +78,7 @@ struct CrashTests {
                                 as? [String: Any],
                             let id = object["id"] as? String
                         else { continue }
-                        state.acknowledge(id)
+                        state.record(id, true)
                     }
                 }
             }
@@ -89,16 +89,21 @@ struct CrashTests {
             }
         }
         _ = try await server.wait(timeout: .seconds(10))
-        return state.acknowledged
+        return Array(state.replies.keys)
     }
 }
 
-/// The acknowledged ids and the stop flag the hammering clients share.
-final class HammerState: Sendable {
-    private let storage = Mutex<(ids: [String], stopped: Bool)>(([], false))
+/// What concurrent clients were told, by id, and the flag that stops them: shared by the crash
+/// tests' clients and the task that kills the server.
+final class ClientReplies<Value: Sendable>: Sendable {
+    private let storage = Mutex<(replies: [String: Value], stopped: Bool)>(([:], false))
 
+    /// Whether the clients should stop.
     var stopped: Bool { storage.withLock { $0.stopped } }
-    var acknowledged: [String] { storage.withLock { $0.ids } }
-    func acknowledge(_ id: String) { storage.withLock { $0.ids.append(id) } }
+    /// Every acknowledged reply so far.
+    var replies: [String: Value] { storage.withLock { $0.replies } }
+    /// Records what the server acknowledged for `id`.
+    func record(_ id: String, _ value: Value) { storage.withLock { $0.replies[id] = value } }
+    /// Tells the clients to stop.
     func stop() { storage.withLock { $0.stopped = true } }
 }

@@ -90,7 +90,7 @@ struct LedgerProcessTests {
     /// the server is SIGKILLed, once 60 reservations were acknowledged; returns what each
     /// acknowledged reply said.
     static func spend(url: String, token: String, killing server: RunningProcess) async throws -> [String: Told] {
-        let told = ToldLog()
+        let told = ClientReplies<Told>()
         await withTaskGroup(of: Void.self) { group in
             for client in 0..<8 {
                 group.addTask {
@@ -133,16 +133,6 @@ struct LedgerProcessTests {
         }
         _ = try await server.wait(timeout: .seconds(10))
         return told.replies
-    }
-
-    /// What the spending clients were told, and their stop flag.
-    final class ToldLog: Sendable {
-        private let storage = Mutex<(replies: [String: Told], stopped: Bool)>(([:], false))
-
-        var stopped: Bool { storage.withLock { $0.stopped } }
-        var replies: [String: Told] { storage.withLock { $0.replies } }
-        func record(_ id: String, _ told: Told) { storage.withLock { $0.replies[id] = told } }
-        func stop() { storage.withLock { $0.stopped = true } }
     }
 
     @Test func twoServersOnOnePostgreSQLAdmitExactlyWhatFits() async throws {
