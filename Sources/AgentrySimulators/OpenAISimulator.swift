@@ -175,7 +175,8 @@ public struct OpenAISimulator: Sendable {
         }
         let tokens = inputs.map(SimulatedTokens.count).reduce(0, +)
         return try SimulatorJSON.response([
-            "object": "list", "data": vectors, "model": model,
+            "id": "embd-sim-\(SimulatedTokens.digest(data).prefix(16))", "object": "list", "data": vectors,
+            "model": model,
             "usage": ["prompt_tokens": tokens, "total_tokens": tokens],
         ])
     }
