@@ -1,6 +1,7 @@
 # Shell helpers sourced by scripts/serve, scripts/test and bench/run: logging, installing missing
 # Debian packages, and a throwaway PostgreSQL cluster on a random free loopback port (as a system
-# user when run as root, since PostgreSQL refuses root). start_postgres_cluster sets POSTGRES_URL.
+# user when run as root, since PostgreSQL refuses root). start_postgres_cluster sets POSTGRES_URL;
+# the cluster runs with fsync off (tests need no durability) unless PG_FSYNC=on (benchmarks).
 
 log() { printf '==> %s\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -38,7 +39,7 @@ start_postgres_cluster() {
         port=$((20000 + RANDOM % 40000))
         (: </dev/tcp/127.0.0.1/$port) 2>/dev/null && continue
         if as_pg "$pg_bin/pg_ctl" -D "$pg_root/data" -l "$pg_root/server.log" -w -t 60 \
-            -o "-p $port -k $pg_root -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" \
+            -o "-p $port -k $pg_root -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-off} -c max_connections=300" \
             start >/dev/null; then
             POSTGRES_URL="postgres://agentry:$password@127.0.0.1:$port/postgres?sslmode=disable"
             log "PostgreSQL is running on 127.0.0.1:$port"

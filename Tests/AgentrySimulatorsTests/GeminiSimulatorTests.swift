@@ -8,45 +8,37 @@ import Testing
 @Suite("Gemini simulator")
 struct GeminiSimulatorTests {
     @Test func theOfficialSDKReadsEveryReplyAndError() async throws {
-        let router = Router()
-        GeminiSimulator().register(on: router)
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        try await app.test(.live) { client in
-            let port = try #require(client.port)
-            let text = try await OpenAISimulatorTests.runPython([
-                OpenAISimulatorTests.script("gemini_check.py"), "http://127.0.0.1:\(port)", "sim-gemini-flash",
-            ])
-            let seen = try #require(
-                try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(text)")
-            let content = try #require(seen["content"] as? [String: Any])
-            #expect(content["text"] as? String == "Simulated reply to: hello there")
-            #expect(content["finish_reason"] as? String == "STOP")
-            // System "be brief" (2 words) + "hello there" (2 + 3).
-            #expect(content["prompt_tokens"] as? Int == 7 && content["output_tokens"] as? Int == 5)
-            let short = try #require(seen["short"] as? [String: Any])
-            #expect(short["text"] as? String == "Simulated reply" && short["finish_reason"] as? String == "MAX_TOKENS")
-            let stream = try #require(seen["stream"] as? [String: Any])
-            #expect(stream["text"] as? String == "Simulated reply to: stream please", "\(stream)")
-            #expect(stream["chunks"] as? Int == 5 && stream["output_tokens"] as? Int == 5)
-            let tool = try #require(seen["tool"] as? [String: Any])
-            #expect(tool["name"] as? String == "lookup")
-            #expect((tool["args"] as? [String: Any])?["query"] as? String == "please call the tool")
-            #expect((seen["json_mode"] as? [String: Any])?["reply"] as? String == "Simulated reply to: json please")
-            #expect(seen["count_tokens"] as? Int == 7)
-            let errors = try #require(seen["errors"] as? [String: Any])
-            for (name, code, status) in [
-                ("not_found", 404, "NOT_FOUND"), ("rate_limited", 429, "RESOURCE_EXHAUSTED"),
-                ("server_error", 500, "INTERNAL"),
-            ] {
-                let error = errors[name] as? [String: Any]
-                #expect(
-                    error?["code"] as? Int == code && error?["status"] as? String == status,
-                    "\(name): \(String(describing: errors[name]))")
-            }
-            let noKey = errors["no_key"] as? [String: Any]
+        let seen = try await SDKCheck.run(
+            "gemini_check.py", model: "sim-gemini-flash", baseURL: { "http://127.0.0.1:\($0)" }
+        ) { GeminiSimulator().register(on: $0) }
+        let content = try #require(seen["content"] as? [String: Any])
+        #expect(content["text"] as? String == "Simulated reply to: hello there")
+        #expect(content["finish_reason"] as? String == "STOP")
+        // System "be brief" (2 words) + "hello there" (2 + 3).
+        #expect(content["prompt_tokens"] as? Int == 7 && content["output_tokens"] as? Int == 5)
+        let short = try #require(seen["short"] as? [String: Any])
+        #expect(short["text"] as? String == "Simulated reply" && short["finish_reason"] as? String == "MAX_TOKENS")
+        let stream = try #require(seen["stream"] as? [String: Any])
+        #expect(stream["text"] as? String == "Simulated reply to: stream please", "\(stream)")
+        #expect(stream["chunks"] as? Int == 5 && stream["output_tokens"] as? Int == 5)
+        let tool = try #require(seen["tool"] as? [String: Any])
+        #expect(tool["name"] as? String == "lookup")
+        #expect((tool["args"] as? [String: Any])?["query"] as? String == "please call the tool")
+        #expect((seen["json_mode"] as? [String: Any])?["reply"] as? String == "Simulated reply to: json please")
+        #expect(seen["count_tokens"] as? Int == 7)
+        let errors = try #require(seen["errors"] as? [String: Any])
+        for (name, code, status) in [
+            ("not_found", 404, "NOT_FOUND"), ("rate_limited", 429, "RESOURCE_EXHAUSTED"),
+            ("server_error", 500, "INTERNAL"),
+        ] {
+            let error = errors[name] as? [String: Any]
             #expect(
-                noKey?["code"] as? Int == 403 || noKey?["refused_by_sdk"] != nil, "\(String(describing: noKey))")
+                error?["code"] as? Int == code && error?["status"] as? String == status,
+                "\(name): \(String(describing: errors[name]))")
         }
+        let noKey = errors["no_key"] as? [String: Any]
+        #expect(
+            noKey?["code"] as? Int == 403 || noKey?["refused_by_sdk"] != nil, "\(String(describing: noKey))")
     }
 
     @Test func aMissingKeyAndBadRequestsGetGoogleErrorBodies() async throws {

@@ -9,31 +9,23 @@ import Testing
 @Suite("Mistral SDK on the OpenAI simulator")
 struct MistralSDKTests {
     @Test func theOfficialSDKReadsChatsStreamsEmbeddingsAndErrors() async throws {
-        let router = Router()
-        OpenAISimulator().register(on: router)
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        try await app.test(.live) { client in
-            let port = try #require(client.port)
-            let text = try await OpenAISimulatorTests.runPython([
-                OpenAISimulatorTests.script("mistral_check.py"), "http://127.0.0.1:\(port)", "sim-mistral-small",
-            ])
-            let seen = try #require(
-                try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(text)")
-            let chat = try #require(seen["chat"] as? [String: Any])
-            #expect(chat["content"] as? String == "Simulated reply to: hello there")
-            #expect(chat["finish_reason"] as? String == "stop")
-            #expect(chat["prompt_tokens"] as? Int == 8 && chat["completion_tokens"] as? Int == 5)
-            let stream = try #require(seen["stream"] as? [String: Any])
-            #expect(stream["content"] as? String == "Simulated reply to: stream please", "\(stream)")
-            #expect(stream["finish_reason"] as? String == "stop")
-            let embeddings = try #require(seen["embeddings"] as? [String: Any])
-            #expect(embeddings["count"] as? Int == 2 && embeddings["dimensions"] as? Int == 8)
-            let errors = try #require(seen["errors"] as? [String: Any])
-            for (name, status) in [("not_found", 404), ("server_error", 500)] {
-                #expect(
-                    (errors[name] as? [String: Any])?["status"] as? Int == status,
-                    "\(name): \(String(describing: errors[name]))")
-            }
+        let seen = try await SDKCheck.run(
+            "mistral_check.py", model: "sim-mistral-small", baseURL: { "http://127.0.0.1:\($0)" }
+        ) { OpenAISimulator().register(on: $0) }
+        let chat = try #require(seen["chat"] as? [String: Any])
+        #expect(chat["content"] as? String == "Simulated reply to: hello there")
+        #expect(chat["finish_reason"] as? String == "stop")
+        #expect(chat["prompt_tokens"] as? Int == 8 && chat["completion_tokens"] as? Int == 5)
+        let stream = try #require(seen["stream"] as? [String: Any])
+        #expect(stream["content"] as? String == "Simulated reply to: stream please", "\(stream)")
+        #expect(stream["finish_reason"] as? String == "stop")
+        let embeddings = try #require(seen["embeddings"] as? [String: Any])
+        #expect(embeddings["count"] as? Int == 2 && embeddings["dimensions"] as? Int == 8)
+        let errors = try #require(seen["errors"] as? [String: Any])
+        for (name, status) in [("not_found", 404), ("server_error", 500)] {
+            #expect(
+                (errors[name] as? [String: Any])?["status"] as? Int == status,
+                "\(name): \(String(describing: errors[name]))")
         }
     }
 }

@@ -1,5 +1,4 @@
 import AgentrySimulators
-import AgentryTesting
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -10,78 +9,37 @@ import Testing
 /// format, and the gateway's tests against it test the real thing.
 @Suite("OpenAI simulator")
 struct OpenAISimulatorTests {
-    /// The Python with the vendors' SDKs, from `scripts/test` (`AGENTRY_TEST_PYTHON`).
-    static func python() throws -> String {
-        guard let path = ProcessInfo.processInfo.environment["AGENTRY_TEST_PYTHON"], !path.isEmpty else {
-            throw SDKMissing()
-        }
-        return path
-    }
-
-    struct SDKMissing: Error, CustomStringConvertible {
-        var description: String {
-            "the SDK tests need AGENTRY_TEST_PYTHON; run scripts/test, which installs the pinned SDKs"
-        }
-    }
-
-    /// `Tests/sdk/<name>`.
-    static func script(_ name: String) -> String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("sdk").appendingPathComponent(name).path
-    }
-
-    /// Runs `arguments` with the SDK Python; returns stdout, failing with stderr on a non-zero exit.
-    /// The process is watched without blocking, so the server under test keeps its threads.
-    static func runPython(_ arguments: [String]) async throws -> String {
-        let process = try RunningProcess(executable: URL(fileURLWithPath: try python()), arguments)
-        let outcome = try await process.wait(timeout: .seconds(120))
-        guard outcome.status == 0 else {
-            throw SDKFailure(description: "python exited \(outcome.status): \(outcome.stderr)")
-        }
-        return outcome.stdout
-    }
-
-    struct SDKFailure: Error, CustomStringConvertible { let description: String }
-
     @Test func theOfficialSDKReadsEveryReplyAndError() async throws {
-        let router = Router()
-        OpenAISimulator().register(on: router)
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        try await app.test(.live) { client in
-            let port = try #require(client.port)
-            let text = try await Self.runPython([
-                Self.script("openai_check.py"), "http://127.0.0.1:\(port)/v1", "sim-gpt-small",
-            ])
-            let seen = try #require(
-                try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(text)")
-            #expect(seen["models"] as? [String] == ["sim-gpt-small", "sim-embed"])
-            let chat = try #require(seen["chat"] as? [String: Any])
-            #expect(chat["content"] as? String == "Simulated reply to: hello there")
-            #expect(chat["finish_reason"] as? String == "stop")
-            // System "be brief" (2 words + 3) + user "hello there" (2 + 3) + 3 for the reply's priming.
-            #expect(chat["prompt_tokens"] as? Int == 13 && chat["completion_tokens"] as? Int == 5)
-            #expect(chat["total_tokens"] as? Int == 18)
-            let short = try #require(seen["short"] as? [String: Any])
-            #expect(short["content"] as? String == "Simulated reply" && short["finish_reason"] as? String == "length")
-            let stream = try #require(seen["stream"] as? [String: Any])
-            #expect(stream["content"] as? String == "Simulated reply to: stream please")
-            #expect(stream["finish_reason"] as? String == "stop")
-            #expect((stream["usage"] as? [String: Any])?["completion_tokens"] as? Int == 5, "\(stream)")
-            let tool = try #require(seen["tool"] as? [String: Any])
-            #expect(tool["finish_reason"] as? String == "tool_calls" && tool["name"] as? String == "lookup")
-            #expect((tool["arguments"] as? [String: Any])?["query"] as? String == "please call the tool")
-            #expect((seen["json_mode"] as? [String: Any])?["reply"] as? String == "Simulated reply to: json please")
-            let embeddings = try #require(seen["embeddings"] as? [String: Any])
-            #expect(embeddings["count"] as? Int == 2 && embeddings["dimensions"] as? Int == 8)
-            #expect(embeddings["prompt_tokens"] as? Int == 3)
-            let errors = try #require(seen["errors"] as? [String: Any])
-            for (name, status) in [
-                ("not_found", 404), ("rate_limited", 429), ("server_error", 500), ("bad_request", 400), ("no_key", 401),
-            ] {
-                #expect(
-                    (errors[name] as? [String: Any])?["status"] as? Int == status,
-                    "\(name): \(String(describing: errors[name]))")
-            }
+        let seen = try await SDKCheck.run(
+            "openai_check.py", model: "sim-gpt-small", baseURL: { "http://127.0.0.1:\($0)/v1" }
+        ) { OpenAISimulator().register(on: $0) }
+        #expect(seen["models"] as? [String] == ["sim-gpt-small", "sim-embed"])
+        let chat = try #require(seen["chat"] as? [String: Any])
+        #expect(chat["content"] as? String == "Simulated reply to: hello there")
+        #expect(chat["finish_reason"] as? String == "stop")
+        // System "be brief" (2 words + 3) + user "hello there" (2 + 3) + 3 for the reply's priming.
+        #expect(chat["prompt_tokens"] as? Int == 13 && chat["completion_tokens"] as? Int == 5)
+        #expect(chat["total_tokens"] as? Int == 18)
+        let short = try #require(seen["short"] as? [String: Any])
+        #expect(short["content"] as? String == "Simulated reply" && short["finish_reason"] as? String == "length")
+        let stream = try #require(seen["stream"] as? [String: Any])
+        #expect(stream["content"] as? String == "Simulated reply to: stream please")
+        #expect(stream["finish_reason"] as? String == "stop")
+        #expect((stream["usage"] as? [String: Any])?["completion_tokens"] as? Int == 5, "\(stream)")
+        let tool = try #require(seen["tool"] as? [String: Any])
+        #expect(tool["finish_reason"] as? String == "tool_calls" && tool["name"] as? String == "lookup")
+        #expect((tool["arguments"] as? [String: Any])?["query"] as? String == "please call the tool")
+        #expect((seen["json_mode"] as? [String: Any])?["reply"] as? String == "Simulated reply to: json please")
+        let embeddings = try #require(seen["embeddings"] as? [String: Any])
+        #expect(embeddings["count"] as? Int == 2 && embeddings["dimensions"] as? Int == 8)
+        #expect(embeddings["prompt_tokens"] as? Int == 3)
+        let errors = try #require(seen["errors"] as? [String: Any])
+        for (name, status) in [
+            ("not_found", 404), ("rate_limited", 429), ("server_error", 500), ("bad_request", 400), ("no_key", 401),
+        ] {
+            #expect(
+                (errors[name] as? [String: Any])?["status"] as? Int == status,
+                "\(name): \(String(describing: errors[name]))")
         }
     }
 
