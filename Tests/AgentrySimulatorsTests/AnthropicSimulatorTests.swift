@@ -9,7 +9,7 @@ import Testing
 struct AnthropicSimulatorTests {
     @Test func theOfficialSDKReadsEveryReplyEventAndError() async throws {
         let seen = try await SDKCheck.run(
-            "anthropic_check.py", model: "sim-claude-small", baseURL: { "http://127.0.0.1:\($0)" }
+            "anthropic_check.py", model: "sim-claude-small"
         ) { AnthropicSimulator().register(on: $0) }
         let message = try #require(seen["message"] as? [String: Any])
         #expect(message["text"] as? String == "Simulated reply to: hello there")

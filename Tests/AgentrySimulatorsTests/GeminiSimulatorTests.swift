@@ -9,7 +9,7 @@ import Testing
 struct GeminiSimulatorTests {
     @Test func theOfficialSDKReadsEveryReplyAndError() async throws {
         let seen = try await SDKCheck.run(
-            "gemini_check.py", model: "sim-gemini-flash", baseURL: { "http://127.0.0.1:\($0)" }
+            "gemini_check.py", model: "sim-gemini-flash"
         ) { GeminiSimulator().register(on: $0) }
         let content = try #require(seen["content"] as? [String: Any])
         #expect(content["text"] as? String == "Simulated reply to: hello there")

@@ -10,7 +10,7 @@ import Testing
 struct MistralSDKTests {
     @Test func theOfficialSDKReadsChatsStreamsEmbeddingsAndErrors() async throws {
         let seen = try await SDKCheck.run(
-            "mistral_check.py", model: "sim-mistral-small", baseURL: { "http://127.0.0.1:\($0)" }
+            "mistral_check.py", model: "sim-mistral-small"
         ) { OpenAISimulator().register(on: $0) }
         let chat = try #require(seen["chat"] as? [String: Any])
         #expect(chat["content"] as? String == "Simulated reply to: hello there")

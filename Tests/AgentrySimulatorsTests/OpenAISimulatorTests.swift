@@ -11,7 +11,7 @@ import Testing
 struct OpenAISimulatorTests {
     @Test func theOfficialSDKReadsEveryReplyAndError() async throws {
         let seen = try await SDKCheck.run(
-            "openai_check.py", model: "sim-gpt-small", baseURL: { "http://127.0.0.1:\($0)/v1" }
+            "openai_check.py", model: "sim-gpt-small", path: "/v1"
         ) { OpenAISimulator().register(on: $0) }
         #expect(seen["models"] as? [String] == ["sim-gpt-small", "sim-embed"])
         let chat = try #require(seen["chat"] as? [String: Any])

@@ -7,17 +7,17 @@ import HummingbirdTesting
 /// against a simulator served on a loopback port, and returns what the script printed.
 enum SDKCheck {
     /// Serves the routes `register` adds on a free loopback port, runs `Tests/sdk/<script> <base URL>
-    /// <model>` (the base URL from the port), and returns the JSON object the script printed.
+    /// <model>` (the base URL is `http://127.0.0.1:<port><path>`), and returns the JSON object the
+    /// script printed.
     static func run(
-        _ script: String, model: String, baseURL: @escaping @Sendable (Int) -> String,
-        register: (Router<BasicRequestContext>) -> Void
+        _ script: String, model: String, path: String = "", register: (Router<BasicRequestContext>) -> Void
     ) async throws -> [String: Any] {
         let router = Router()
         register(router)
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         let text = try await app.test(.live) { client in
             guard let port = client.port else { throw SDKFailure(description: "the simulator has no port") }
-            return try await runPython([self.script(script), baseURL(port), model])
+            return try await runPython([self.script(script), "http://127.0.0.1:\(port)\(path)", model])
         }
         guard let seen = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
             throw SDKFailure(description: "the script printed no JSON object: \(text)")
