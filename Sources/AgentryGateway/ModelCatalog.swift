@@ -13,8 +13,16 @@ public enum DataClassification: String, CaseIterable, Comparable, Sendable {
     case confidential
     case restricted
 
-    public static func < (lhs: DataClassification, rhs: DataClassification) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    public static func < (lhs: DataClassification, rhs: DataClassification) -> Bool { lhs.rank < rhs.rank }
+
+    /// Position from the least to the most sensitive.
+    private var rank: Int {
+        switch self {
+        case .public: 0
+        case .internal: 1
+        case .confidential: 2
+        case .restricted: 3
+        }
     }
 }
 

@@ -46,6 +46,15 @@ public enum StoreFixture {
             case .postgres(let url): ["--database-url", url]
             }
         }
+
+        /// `serveArguments`, with key and checkpoint files in `directory` on PostgreSQL (SQLite keeps
+        /// them next to its database file).
+        public func serveArguments(filesIn directory: String) -> [String] {
+            switch self {
+            case .sqlite: serveArguments
+            case .postgres: ["--data-dir", directory] + serveArguments
+            }
+        }
     }
 
     /// Opens another handle on the same location, as a second Agentry instance would.

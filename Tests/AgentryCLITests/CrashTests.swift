@@ -14,12 +14,7 @@ struct CrashTests {
         try await StoreFixture.withLocation(backend) { location in
             let files = try TemporaryDirectory(prefix: "agentry-crash")
             defer { files.remove() }
-            // SQLite keeps its key and checkpoint files next to the database; PostgreSQL in a directory of their own.
-            let dataArguments: [String] =
-                switch location {
-                case .sqlite: location.serveArguments
-                case .postgres: ["--data-dir", files.path] + location.serveArguments
-                }
+            let dataArguments = location.serveArguments(filesIn: files.path)
             let arguments = ["serve", "--port", "0"] + dataArguments
             var token: String?
             var acknowledged: [String] = []

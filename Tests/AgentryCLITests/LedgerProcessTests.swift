@@ -20,11 +20,7 @@ struct LedgerProcessTests {
         try await StoreFixture.withLocation(backend) { location in
             let files = try TemporaryDirectory(prefix: "agentry-ledger-crash")
             defer { files.remove() }
-            let dataArguments: [String] =
-                switch location {
-                case .sqlite: location.serveArguments
-                case .postgres: ["--data-dir", files.path] + location.serveArguments
-                }
+            let dataArguments = location.serveArguments(filesIn: files.path)
             let arguments = ["serve", "--port", "0"] + dataArguments
             let first = try RunningProcess(arguments)
             defer { first.stop() }
@@ -139,7 +135,7 @@ struct LedgerProcessTests {
         try await StoreFixture.withLocation(.postgres) { location in
             let files = try TemporaryDirectory(prefix: "agentry-ledger-race")
             defer { files.remove() }
-            let arguments = ["serve", "--port", "0", "--data-dir", files.path] + location.serveArguments
+            let arguments = ["serve", "--port", "0"] + location.serveArguments(filesIn: files.path)
             let first = try RunningProcess(arguments)
             defer { first.stop() }
             let (firstURL, printed) = try await ServeProcessTests.started(first)
