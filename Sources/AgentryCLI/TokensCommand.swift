@@ -28,9 +28,11 @@ struct TokensCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
         @Option(help: "A name you will recognise.") var name: String
         @Option(help: "Days until it expires (1 to 1826); default: never.") var expiresInDays: Int?
+        @Option(help: "pat (for the API and CLI) or sandbox (a key for the model gateway and the vendors' SDKs).")
+        var kind: String = "pat"
 
         func run() async throws {
-            var body: [String: Any] = ["name": name]
+            var body: [String: Any] = ["name": name, "kind": kind]
             if let expiresInDays { body["expires_in_days"] = expiresInDays }
             let answer = try await client.client().send(.POST, "/api/v1/tokens", json: body)
             if client.json {

@@ -2,8 +2,8 @@ import AgentryLedger
 import Yams
 
 extension ModelCatalog {
-    /// Reads a catalog from YAML (format in docs/gateway.md): a mapping with one key, `models`, a
-    /// list of models. Unknown keys, missing fields and malformed values are errors naming their
+    /// Reads a catalog from YAML (format in docs/gateway.md): a mapping with `models`, a list of
+    /// models, and optionally `providers`, the providers they name. Unknown keys, missing fields and malformed values are errors naming their
     /// path, so a typo never yields a free or unlimited model.
     public init(yaml text: String) throws(CatalogError) {
         let root: Node?
@@ -13,7 +13,7 @@ extension ModelCatalog {
             throw CatalogError(path: "(file)", reason: "not valid YAML: \(error)")
         }
         guard let root else { throw CatalogError(path: "(file)", reason: "is empty; it needs a list of models") }
-        let top = try Fields(root, at: "(file)", allowed: ["models"])
+        let top = try Fields(root, at: "(file)", allowed: ["models", "providers"])
         guard let list = top.node("models")?.sequence else {
             throw CatalogError(path: "models", reason: "is required: a list of models")
         }
@@ -21,7 +21,28 @@ extension ModelCatalog {
         for (index, node) in list.enumerated() {
             models.append(try Self.model(node, at: "models[\(index)]"))
         }
-        try self.init(models)
+        var providers: [ProviderConfig] = []
+        if let node = top.node("providers") {
+            guard let list = node.sequence else { throw CatalogError(path: "providers", reason: "must be a list") }
+            for (index, node) in list.enumerated() {
+                providers.append(try Self.provider(node, at: "providers[\(index)]"))
+            }
+        }
+        try self.init(models, providers: providers)
+    }
+
+    private static func provider(_ node: Node, at path: String) throws(CatalogError) -> ProviderConfig {
+        let fields = try Fields(
+            node, at: path,
+            allowed: ["name", "api", "base_url", "credential", "connect_timeout_seconds", "read_timeout_seconds"])
+        let api = try fields.word("api", as: ProviderConfig.API.self)
+        return ProviderConfig(
+            name: try fields.text("name"), api: api, baseURL: try fields.text("base_url"),
+            credential: fields.node("credential") == nil ? nil : try fields.text("credential"),
+            connectTimeoutSeconds: fields.node("connect_timeout_seconds") == nil
+                ? 5 : try fields.integer("connect_timeout_seconds", of: "seconds"),
+            readTimeoutSeconds: fields.node("read_timeout_seconds") == nil
+                ? 120 : try fields.integer("read_timeout_seconds", of: "seconds"))
     }
 
     private static func model(_ node: Node, at path: String) throws(CatalogError) -> CatalogModel {
@@ -91,12 +112,22 @@ private struct Fields {
         return amount
     }
 
-    func integer(_ key: String) throws(CatalogError) -> Int64 {
-        let text = try scalar(key, "a whole number of tokens")
+    func integer(_ key: String, of unit: String = "tokens") throws(CatalogError) -> Int64 {
+        let text = try scalar(key, "a whole number of \(unit)")
         guard let value = Int64(text) else {
-            throw CatalogError(path: "\(path).\(key)", reason: "must be a whole number of tokens, not '\(text)'")
+            throw CatalogError(path: "\(path).\(key)", reason: "must be a whole number of \(unit), not '\(text)'")
         }
         return value
+    }
+
+    func word<Word: RawRepresentable & CaseIterable>(_ key: String, as _: Word.Type) throws(CatalogError) -> Word
+    where Word.RawValue == String {
+        let known = Word.allCases.map(\.rawValue).joined(separator: ", ")
+        let text = try scalar(key, "one of \(known)")
+        guard let word = Word(rawValue: text) else {
+            throw CatalogError(path: "\(path).\(key)", reason: "must be one of \(known), not '\(text)'")
+        }
+        return word
     }
 
     func words<Word: RawRepresentable & CaseIterable>(_ key: String, as _: Word.Type) throws(CatalogError) -> [Word]

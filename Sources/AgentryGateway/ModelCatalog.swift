@@ -125,12 +125,24 @@ public struct CatalogModel: Equatable, Sendable {
 public struct ModelCatalog: Equatable, Sendable {
     /// The models, by public name.
     public let models: [String: CatalogModel]
+    /// The providers the models name, by name (empty when the catalog lists none).
+    public let providers: [String: ProviderConfig]
 
     /// The model called `name`, if the catalog has it.
     public func model(named name: String) -> CatalogModel? { models[name] }
 
-    /// A catalog of `models`, or the first problem, naming the model and field.
-    public init(_ models: [CatalogModel]) throws(CatalogError) {
+    /// A catalog of `models` served by `providers`, or the first problem, naming the model and
+    /// field. When providers are listed, every model's provider must be among them.
+    public init(_ models: [CatalogModel], providers: [ProviderConfig] = []) throws(CatalogError) {
+        var byProvider: [String: ProviderConfig] = [:]
+        for (index, provider) in providers.enumerated() {
+            let at = "providers[\(index)]"
+            try Self.check(provider, at: at)
+            guard byProvider[provider.name] == nil else {
+                throw CatalogError(path: "\(at).name", reason: "'\(provider.name)' is listed twice")
+            }
+            byProvider[provider.name] = provider
+        }
         var byName: [String: CatalogModel] = [:]
         for (index, model) in models.enumerated() {
             let at = "models[\(index)]"
@@ -138,9 +150,45 @@ public struct ModelCatalog: Equatable, Sendable {
             guard byName[model.name] == nil else {
                 throw CatalogError(path: "\(at).name", reason: "'\(model.name)' is listed twice")
             }
+            if !byProvider.isEmpty, byProvider[model.provider] == nil {
+                throw CatalogError(
+                    path: "\(at).provider",
+                    reason:
+                        "no provider is named '\(model.provider)'; known: \(byProvider.keys.sorted().joined(separator: ", "))"
+                )
+            }
             byName[model.name] = model
         }
         self.models = byName
+        self.providers = byProvider
+    }
+
+    private static func check(_ provider: ProviderConfig, at path: String) throws(CatalogError) {
+        guard (1...nameCharactersMax).contains(provider.name.utf8.count),
+            provider.name.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
+        else {
+            throw CatalogError(path: "\(path).name", reason: "must be 1–\(nameCharactersMax) visible ASCII characters")
+        }
+        let base = provider.baseURL
+        guard base == ProviderConfig.builtin || base.hasPrefix("http://") || base.hasPrefix("https://"),
+            !base.contains("@"), !base.contains("?"), !base.contains("#")
+        else {
+            throw CatalogError(
+                path: "\(path).base_url",
+                reason: "must be an http(s) URL without credentials, query or fragment, or 'builtin'")
+        }
+        if provider.credential == nil, base != ProviderConfig.builtin, provider.api != .openaiCompatible {
+            throw CatalogError(
+                path: "\(path).credential", reason: "is required: the name of the vault credential holding its key")
+        }
+        for (field, seconds) in [
+            ("connect_timeout_seconds", provider.connectTimeoutSeconds),
+            ("read_timeout_seconds", provider.readTimeoutSeconds),
+        ] {
+            guard (1...3600).contains(seconds) else {
+                throw CatalogError(path: "\(path).\(field)", reason: "must be from 1 to 3600 seconds")
+            }
+        }
     }
 
     /// The limits a model's fields must keep.

@@ -123,10 +123,12 @@ public struct IdentityService: Sendable {
         return user
     }
 
-    /// Issues a personal access token for `userID`, valid for `lifetime` seconds when given.
-    public func issuePersonalToken(userID: String, name: String, lifetime: TimeInterval?, by actor: String? = nil)
-        async throws -> IssuedToken
-    {
+    /// Issues a personal token of `kind` (an access token, or a Sandbox key for the model
+    /// gateway) for `userID`, valid for `lifetime` seconds when given.
+    public func issuePersonalToken(
+        userID: String, name: String, lifetime: TimeInterval?, kind: TokenKind = .pat, by actor: String? = nil
+    ) async throws -> IssuedToken {
+        precondition(kind != .run, "run tokens are minted for runs, not issued to people")
         let name = try Validate.label(name, field: "name", max: IdentityLimits.tokenNameCharactersMax)
         let maxSeconds = TimeInterval(IdentityLimits.tokenLifetimeDaysMax) * 86_400
         if let lifetime, !(lifetime > 0 && lifetime <= maxSeconds) {
@@ -135,7 +137,7 @@ public struct IdentityService: Sendable {
         }
         let time = now()
         let issued = IssuedToken.issue(
-            kind: .pat, userID: userID, name: name, now: time, expiresAt: lifetime.map { time.addingTimeInterval($0) })
+            kind: kind, userID: userID, name: name, now: time, expiresAt: lifetime.map { time.addingTimeInterval($0) })
         let messages = try messages([(.tokenCreated, actor, issued.record.id)])
         try await store.insertToken(issued.record, recording: messages)
         try await deliver(messages)

@@ -61,6 +61,7 @@ public enum LedgerRules {
             return .exists(existing)
         }
         var updated: [AccountKey: Balance] = [:]
+        var headroom: CapHeadroom?
         for key in accounts {
             var balance = balances[key] ?? Balance()
             if let cap = caps[key.capKey] {
@@ -71,15 +72,20 @@ public enum LedgerRules {
                         scope: key.scope, window: key.window, cap: cap,
                         remaining: max(.zero, try cap.subtracting(spent)))
                 }
+                let left = try cap.subtracting(after)
+                if headroom.map({ left < $0.remaining }) ?? true {
+                    headroom = CapHeadroom(scope: key.scope, window: key.window, remaining: left)
+                }
             }
             balance.reserved = try balance.reserved.adding(request.amount)
             // Adding the sum would overflow before it could exceed any cap; check it all the same.
             _ = try balance.reserved.adding(balance.settled)
             updated[key] = balance
         }
-        let reservation = Reservation(
+        var reservation = Reservation(
             id: request.id, amount: request.amount, settled: nil, state: .pending, accounts: accounts,
             createdAt: time, expiresAt: request.expiresAt, resolvedAt: nil)
+        reservation.headroom = headroom
         return .apply(balances: updated, reservation: reservation)
     }
 

@@ -64,6 +64,9 @@ public struct Microdollars: Hashable, Comparable, Sendable, CustomStringConverti
         return (value < 0 ? "-$" : "$") + "\(whole).\(fraction)"
     }
 
+    /// The amount in dollars without the sign of the currency: `50.00`, `0.000042`.
+    public var decimalText: String { description.replacingOccurrences(of: "$", with: "") }
+
     public static func < (lhs: Microdollars, rhs: Microdollars) -> Bool { lhs.value < rhs.value }
 }
 

@@ -75,6 +75,9 @@ public struct Reservation: Equatable, Sendable {
     public let createdAt: Date
     public let expiresAt: Date
     public var resolvedAt: Date?
+    /// Right after a reserve: the capped account with the least budget left. Not stored, and not
+    /// part of equality.
+    public var headroom: CapHeadroom?
 
     /// Creates a reservation record.
     public init(
@@ -89,6 +92,29 @@ public struct Reservation: Equatable, Sendable {
         self.createdAt = createdAt
         self.expiresAt = expiresAt
         self.resolvedAt = resolvedAt
+    }
+}
+
+extension Reservation {
+    /// Reservations are equal when their stored fields are (`headroom` is a reserve's by-product).
+    public static func == (lhs: Reservation, rhs: Reservation) -> Bool {
+        lhs.id == rhs.id && lhs.amount == rhs.amount && lhs.settled == rhs.settled && lhs.state == rhs.state
+            && lhs.accounts == rhs.accounts && lhs.createdAt == rhs.createdAt && lhs.expiresAt == rhs.expiresAt
+            && lhs.resolvedAt == rhs.resolvedAt
+    }
+}
+
+/// The budget a cap has left: which scope and window, and how much.
+public struct CapHeadroom: Equatable, Sendable {
+    public let scope: LedgerScope
+    public let window: CapWindow
+    public let remaining: Microdollars
+
+    /// A headroom.
+    public init(scope: LedgerScope, window: CapWindow, remaining: Microdollars) {
+        self.scope = scope
+        self.window = window
+        self.remaining = remaining
     }
 }
 

@@ -1,4 +1,5 @@
 import AgentryAudit
+import AgentryGateway
 import AgentryIdentity
 import AgentryLedger
 import AgentryStore
@@ -30,12 +31,18 @@ public struct ApplicationDependencies: Sendable {
     var changes: AuditChangeRecorder
     /// The audit log's checkpoint signer (also run as a background service).
     public var checkpointer: AuditCheckpointer
+    /// The model gateway: every model call, governed.
+    public var gateway: Gateway
+    /// Whether the built-in provider simulators are mounted.
+    let mountsSimulators: Bool
+    /// The server's own address once it listens (the built-in simulators are reached there).
+    public let listening: ListeningAddress
 
     /// Bundles the dependencies.
     public init(
         store: any StoreBackend, logger: Logger, checkpointer: AuditCheckpointer,
         metrics: PrometheusCollectorRegistry = .init(), clock: @escaping @Sendable () -> Date = { Date() },
-        ledgerCalendar: LedgerCalendar = LedgerCalendar()
+        ledgerCalendar: LedgerCalendar = LedgerCalendar(), gateway setup: GatewaySetup = GatewaySetup()
     ) {
         self.store = store
         self.logger = logger
@@ -46,6 +53,12 @@ public struct ApplicationDependencies: Sendable {
         self.identity = IdentityService(store: store.identity, clock: clock, recorder: changes)
         self.ledger = Ledger(store: store.ledger, calendar: ledgerCalendar, clock: clock)
         self.checkpointer = checkpointer
+        let listening = ListeningAddress()
+        self.listening = listening
+        self.mountsSimulators = setup.usesBuiltinSimulators
+        self.gateway = Gateway(
+            catalog: setup.catalog, providers: setup.providerClients(listening: listening), ledger: ledger, audit: audit
+        )
     }
 }
 
@@ -71,6 +84,10 @@ func buildRoutes(
             routes: catalog, bodyBytesMax: configuration.bodyBytesMax, store: dependencies.store))
     HealthController(store: dependencies.store, metrics: dependencies.metrics, checkpointer: dependencies.checkpointer)
         .register(on: router, catalog: &routes)
+    GatewayController(
+        gateway: dependencies.gateway, identity: identity, bodyBytesMax: max(configuration.bodyBytesMax, 8 << 20)
+    ).register(on: router, catalog: &routes)
+    if dependencies.mountsSimulators { BuiltinSimulators.register(on: router) }
     let group = router.group("api/v1").add(
         middleware: AuthenticationMiddleware(
             authenticator: Authenticator(
@@ -106,6 +123,13 @@ public func buildApplication(
                 clock: { Int64(dependencies.clock().timeIntervalSince1970 * 1000) }),
             LedgerExpiryService(ledger: dependencies.ledger, logger: dependencies.logger),
         ],
-        onServerRunning: onServerRunning,
+        onServerRunning: { channel in
+            if let port = channel.localAddress?.port {
+                // The built-in simulators are called on this server: on loopback when it binds every address.
+                let host = ["0.0.0.0", "::", ""].contains(configuration.host) ? "127.0.0.1" : configuration.host
+                dependencies.listening.set("http://\(host.contains(":") ? "[\(host)]" : host):\(port)")
+            }
+            await onServerRunning(channel)
+        },
         logger: dependencies.logger)
 }

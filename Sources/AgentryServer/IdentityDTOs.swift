@@ -132,12 +132,15 @@ struct UpdateUserBody: ClosedJSONBody {
 
 /// `POST /api/v1/tokens`.
 struct CreateTokenBody: ClosedJSONBody {
-    static let fields = ["name", "expires_in_days"]
+    static let fields = ["name", "expires_in_days", "kind"]
     let name: String
     let expiresInDays: Int?
+    /// `pat` (the default) or `sandbox` (a key for the model gateway).
+    let kind: String?
 
     enum CodingKeys: String, CodingKey {
         case name
         case expiresInDays = "expires_in_days"
+        case kind
     }
 }

@@ -31,8 +31,16 @@ struct TokensController: Sendable {
         var request = request
         let body = try await request.decodeJSON(CreateTokenBody.self, limit: bodyBytesMax)
         let lifetime = body.expiresInDays.map { TimeInterval($0) * 86_400 }
+        let kind: TokenKind
+        switch body.kind {
+        case nil, "pat": kind = .pat
+        case "sandbox": kind = .sandbox
+        case let other?:
+            throw IdentityError.invalidField(
+                field: "kind", reason: "must be pat (API and CLI) or sandbox (model gateway), not '\(other)'")
+        }
         let issued = try await identity.issuePersonalToken(
-            userID: caller.user.id, name: body.name, lifetime: lifetime, by: caller.user.id)
+            userID: caller.user.id, name: body.name, lifetime: lifetime, kind: kind, by: caller.user.id)
         context.logger.info("token.created", metadata: ["token.id": .string(issued.record.id)])
         return try JSONResponse.make(
             CreatedTokenView(token: issued.secret, record: TokenView(issued.record)), status: .created)

@@ -19,7 +19,7 @@ public struct AnthropicSimulator: Sendable {
     private static let apiKey = HTTPField.Name("x-api-key")!
 
     /// The simulator's routes under `/v1`, added to `router`.
-    public func register<Context: RequestContext>(on router: Router<Context>) {
+    public func register<Routes: RouterMethods>(on router: Routes) {
         let v1 = router.group("v1")
         v1.post("messages") { request, _ in
             let body = try await request.body.collect(upTo: SimulatorJSON.bodyBytesMax)

@@ -18,7 +18,7 @@ public struct GeminiSimulator: Sendable {
     private static let apiKey = HTTPField.Name("x-goog-api-key")!
 
     /// The simulator's routes, added to `router`.
-    public func register<Context: RequestContext>(on router: Router<Context>) {
+    public func register<Routes: RouterMethods>(on router: Routes) {
         for version in ["v1", "v1beta"] {
             router.group(RouterPath(version)).post("models/{call}") { request, context in
                 let body = try await request.body.collect(upTo: SimulatorJSON.bodyBytesMax)

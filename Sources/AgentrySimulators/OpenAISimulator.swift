@@ -19,7 +19,7 @@ public struct OpenAISimulator: Sendable {
     }
 
     /// The simulator's routes under `/v1`, added to `router`.
-    public func register<Context: RequestContext>(on router: Router<Context>) {
+    public func register<Routes: RouterMethods>(on router: Routes) {
         let v1 = router.group("v1")
         v1.get("models") { request, _ in try self.guarded(request) { try SimulatorJSON.response(self.modelList()) } }
         v1.post("chat/completions") { request, _ in

@@ -50,12 +50,18 @@ public struct ServerFixture: Sendable {
     public func application(
         configuration: ServerConfiguration = ServerFixture.configuration,
         metrics: PrometheusCollectorRegistry = .init(),
-        clock: @escaping @Sendable () -> Date = { Date() }
+        clock: @escaping @Sendable () -> Date = { Date() }, gateway: GatewaySetup = GatewaySetup()
     ) -> some ApplicationProtocol {
         buildApplication(
             configuration: configuration,
             dependencies: ApplicationDependencies(
-                store: store, logger: logs.logger(), checkpointer: checkpointer, metrics: metrics, clock: clock))
+                store: store, logger: logs.logger(), checkpointer: checkpointer, metrics: metrics, clock: clock,
+                gateway: gateway))
+    }
+
+    /// Creates a Sandbox key (for the model gateway) for `userID`.
+    public func sandboxKey(for userID: String) async throws -> String {
+        try await identity.issuePersonalToken(userID: userID, name: "sandbox", lifetime: nil, kind: .sandbox).secret
     }
 
     /// A checkpointer over `store` with a new key and a checkpoint file in `directory`.

@@ -24,7 +24,49 @@ struct ModelCatalogTests {
         let openai = try #require(catalog.model(named: "sim/openai-small"))
         #expect(openai.prices.output == Microdollars(600_000))
         #expect(openai.zones == [.sandbox, .catalog])
-        #expect(catalog.models.values.allSatisfy { $0.name.hasPrefix("sim/") && $0.prices.output > .zero })
+        #expect(catalog.models.values.allSatisfy { $0.name.hasPrefix("sim/") && $0.prices.input > .zero })
+        // Only the embedding model has no output to price.
+        #expect(catalog.models.values.filter { $0.prices.output == .zero }.map(\.name) == ["sim/openai-embed"])
+        #expect(catalog.providers.count == 4)
+        #expect(catalog.providers.values.allSatisfy { $0.baseURL == ProviderConfig.builtin })
+        #expect(Set(catalog.models.values.map(\.provider)).isSubset(of: Set(catalog.providers.keys)))
+    }
+
+    @Test func providersAreReadStrictly() throws {
+        let model = """
+            models:
+              - name: m
+                provider: p
+                upstream: u
+                prices: { input: "1", cached_input: "1", output: "1" }
+                context_window: 100
+                max_output_tokens: 10
+                data_classifications: [public]
+                zones: [sandbox]
+            """
+        let good = try ModelCatalog(
+            yaml: "providers:\n  - { name: p, api: anthropic, base_url: 'https://api.example.com', credential: k, "
+                + "read_timeout_seconds: 30 }\n" + model)
+        let provider = try #require(good.providers["p"])
+        #expect(provider.api == .anthropic && provider.credential == "k" && provider.readTimeoutSeconds == 30)
+        #expect(provider.connectTimeoutSeconds == 5)
+        for (providers, path) in [
+            ("  - { name: p, api: cohere-ish, base_url: 'https://x', credential: k }", "providers[0].api"),
+            ("  - { name: p, api: openai, base_url: 'https://x' }", "providers[0].credential"),
+            ("  - { name: p, api: openai, base_url: 'ftp://x', credential: k }", "providers[0].base_url"),
+            ("  - { name: p, api: openai, base_url: 'https://user:pw@x', credential: k }", "providers[0].base_url"),
+            (
+                "  - { name: p, api: openai, base_url: 'https://x', credential: k, read_timeout_seconds: 0 }",
+                "providers[0].read_timeout_seconds"
+            ),
+            ("  - { name: p, api: openai, base_url: 'https://x', credential: k, colour: red }", "providers[0].colour"),
+            ("  - { name: q, api: openai-compatible, base_url: 'http://127.0.0.1:8000/v1' }", "models[0].provider"),
+        ] {
+            let error = #expect(throws: CatalogError.self) {
+                try ModelCatalog(yaml: "providers:\n\(providers)\n" + model)
+            }
+            #expect(error?.path == path, "\(providers): \(String(describing: error))")
+        }
     }
 
     @Test func aModelIsReadFieldByField() throws {

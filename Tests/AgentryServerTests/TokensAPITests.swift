@@ -56,9 +56,25 @@ struct TokensAPITests {
                 }
                 expectError(
                     try await client.call(
-                        .post, "/api/v1/tokens", token: fixture.adminToken, body: #"{"name":"x","kind":"sandbox"}"#),
+                        .post, "/api/v1/tokens", token: fixture.adminToken, body: #"{"name":"x","colour":"red"}"#),
                     .badRequest, "unknown_field")
+                for kind in ["run", "admin", "SANDBOX"] {
+                    expectError(
+                        try await client.call(
+                            .post, "/api/v1/tokens", token: fixture.adminToken, body: #"{"name":"x","kind":"\#(kind)"}"#
+                        ),
+                        .badRequest, "invalid_field")
+                }
                 #expect(try await client.call(.get, "/api/v1/tokens", token: fixture.adminToken).items.count == 1)
+                // A Sandbox key is a token of its own kind: listed with the others, refused by the registry API.
+                let sandbox = try await client.call(
+                    .post, "/api/v1/tokens", token: fixture.adminToken, body: #"{"name":"sb","kind":"sandbox"}"#)
+                #expect(sandbox.status == .created)
+                let secret = try #require(sandbox.json["token"] as? String)
+                #expect(secret.hasPrefix("agt_sandbox_"))
+                #expect((sandbox.json["record"] as? [String: Any])?["kind"] as? String == "sandbox")
+                expectError(
+                    try await client.call(.get, "/api/v1/users/me", token: secret), .unauthorized, "wrong_token_kind")
             }
         }
     }

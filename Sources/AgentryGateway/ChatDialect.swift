@@ -1,0 +1,156 @@
+/// A vendor's wire format for chat calls: how its requests, replies, streams and errors read and
+/// write. The gateway reads an inbound call in the caller's dialect and writes it to the
+/// provider in the provider's dialect, both through `ChatRequest`.
+public protocol ChatDialect: Sendable {
+    /// Reads an inbound request body. `pathModel` is the model named in the URL (Gemini).
+    func decodeRequest(_ body: JSONValue, pathModel: String?, stream: Bool) throws(GatewayError) -> ChatRequest
+    /// Writes `request` for a provider speaking this dialect, to `upstreamModel`.
+    func encodeRequest(_ request: ChatRequest, upstreamModel: String) -> JSONValue
+    /// Changes only what the gateway governs in a same-dialect body: the model, the output
+    /// allowance, and what the gateway needs to meter a stream. Every other field passes through.
+    func patchRequest(_ body: JSONValue, upstreamModel: String, maxTokens: Int64, stream: Bool) -> JSONValue
+    /// Reads a provider's whole reply.
+    func decodeResponse(_ body: JSONValue) throws(GatewayError) -> ChatResponse
+    /// Writes a whole reply to the caller, naming `model`.
+    func encodeResponse(_ response: ChatResponse, model: String) -> JSONValue
+    /// A reader of a provider's streamed reply.
+    func streamDecoder() -> any ChatStreamDecoder
+    /// A writer of a streamed reply to the caller. `includeUsage` is the caller's request for a
+    /// usage chunk where the dialect makes it optional.
+    func streamEncoder(model: String, includeUsage: Bool) -> any ChatStreamEncoder
+    /// The vendor's error body for `error`, its status, and headers to add.
+    func errorBody(_ error: GatewayError, requestID: String) -> JSONValue
+}
+
+/// Reads a provider's stream one server-sent event at a time.
+public protocol ChatStreamDecoder: Sendable {
+    /// The canonical events of `event`; throws when the provider reports an error mid-stream.
+    mutating func decode(_ event: ServerSentEvent) throws(GatewayError) -> [ChatStreamEvent]
+    /// Whether an event forwarded unchanged to a same-dialect caller should be held back (a usage
+    /// chunk the gateway asked for but the caller did not).
+    func suppressed(_ event: ServerSentEvent, callerAskedForUsage: Bool) -> Bool
+}
+
+extension ChatStreamDecoder {
+    /// Nothing is held back unless a dialect says so.
+    public func suppressed(_ event: ServerSentEvent, callerAskedForUsage: Bool) -> Bool { false }
+}
+
+/// Writes a streamed reply to the caller in its dialect.
+public protocol ChatStreamEncoder: Sendable {
+    /// The wire bytes for `event` (possibly none until more is known).
+    mutating func encode(_ event: ChatStreamEvent) -> [UInt8]
+    /// The closing bytes once the reply is over, carrying `usage`.
+    mutating func end(usage: TokenUsage) -> [UInt8]
+}
+
+/// Reading helpers shared by the dialects: each refusal names the field.
+enum Read {
+    /// The body as an object.
+    static func object(_ body: JSONValue) throws(GatewayError) -> [String: JSONValue] {
+        guard let object = body.object else { throw .invalid("the request body must be a JSON object") }
+        return object
+    }
+
+    /// A required string member.
+    static func string(_ object: [String: JSONValue], _ key: String, at path: String? = nil)
+        throws(GatewayError) -> String
+    {
+        guard let value = object[key]?.string else {
+            throw .invalid("'\(path ?? key)' is required and must be a string", param: path ?? key)
+        }
+        return value
+    }
+
+    /// An optional string member.
+    static func optionalString(_ object: [String: JSONValue], _ key: String, at path: String? = nil)
+        throws(GatewayError) -> String?
+    {
+        guard let value = object[key], value != .null else { return nil }
+        guard let text = value.string else { throw .invalid("'\(path ?? key)' must be a string", param: path ?? key) }
+        return text
+    }
+
+    /// An optional positive integer member (a token count).
+    static func positiveInt(_ object: [String: JSONValue], _ key: String) throws(GatewayError) -> Int64? {
+        guard let value = object[key], value != .null else { return nil }
+        guard let number = value.int, number >= 1 else {
+            throw .invalid("'\(key)' must be a whole number of at least 1", param: key)
+        }
+        return number
+    }
+
+    /// An optional number member.
+    static func number(_ object: [String: JSONValue], _ key: String) throws(GatewayError) -> Double? {
+        guard let value = object[key], value != .null else { return nil }
+        guard let number = value.double else { throw .invalid("'\(key)' must be a number", param: key) }
+        return number
+    }
+
+    /// An optional boolean member.
+    static func bool(_ object: [String: JSONValue], _ key: String) throws(GatewayError) -> Bool? {
+        guard let value = object[key], value != .null else { return nil }
+        guard let flag = value.bool else { throw .invalid("'\(key)' must be true or false", param: key) }
+        return flag
+    }
+
+    /// An optional array member.
+    static func array(_ object: [String: JSONValue], _ key: String, at path: String? = nil)
+        throws(GatewayError) -> [JSONValue]?
+    {
+        guard let value = object[key], value != .null else { return nil }
+        guard let items = value.array else {
+            throw .invalid("'\(path ?? key)' must be an array", param: path ?? key)
+        }
+        return items
+    }
+
+    /// `stop` as one string or several.
+    static func stops(_ value: JSONValue?, key: String) throws(GatewayError) -> [String] {
+        switch value {
+        case nil, .null?: return []
+        case .string(let text)?: return [text]
+        case .array(let items)?:
+            var texts: [String] = []
+            for item in items {
+                guard let text = item.string else { throw .invalid("'\(key)' must hold strings", param: key) }
+                texts.append(text)
+            }
+            return texts
+        default: throw .invalid("'\(key)' must be a string or an array of strings", param: key)
+        }
+    }
+
+    /// A streamed event's JSON object, or the provider's mid-stream error (`error` member) as a gateway error.
+    static func streamChunk(_ event: ServerSentEvent) throws(GatewayError) -> JSONValue {
+        guard let chunk = JSONValue.parse(Array(event.data.utf8)), chunk.object != nil else {
+            throw OpenAIDialect.malformed("a stream event that is not JSON")
+        }
+        if let error = chunk["error"], error != .null, chunk["type"] != "error" {
+            throw GatewayError(
+                .upstream, code: "upstream_error",
+                "the provider failed mid-stream: \(error["message"]?.string ?? "no message")")
+        }
+        return chunk
+    }
+
+    /// A tool call's argument text as a JSON object (an empty object when it is not one).
+    static func argumentsObject(_ text: String) -> JSONValue {
+        guard let value = JSONValue.parse(Array(text.utf8)), value.object != nil else { return .object([:]) }
+        return value
+    }
+
+    /// The function name of the tool call `id` among the assistant turns of `messages`.
+    static func toolName(of id: String?, in messages: [ChatMessage]) -> String? {
+        guard let id else { return nil }
+        for message in messages.reversed() {
+            if let call = message.toolCalls.first(where: { $0.id == id }) { return call.name }
+        }
+        return nil
+    }
+}
+
+extension TokenUsage {
+    /// All tokens counted, input and output.
+    public var total: Int64 { input + cachedInput + output }
+}

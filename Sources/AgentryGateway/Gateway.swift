@@ -1,0 +1,538 @@
+import AgentryAudit
+import AgentryIdentity
+import AgentryLedger
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+
+/// Who is calling through the gateway and what governs the call, resolved from their key.
+public struct GatewayCaller: Sendable {
+    /// The user the key acts as (the audit actor).
+    public let userID: String
+    /// The user's team, for attribution.
+    public let teamID: String?
+    /// Where the call runs: a builder's Sandbox or a Catalog agent.
+    public let zone: ModelZone
+    /// The classification of the data the call carries.
+    public let classification: DataClassification
+    /// The scopes whose caps apply.
+    public let scopes: [LedgerScope]
+
+    /// A caller.
+    public init(
+        userID: String, teamID: String?, zone: ModelZone, classification: DataClassification, scopes: [LedgerScope]
+    ) {
+        self.userID = userID
+        self.teamID = teamID
+        self.zone = zone
+        self.classification = classification
+        self.scopes = scopes
+    }
+}
+
+/// One inbound chat call as it arrived.
+public struct InboundCall: Sendable {
+    public let dialect: Dialect
+    /// The raw request body.
+    public let body: [UInt8]
+    /// The model named in the URL (Gemini).
+    public let pathModel: String?
+    /// Whether the URL asked for a stream (Gemini).
+    public let streamPath: Bool
+    /// The id of the request, for error bodies and the reservation.
+    public let requestID: String
+
+    /// A call.
+    public init(dialect: Dialect, body: [UInt8], pathModel: String? = nil, streamPath: Bool = false, requestID: String)
+    {
+        self.dialect = dialect
+        self.body = body
+        self.pathModel = pathModel
+        self.streamPath = streamPath
+        self.requestID = requestID
+    }
+}
+
+/// What the gateway answers: a whole JSON body, or a stream the server writes out as it comes.
+public enum GatewayReply: Sendable {
+    case complete(body: [UInt8], headers: [(String, String)])
+    case stream(headers: [(String, String)], GatewayStream)
+}
+
+/// A streamed reply: `run` writes the caller's bytes and returns once the call is settled and audited.
+public struct GatewayStream: Sendable {
+    /// Writes the stream through `write`; a failing `write` means the caller went away.
+    public let run: @Sendable (_ write: @escaping @Sendable ([UInt8]) async throws -> Void) async -> Void
+}
+
+/// The governed path every model call takes, in one straight line: read the call → resolve the
+/// model → policy → worst-case cost → reserve on every cap → forward with org credentials →
+/// meter → settle → audit → reply.
+public struct Gateway: Sendable {
+    public let catalog: ModelCatalog
+    private let providers: [String: ProviderClient]
+    private let ledger: Ledger
+    private let audit: AuditLog
+    /// How long a reservation may stay unresolved: longer than any provider's read timeout.
+    private let reservationLifetime: TimeInterval
+
+    /// A gateway over `catalog`, calling `providers` (by name), charging `ledger`, recording in `audit`.
+    public init(catalog: ModelCatalog, providers: [ProviderClient], ledger: Ledger, audit: AuditLog) {
+        self.catalog = catalog
+        self.providers = Dictionary(providers.map { ($0.config.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.ledger = ledger
+        self.audit = audit
+        let longest = providers.map(\.config.readTimeoutSeconds).max() ?? 120
+        self.reservationLifetime = TimeInterval(longest) * 2 + 60
+    }
+
+    /// The models `caller` may use, by public name.
+    public func models(for caller: GatewayCaller) -> [CatalogModel] {
+        catalog.models.values.filter {
+            $0.zones.contains(caller.zone) && $0.dataClassifications.contains(caller.classification)
+        }
+        .sorted { $0.name < $1.name }
+    }
+
+    /// Runs `call` for `caller`. Refusals and failures throw `GatewayError`, already audited.
+    public func chat(_ call: InboundCall, caller: GatewayCaller) async throws(GatewayError) -> GatewayReply {
+        let inbound = call.dialect.codec
+        guard let body = JSONValue.parse(call.body) else {
+            throw .invalid("the request body is not valid JSON")
+        }
+        let request = try inbound.decodeRequest(body, pathModel: call.pathModel, stream: call.streamPath)
+        var record = CallRecord(caller: caller, input: call.body)
+        do {
+            let model = try resolve(request.model, maxTokens: request.maxTokens, caller: caller, record: &record)
+            let provider = try self.provider(of: model)
+            let hold = try await reserve(
+                maxTokens: request.maxTokens, model: model, caller: caller, inputBytes: Int64(call.body.count))
+            record.reservation = hold
+            let outboundDialect = provider.config.api.dialect
+            let sameDialect = outboundDialect == call.dialect
+            let upstreamBody: JSONValue
+            let outbound = outboundDialect.codec
+            if sameDialect {
+                upstreamBody = outbound.patchRequest(
+                    body, upstreamModel: model.upstreamID, maxTokens: hold.maxTokens, stream: request.stream)
+            } else {
+                var translated = request
+                translated.maxTokens = hold.maxTokens
+                upstreamBody = outbound.encodeRequest(translated, upstreamModel: model.upstreamID)
+            }
+            let response: HTTPClientResponse
+            do {
+                response = try await provider.send(
+                    upstreamBody.bytes, upstreamModel: model.upstreamID, .chat(stream: request.stream))
+            } catch {
+                throw await fail(error, record: record)
+            }
+            guard (200..<300).contains(response.status.code) else {
+                let text = try? await response.body.collect(upTo: 1 << 20)
+                throw await fail(
+                    Self.upstreamError(
+                        status: Int(response.status.code), body: text.map { Array(buffer: $0) } ?? [],
+                        retryAfter: response.headers.first(name: "retry-after"), provider: provider.config.name),
+                    record: record)
+            }
+            if request.stream {
+                let started = record
+                let includeUsage = call.dialect == .openai && body["stream_options"]?["include_usage"]?.bool == true
+                return .stream(
+                    headers: [("content-type", "text/event-stream"), ("cache-control", "no-cache")] + hold.headers,
+                    GatewayStream { write in
+                        await self.relay(
+                            response, record: started, model: model, hold: hold, inbound: inbound,
+                            outbound: outbound, sameDialect: sameDialect, includeUsage: includeUsage, write: write)
+                    })
+            }
+            let bytes: [UInt8]
+            do {
+                bytes = Array(buffer: try await response.body.collect(upTo: ProviderClient.replyBytesMax))
+            } catch {
+                throw await fail(ProviderClient.transportError(error, provider: provider.config.name), record: record)
+            }
+            guard let reply = JSONValue.parse(bytes) else {
+                throw await fail(OpenAIDialect.malformed("a reply that is not JSON"), record: record)
+            }
+            let decoded: ChatResponse
+            do {
+                decoded = try outbound.decodeResponse(reply)
+            } catch {
+                throw await fail(error, record: record)
+            }
+            let out = sameDialect ? bytes : inbound.encodeResponse(decoded, model: model.name).bytes
+            record.output = out
+            let cost = try await settle(&record, usage: decoded.usage, model: model, outcome: "ok")
+            return .complete(
+                body: out, headers: [("content-type", "application/json")] + hold.headers(cost: cost))
+        } catch let error as GatewayError {
+            if record.reservation == nil { await recordRefusal(record, error: error) }
+            throw error
+        } catch {
+            throw GatewayError(.internal, code: "internal", "the gateway failed: \(error)")
+        }
+    }
+
+    /// Runs an OpenAI embeddings call for `caller`: priced by its input tokens, reserved, audited.
+    public func embed(_ body: [UInt8], caller: GatewayCaller) async throws(GatewayError) -> GatewayReply {
+        guard let json = JSONValue.parse(body), json.object != nil else {
+            throw .invalid("the request body must be a JSON object")
+        }
+        guard let name = json["model"]?.string else { throw .invalid("'model' is required", param: "model") }
+        switch json["input"] {
+        case .string(let text)? where !text.isEmpty: break
+        case .array(let items)? where !items.isEmpty: break
+        default: throw .invalid("'input' must be a non-empty string or array", param: "input")
+        }
+        var record = CallRecord(caller: caller, input: body)
+        do {
+            let model = try resolve(name, maxTokens: nil, caller: caller, record: &record)
+            let provider = try self.provider(of: model)
+            guard provider.config.api.dialect == .openai else {
+                throw GatewayError.invalid("the model \(model.name) does not make embeddings", param: "model")
+            }
+            let hold = try await reserve(maxTokens: 0, model: model, caller: caller, inputBytes: Int64(body.count))
+            record.reservation = hold
+            var upstream = json
+            upstream["model"] = .string(model.upstreamID)
+            let response: HTTPClientResponse
+            do {
+                response = try await provider.send(upstream.bytes, upstreamModel: model.upstreamID, .embeddings)
+            } catch {
+                throw await fail(error, record: record)
+            }
+            let bytes: [UInt8]
+            do {
+                bytes = Array(buffer: try await response.body.collect(upTo: ProviderClient.replyBytesMax))
+            } catch {
+                throw await fail(ProviderClient.transportError(error, provider: provider.config.name), record: record)
+            }
+            guard (200..<300).contains(response.status.code) else {
+                throw await fail(
+                    Self.upstreamError(
+                        status: Int(response.status.code), body: bytes,
+                        retryAfter: response.headers.first(name: "retry-after"), provider: provider.config.name),
+                    record: record)
+            }
+            guard let reply = JSONValue.parse(bytes), let tokens = reply["usage"]?["prompt_tokens"]?.int, tokens >= 0
+            else {
+                throw await fail(OpenAIDialect.malformed("an embeddings reply without usage"), record: record)
+            }
+            record.output = bytes
+            let cost = try await settle(
+                &record, usage: TokenUsage(input: tokens, output: 0), model: model, outcome: "ok")
+            return .complete(body: bytes, headers: [("content-type", "application/json")] + hold.headers(cost: cost))
+        } catch let error as GatewayError {
+            if record.reservation == nil { await recordRefusal(record, error: error) }
+            throw error
+        } catch {
+            throw GatewayError(.internal, code: "internal", "the gateway failed: \(error)")
+        }
+    }
+
+    /// The client of the provider serving `model`.
+    private func provider(of model: CatalogModel) throws(GatewayError) -> ProviderClient {
+        guard let provider = providers[model.provider] else {
+            throw GatewayError(
+                .internal, code: "provider_missing",
+                "model \(model.name) names provider \(model.provider), which is not configured")
+        }
+        return provider
+    }
+
+    /// The catalog model called `name`, if `caller` may use it with this output allowance. Only a
+    /// name the catalog knows goes into `record` (the audit log holds no caller-chosen text).
+    private func resolve(_ name: String, maxTokens: Int64?, caller: GatewayCaller, record: inout CallRecord)
+        throws(GatewayError) -> CatalogModel
+    {
+        guard let model = catalog.model(named: name) else {
+            throw GatewayError(
+                .notFound, code: "model_not_found", "the model '\(name)' is not in the catalog", param: "model")
+        }
+        record.model = model.name
+        guard model.zones.contains(caller.zone) else {
+            throw GatewayError(
+                .permission, code: "model_not_allowed",
+                "the model \(model.name) is not allowed in the \(caller.zone.rawValue) zone", param: "model")
+        }
+        guard model.dataClassifications.contains(caller.classification) else {
+            throw GatewayError(
+                .permission, code: "model_not_allowed",
+                "the model \(model.name) may not receive \(caller.classification.rawValue) data", param: "model")
+        }
+        if let maxTokens, maxTokens > model.maxOutputTokens {
+            throw GatewayError.invalid(
+                "max_tokens is \(maxTokens), above the \(model.maxOutputTokens) output tokens \(model.name) allows",
+                param: "max_tokens")
+        }
+        return model
+    }
+
+    /// What is held for one call: the reservation, the output allowance it paid for, the tightest cap.
+    struct Hold: Sendable {
+        let id: String
+        let amount: Microdollars
+        let maxTokens: Int64
+        let headroom: CapHeadroom?
+
+        /// The headers sent before the cost is known (streams).
+        var headers: [(String, String)] {
+            var headers = [("agentry-reserved-usd", amount.decimalText)]
+            if let headroom {
+                headers.append(("agentry-budget-remaining-usd", headroom.remaining.decimalText))
+                headers.append(("agentry-budget-scope", "\(headroom.scope)/\(headroom.window.rawValue)"))
+            }
+            return headers
+        }
+
+        /// The headers of a finished call costing `cost`.
+        func headers(cost: Microdollars) -> [(String, String)] {
+            var headers = [("agentry-cost-usd", cost.decimalText)]
+            if let headroom {
+                let back = (try? amount.subtracting(cost)) ?? .zero
+                let remaining = (try? headroom.remaining.adding(back)) ?? headroom.remaining
+                headers.append(("agentry-budget-remaining-usd", remaining.decimalText))
+                headers.append(("agentry-budget-scope", "\(headroom.scope)/\(headroom.window.rawValue)"))
+            }
+            return headers
+        }
+    }
+
+    /// Reserves the worst case on every cap. Without a caller's `max_tokens`, the allowance is the
+    /// model's limit, or, when a cap refuses that, what the cap's remaining budget still pays for.
+    private func reserve(maxTokens requested: Int64?, model: CatalogModel, caller: GatewayCaller, inputBytes: Int64)
+        async throws(GatewayError) -> Hold
+    {
+        var maxTokens = requested ?? model.maxOutputTokens
+        let id = RandomText.identifier(prefix: "call")
+        for attempt in 0..<3 {
+            let amount: Microdollars
+            do {
+                amount = try model.worstCaseCost(inputBytes: inputBytes, maxOutputTokens: maxTokens)
+            } catch {
+                throw GatewayError.invalid("the request is too large to price", param: "messages")
+            }
+            do {
+                let outcome = try await ledger.reserve(
+                    ReservationRequest(
+                        id: "\(id).\(attempt)", amount: amount, scopes: caller.scopes,
+                        expiresAt: ledger.now().addingTimeInterval(reservationLifetime),
+                        attribution: SpendAttribution(
+                            user: caller.userID, team: caller.teamID, model: model.name, provider: model.provider,
+                            zone: caller.zone.rawValue)))
+                return Hold(
+                    id: outcome.reservation.id, amount: amount, maxTokens: maxTokens,
+                    headroom: outcome.reservation.headroom)
+            } catch let error as LedgerError {
+                guard case .capExceeded(_, _, _, let remaining) = error else {
+                    throw GatewayError(.internal, code: error.code, "the ledger refused the call: \(error)")
+                }
+                // Fit the output allowance to the budget left, when the caller did not set one.
+                let inputCost = (try? model.cost(of: TokenUsage(input: inputBytes, output: 0))) ?? remaining
+                let perMillion = model.prices.output.value
+                let affordable =
+                    perMillion == 0
+                    ? 0
+                    : ((try? remaining.subtracting(inputCost))?.value ?? 0).multipliedReportingOverflow(by: 1_000_000)
+                        .partialValue / perMillion
+                guard requested == nil, affordable >= 1, affordable < maxTokens else {
+                    throw GatewayError(.capExceeded, code: "cap_exceeded", error.description)
+                }
+                maxTokens = affordable
+            } catch {
+                throw GatewayError(.internal, code: "ledger_unavailable", "the spend ledger is unavailable")
+            }
+        }
+        throw GatewayError(.capExceeded, code: "cap_exceeded", "no cap left room for this call")
+    }
+
+    /// Settles `record`'s reservation at the cost of `usage` (never above what was reserved) and
+    /// appends the `model.call` audit event. Returns the cost.
+    private func settle(_ record: inout CallRecord, usage: TokenUsage, model: CatalogModel, outcome: String)
+        async throws(GatewayError) -> Microdollars
+    {
+        guard let hold = record.reservation else { return .zero }
+        var cost = (try? model.cost(of: usage)) ?? hold.amount
+        // The reserve bounded the call; a provider that overran its allowance is charged no more
+        // than was held, so spend never passes a cap.
+        if cost > hold.amount { cost = hold.amount }
+        record.usage = usage
+        record.cost = cost
+        do {
+            _ = try await ledger.settle(id: hold.id, actual: cost)
+        } catch {
+            throw GatewayError(.internal, code: "ledger_unavailable", "the spend ledger could not settle the call")
+        }
+        await append(record, outcome: outcome)
+        return cost
+    }
+
+    /// Releases the reservation of a call that failed before provable cost arose, audits it, and
+    /// returns the error to throw.
+    private func fail(_ error: GatewayError, record: CallRecord) async -> GatewayError {
+        if let hold = record.reservation { _ = try? await ledger.release(id: hold.id) }
+        await append(record, outcome: error.code)
+        return error
+    }
+
+    /// Audits a call refused, after its key was accepted, before anything was reserved.
+    private func recordRefusal(_ record: CallRecord, error: GatewayError) async {
+        await append(record, outcome: error.code)
+    }
+
+    /// Appends the `model.call` event; the input and output are payloads committed to by the leaf.
+    private func append(_ record: CallRecord, outcome: String) async {
+        var payloads: [AuditPayload] = []
+        if outcome == "ok" || outcome == "cut" || outcome == "client_closed" {
+            payloads.append(AuditPayload(name: "input", bytes: record.input))
+            if let output = record.output { payloads.append(AuditPayload(name: "output", bytes: output)) }
+        }
+        let event = AuditEvent(
+            time: 0, kind: .modelCall, actor: record.caller.userID, run: nil, outcome: String(outcome.prefix(64)),
+            model: record.model, inputTokens: record.usage?.inputTotal,
+            outputTokens: record.usage?.output, costMicrodollars: record.cost?.value)
+        _ = try? await audit.append(AuditAppend(event: event, payloads: payloads))
+    }
+
+    /// Relays a provider's stream to the caller while metering it; ends it cleanly when the
+    /// provider overruns the paid-for allowance; settles and audits whatever happens.
+    private func relay(
+        _ response: HTTPClientResponse, record: CallRecord, model: CatalogModel, hold: Hold, inbound: any ChatDialect,
+        outbound: any ChatDialect, sameDialect: Bool, includeUsage: Bool,
+        write: @escaping @Sendable ([UInt8]) async throws -> Void
+    ) async {
+        var record = record
+        var parser = ServerSentEventParser()
+        var decoder = outbound.streamDecoder()
+        var encoder = inbound.streamEncoder(model: model.name, includeUsage: includeUsage)
+        var meter = StreamMeter(inputBound: Int64(record.input.count), allowance: hold.maxTokens)
+        var delivered: [UInt8] = []
+        var outcome = "ok"
+        struct CallerGone: Error {}
+        func deliver(_ bytes: [UInt8]) async throws {
+            guard !bytes.isEmpty else { return }
+            do { try await write(bytes) } catch { throw CallerGone() }
+            if delivered.count < ProviderClient.replyBytesMax { delivered += bytes }
+        }
+        do {
+            reading: for try await buffer in response.body {
+                for (event, raw) in try parser.feed(buffer.readableBytesView) {
+                    let events = try decoder.decode(event)
+                    for item in events { meter.observe(item) }
+                    if meter.overrun {
+                        outcome = "cut"
+                        break reading
+                    }
+                    if sameDialect {
+                        // The raw events go through; the encoder learns only the reply's id, to end a cut stream.
+                        for case .start(let id, let input) in events {
+                            _ = encoder.encode(.start(id: id, inputTokens: input))
+                        }
+                        if !decoder.suppressed(event, callerAskedForUsage: includeUsage) { try await deliver(raw) }
+                    } else {
+                        for item in events { try await deliver(encoder.encode(item)) }
+                    }
+                }
+            }
+            if outcome == "cut" { try await deliver(encoder.encode(.finish(.length))) }
+            if !sameDialect || outcome != "ok" { try await deliver(encoder.end(usage: meter.usage)) }
+        } catch let error as GatewayError {
+            outcome = error.code
+        } catch is CallerGone {
+            // A stream the caller cut is still charged for what was delivered.
+            outcome = "client_closed"
+        } catch {
+            outcome = "upstream_broken"
+        }
+        record.output = delivered
+        _ = try? await settle(&record, usage: meter.usage, model: model, outcome: outcome)
+    }
+
+    /// The gateway error for a provider's non-2xx reply: its status class, never its secrets.
+    static func upstreamError(status: Int, body: [UInt8], retryAfter: String?, provider: String) -> GatewayError {
+        let detail =
+            JSONValue.parse(body).flatMap { $0["error"]?["message"]?.string ?? $0["error"]?.string }
+            .map { ": " + String($0.prefix(300)) } ?? ""
+        switch status {
+        case 400, 413, 422:
+            return GatewayError(
+                .invalidRequest, code: "upstream_rejected", "provider \(provider) refused the request\(detail)")
+        case 401, 403:
+            return GatewayError(
+                .upstream, code: "upstream_credential_refused",
+                "provider \(provider) refused the org's credential; an admin must check it")
+        case 404:
+            return GatewayError(
+                .upstream, code: "upstream_model_missing", "provider \(provider) does not serve the model\(detail)")
+        case 429:
+            return GatewayError(
+                .rateLimited, code: "upstream_rate_limited", "provider \(provider) is rate-limiting calls\(detail)",
+                retryAfter: retryAfter.flatMap { Int($0) })
+        case 503, 529:
+            return GatewayError(.overloaded, code: "upstream_overloaded", "provider \(provider) is overloaded\(detail)")
+        default:
+            return GatewayError(
+                .upstream, code: "upstream_error", "provider \(provider) failed with status \(status)\(detail)")
+        }
+    }
+}
+
+/// What is known about one call as it goes, for its settle and its audit event.
+struct CallRecord: Sendable {
+    let caller: GatewayCaller
+    /// The catalog name of the model, once resolved.
+    var model: String?
+    let input: [UInt8]
+    var reservation: Gateway.Hold?
+    var output: [UInt8]?
+    var usage: TokenUsage?
+    var cost: Microdollars?
+
+    init(caller: GatewayCaller, input: [UInt8]) {
+        self.caller = caller
+        self.input = input
+    }
+}
+
+/// Counts a stream as it flows: the provider's usage when it reports it, else an estimate of one
+/// token per content delta (providers stream a token or more per delta) and the input bounded by
+/// its bytes.
+struct StreamMeter: Sendable {
+    let inputBound: Int64
+    let allowance: Int64
+    private var reported: TokenUsage?
+    private var reportedInput: Int64?
+    private var deltas: Int64 = 0
+
+    init(inputBound: Int64, allowance: Int64) {
+        self.inputBound = inputBound
+        self.allowance = allowance
+    }
+
+    mutating func observe(_ event: ChatStreamEvent) {
+        switch event {
+        case .start(_, let input): reportedInput = input
+        case .text, .toolArguments: deltas += 1
+        case .usage(let usage): reported = usage
+        case .toolCall, .finish: break
+        }
+    }
+
+    /// Whether the provider has sent more than the allowance the reservation paid for.
+    var overrun: Bool { max(deltas, reported?.output ?? 0) > allowance }
+
+    /// The usage to charge.
+    var usage: TokenUsage {
+        let output = min(max(deltas, reported?.output ?? 0), allowance)
+        if let reported, reported.input + reported.cachedInput > 0 {
+            return TokenUsage(input: reported.input, cachedInput: reported.cachedInput, output: output)
+        }
+        return TokenUsage(input: reportedInput ?? inputBound, output: output)
+    }
+}
+
+extension TokenUsage {
+    /// Input tokens, cached or not.
+    var inputTotal: Int64 { input + cachedInput }
+}
