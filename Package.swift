@@ -137,7 +137,7 @@ let package = Package(
             name: "AgentryTesting",
             dependencies: [
                 "AgentryAudit", "AgentryIdentity", "AgentryLedger", "AgentryStore", "AgentrySQLite", "AgentryPostgres",
-                "AgentryServer",
+                "AgentryServer", "AgentryGateway",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -21,6 +21,8 @@ public enum AuditEventKind: String, CaseIterable, Sendable, Codable {
     case keyRotated = "key.rotated"
     case capChanged = "cap.changed"
     case ledgerTimeZoneChanged = "ledger.time_zone_changed"
+    case credentialChanged = "credential.changed"
+    case catalogChanged = "catalog.changed"
 }
 
 /// A salted commitment to a payload kept outside the leaf: SHA-256(tag ‖ salt ‖ payload).

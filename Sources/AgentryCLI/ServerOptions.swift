@@ -65,6 +65,8 @@ struct ServerOptions: ParsableArguments {
     var auditOrigin: String?
     @Option(help: "Time zone of spend-cap days and months (default UTC; env AGENTRY_LEDGER_TIME_ZONE).")
     var ledgerTimeZone: String?
+    @Option(help: "Provider-credential vault key file (agentry vault keygen; env AGENTRY_VAULT_KEY_FILE).")
+    var vaultKeyFile: String?
 
     /// The flags given, by configuration key.
     var flags: [String: String] {
@@ -76,7 +78,7 @@ struct ServerOptions: ParsableArguments {
             ("proxy_identity.trusted_proxies", proxyIdentityTrustedProxies),
             ("proxy_identity.provision_users", proxyIdentityProvisionUsers),
             ("audit.signing_key_file", auditSigningKeyFile), ("audit.checkpoint_file", auditCheckpointFile),
-            ("audit.origin", auditOrigin), ("ledger.time_zone", ledgerTimeZone),
+            ("audit.origin", auditOrigin), ("ledger.time_zone", ledgerTimeZone), ("vault.key_file", vaultKeyFile),
         ]
         return Dictionary(uniqueKeysWithValues: pairs.compactMap { key, value in value.map { (key, $0) } })
     }

@@ -171,10 +171,7 @@ public struct AnthropicDialect: ChatDialect {
     }
 
     public func patchRequest(_ body: JSONValue, upstreamModel: String, maxTokens: Int64, stream: Bool) -> JSONValue {
-        var body = body
-        body["model"] = .string(upstreamModel)
-        body["max_tokens"] = .int(maxTokens)
-        return body
+        Read.patched(body, model: upstreamModel, maxTokens: maxTokens)
     }
 
     public func decodeResponse(_ body: JSONValue) throws(GatewayError) -> ChatResponse {

@@ -134,6 +134,51 @@ enum Read {
         return chunk
     }
 
+    /// A message's `content` in OpenAI's and Cohere's shape: a string, null, or text parts (and, when
+    /// `documents`, Cohere's document parts, whose data is a tool's result). Other parts are refused.
+    static func text(_ content: JSONValue?, at path: String, documents: Bool = false) throws(GatewayError) -> String {
+        switch content {
+        case nil, .null?: return ""
+        case .string(let text)?: return text
+        case .array(let parts)?:
+            var texts: [String] = []
+            for (index, part) in parts.enumerated() {
+                if part["type"]?.string == "text", let text = part["text"]?.string {
+                    texts.append(text)
+                } else if documents, part["type"]?.string == "document", let data = part["document"]?["data"] {
+                    texts.append(data.string ?? data.text)
+                } else {
+                    throw .invalid("'\(path)[\(index)]' must be a text part; only text is supported", param: path)
+                }
+            }
+            return texts.joined(separator: "\n")
+        default: throw .invalid("'\(path)' must be a string or an array of text parts", param: path)
+        }
+    }
+
+    /// Tool calls in OpenAI's and Cohere's shape (`{id, function: {name, arguments}}`); one without
+    /// an id or name is the error `fault` makes of its path.
+    static func toolCalls(_ items: [JSONValue]?, at path: String, fault: (String) -> GatewayError)
+        throws(GatewayError) -> [ToolCall]
+    {
+        var calls: [ToolCall] = []
+        for (index, call) in (items ?? []).enumerated() {
+            guard let id = call["id"]?.string, let name = call["function"]?["name"]?.string else {
+                throw fault("\(path)[\(index)]")
+            }
+            calls.append(ToolCall(id: id, name: name, arguments: call["function"]?["arguments"]?.string ?? "{}"))
+        }
+        return calls
+    }
+
+    /// A same-dialect body with only the model and the output allowance changed (Anthropic, Cohere).
+    static func patched(_ body: JSONValue, model: String, maxTokens: Int64) -> JSONValue {
+        var body = body
+        body["model"] = .string(model)
+        body["max_tokens"] = .int(maxTokens)
+        return body
+    }
+
     /// A tool call's argument text as a JSON object (an empty object when it is not one).
     static func argumentsObject(_ text: String) -> JSONValue {
         guard let value = JSONValue.parse(Array(text.utf8)), value.object != nil else { return .object([:]) }

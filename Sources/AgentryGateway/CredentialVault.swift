@@ -56,6 +56,9 @@ public struct CredentialVault: Sendable {
     /// A vault over `key`.
     public init(key: VaultKey) { self.key = key }
 
+    /// The id of the master key, stored with every credential it seals.
+    public var keyID: String { key.id }
+
     /// `secret` sealed for the credential `name`: `v1.<key id>.<base64 of nonce ‖ ciphertext ‖ tag>`.
     public func seal(_ secret: String, name: String) throws(VaultError) -> String {
         do {
@@ -91,6 +94,8 @@ public enum VaultError: Error, Equatable, CustomStringConvertible {
     case wrongKey(sealedWith: String, have: String)
     case tampered(name: String)
     case malformedSealed
+    /// The server has no master key, so stored credentials can be neither sealed nor opened.
+    case noKey
 
     public var description: String {
         switch self {
@@ -102,6 +107,8 @@ public enum VaultError: Error, Equatable, CustomStringConvertible {
             "the credential was sealed with vault key \(sealedWith), but this is key \(have)"
         case .tampered(let name): "credential \(name) does not authenticate: it was changed or belongs to another name"
         case .malformedSealed: "a sealed credential is malformed"
+        case .noKey:
+            "this server has no vault key: create one with 'agentry vault keygen --out FILE' and set vault.key_file"
         }
     }
 }

@@ -19,6 +19,9 @@ public enum DefaultModelCatalog {
           - name: simulator-mistral
             api: mistral
             base_url: builtin
+          - name: simulator-cohere
+            api: cohere
+            base_url: builtin
         models:
           - name: sim/openai-small
             provider: simulator-openai
@@ -52,6 +55,14 @@ public enum DefaultModelCatalog {
             max_output_tokens: 8192
             data_classifications: [public, internal]
             zones: [sandbox, catalog]
+          - name: sim/cohere-small
+            provider: simulator-cohere
+            upstream: sim-command-r
+            prices: { input: "0.15", cached_input: "0.15", output: "0.60" }
+            context_window: 128000
+            max_output_tokens: 4096
+            data_classifications: [public, internal]
+            zones: [sandbox]
           - name: sim/mistral-small
             provider: simulator-mistral
             upstream: sim-mistral-small

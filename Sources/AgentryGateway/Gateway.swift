@@ -4,6 +4,7 @@ import AgentryLedger
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import Synchronization
 
 /// Who is calling through the gateway and what governs the call, resolved from their key.
 public struct GatewayCaller: Sendable {
@@ -69,21 +70,52 @@ public struct GatewayStream: Sendable {
 /// model → policy → worst-case cost → reserve on every cap → forward with org credentials →
 /// meter → settle → audit → reply.
 public struct Gateway: Sendable {
-    public let catalog: ModelCatalog
-    private let providers: [String: ProviderClient]
+    private let routing: Routing
+    private let makeProviders: @Sendable (ModelCatalog) -> [ProviderClient]
     private let ledger: Ledger
     private let audit: AuditLog
-    /// How long a reservation may stay unresolved: longer than any provider's read timeout.
-    private let reservationLifetime: TimeInterval
 
-    /// A gateway over `catalog`, calling `providers` (by name), charging `ledger`, recording in `audit`.
-    public init(catalog: ModelCatalog, providers: [ProviderClient], ledger: Ledger, audit: AuditLog) {
-        self.catalog = catalog
-        self.providers = Dictionary(providers.map { ($0.config.name, $0) }, uniquingKeysWith: { first, _ in first })
+    /// The catalog and its provider clients, swapped whole when an admin changes the catalog; a
+    /// call reads one snapshot at its start and keeps it to its end.
+    private final class Routing: Sendable {
+        struct Snapshot: Sendable {
+            let catalog: ModelCatalog
+            let providers: [String: ProviderClient]
+        }
+
+        private let snapshot: Mutex<Snapshot>
+
+        init(_ snapshot: Snapshot) { self.snapshot = Mutex(snapshot) }
+
+        var current: Snapshot { snapshot.withLock { $0 } }
+
+        func replace(with new: Snapshot) { snapshot.withLock { $0 = new } }
+    }
+
+    /// A gateway over `catalog`, calling the clients `makeProviders` makes for a catalog's
+    /// providers, charging `ledger`, recording in `audit`.
+    public init(
+        catalog: ModelCatalog, ledger: Ledger, audit: AuditLog,
+        makeProviders: @escaping @Sendable (ModelCatalog) -> [ProviderClient]
+    ) {
+        self.makeProviders = makeProviders
+        self.routing = Routing(Self.snapshot(catalog, makeProviders(catalog)))
         self.ledger = ledger
         self.audit = audit
-        let longest = providers.map(\.config.readTimeoutSeconds).max() ?? 120
-        self.reservationLifetime = TimeInterval(longest) * 2 + 60
+    }
+
+    private static func snapshot(_ catalog: ModelCatalog, _ providers: [ProviderClient]) -> Routing.Snapshot {
+        Routing.Snapshot(
+            catalog: catalog,
+            providers: Dictionary(providers.map { ($0.config.name, $0) }, uniquingKeysWith: { first, _ in first }))
+    }
+
+    /// The catalog in effect.
+    public var catalog: ModelCatalog { routing.current.catalog }
+
+    /// Puts `catalog` in effect for every call that starts from now on.
+    public func replace(catalog: ModelCatalog) {
+        routing.replace(with: Self.snapshot(catalog, makeProviders(catalog)))
     }
 
     /// The models `caller` may use, by public name.
@@ -102,11 +134,14 @@ public struct Gateway: Sendable {
         }
         let request = try inbound.decodeRequest(body, pathModel: call.pathModel, stream: call.streamPath)
         var record = CallRecord(caller: caller, input: call.body)
+        let routes = routing.current
         do {
-            let model = try resolve(request.model, maxTokens: request.maxTokens, caller: caller, record: &record)
-            let provider = try self.provider(of: model)
+            let model = try resolve(
+                request.model, in: routes, maxTokens: request.maxTokens, caller: caller, record: &record)
+            let provider = try self.provider(of: model, in: routes)
             let hold = try await reserve(
-                maxTokens: request.maxTokens, model: model, caller: caller, inputBytes: Int64(call.body.count))
+                maxTokens: request.maxTokens, model: model, provider: provider.config, caller: caller,
+                inputBytes: Int64(call.body.count))
             record.reservation = hold
             let outboundDialect = provider.config.api.dialect
             let sameDialect = outboundDialect == call.dialect
@@ -186,13 +221,15 @@ public struct Gateway: Sendable {
         default: throw .invalid("'input' must be a non-empty string or array", param: "input")
         }
         var record = CallRecord(caller: caller, input: body)
+        let routes = routing.current
         do {
-            let model = try resolve(name, maxTokens: nil, caller: caller, record: &record)
-            let provider = try self.provider(of: model)
+            let model = try resolve(name, in: routes, maxTokens: nil, caller: caller, record: &record)
+            let provider = try self.provider(of: model, in: routes)
             guard provider.config.api.dialect == .openai else {
                 throw GatewayError.invalid("the model \(model.name) does not make embeddings", param: "model")
             }
-            let hold = try await reserve(maxTokens: 0, model: model, caller: caller, inputBytes: Int64(body.count))
+            let hold = try await reserve(
+                maxTokens: 0, model: model, provider: provider.config, caller: caller, inputBytes: Int64(body.count))
             record.reservation = hold
             var upstream = json
             upstream["model"] = .string(model.upstreamID)
@@ -232,8 +269,8 @@ public struct Gateway: Sendable {
     }
 
     /// The client of the provider serving `model`.
-    private func provider(of model: CatalogModel) throws(GatewayError) -> ProviderClient {
-        guard let provider = providers[model.provider] else {
+    private func provider(of model: CatalogModel, in routes: Routing.Snapshot) throws(GatewayError) -> ProviderClient {
+        guard let provider = routes.providers[model.provider] else {
             throw GatewayError(
                 .internal, code: "provider_missing",
                 "model \(model.name) names provider \(model.provider), which is not configured")
@@ -243,10 +280,11 @@ public struct Gateway: Sendable {
 
     /// The catalog model called `name`, if `caller` may use it with this output allowance. Only a
     /// name the catalog knows goes into `record` (the audit log holds no caller-chosen text).
-    private func resolve(_ name: String, maxTokens: Int64?, caller: GatewayCaller, record: inout CallRecord)
-        throws(GatewayError) -> CatalogModel
-    {
-        guard let model = catalog.model(named: name) else {
+    private func resolve(
+        _ name: String, in routes: Routing.Snapshot, maxTokens: Int64?, caller: GatewayCaller,
+        record: inout CallRecord
+    ) throws(GatewayError) -> CatalogModel {
+        guard let model = routes.catalog.model(named: name) else {
             throw GatewayError(
                 .notFound, code: "model_not_found", "the model '\(name)' is not in the catalog", param: "model")
         }
@@ -301,15 +339,20 @@ public struct Gateway: Sendable {
 
     /// Reserves the worst case on every cap. Without a caller's `max_tokens`, the allowance is the
     /// model's limit, or, when a cap refuses that, what the cap's remaining budget still pays for.
-    private func reserve(maxTokens requested: Int64?, model: CatalogModel, caller: GatewayCaller, inputBytes: Int64)
-        async throws(GatewayError) -> Hold
-    {
+    private func reserve(
+        maxTokens requested: Int64?, model: CatalogModel, provider: ProviderConfig, caller: GatewayCaller,
+        inputBytes: Int64
+    ) async throws(GatewayError) -> Hold {
+        // A hold outlives the longest wait for the provider, so only a crashed holder's expires.
+        let lifetime = TimeInterval(provider.readTimeoutSeconds) * 2 + 60
         var maxTokens = requested ?? model.maxOutputTokens
         let id = RandomText.identifier(prefix: "call")
         for attempt in 0..<3 {
-            let amount: Microdollars
+            var amount: Microdollars
             do {
                 amount = try model.worstCaseCost(inputBytes: inputBytes, maxOutputTokens: maxTokens)
+                // A model priced at $0 still holds a microdollar, so its calls are counted like any other.
+                amount = max(amount, Microdollars(1))
             } catch {
                 throw GatewayError.invalid("the request is too large to price", param: "messages")
             }
@@ -317,7 +360,7 @@ public struct Gateway: Sendable {
                 let outcome = try await ledger.reserve(
                     ReservationRequest(
                         id: "\(id).\(attempt)", amount: amount, scopes: caller.scopes,
-                        expiresAt: ledger.now().addingTimeInterval(reservationLifetime),
+                        expiresAt: ledger.now().addingTimeInterval(lifetime),
                         attribution: SpendAttribution(
                             user: caller.userID, team: caller.teamID, model: model.name, provider: model.provider,
                             zone: caller.zone.rawValue)))

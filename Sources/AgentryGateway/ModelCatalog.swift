@@ -177,6 +177,9 @@ public struct ModelCatalog: Equatable, Sendable {
                 path: "\(path).base_url",
                 reason: "must be an http(s) URL without credentials, query or fragment, or 'builtin'")
         }
+        if let credential = provider.credential, !ProviderConfig.isCredentialName(credential) {
+            throw CatalogError(path: "\(path).credential", reason: "must be \(ProviderConfig.credentialNameRule)")
+        }
         if provider.credential == nil, base != ProviderConfig.builtin, provider.api != .openaiCompatible {
             throw CatalogError(
                 path: "\(path).credential", reason: "is required: the name of the vault credential holding its key")
@@ -204,6 +207,15 @@ public struct ModelCatalog: Equatable, Sendable {
                 throw CatalogError(
                     path: "\(path).\(field)", reason: "must be 1–\(nameCharactersMax) visible ASCII characters")
             }
+        }
+        // The public name is recorded in every model.call audit event, which holds identifiers only.
+        guard
+            model.name.utf8.allSatisfy({
+                (0x61...0x7A).contains($0) || (0x41...0x5A).contains($0) || (0x30...0x39).contains($0)
+                    || Array("._:@/-".utf8).contains($0)
+            })
+        else {
+            throw CatalogError(path: "\(path).name", reason: "must be letters, digits and . _ : @ / - only")
         }
         for (field, price) in [
             ("input", model.prices.input), ("cached_input", model.prices.cachedInput), ("output", model.prices.output),

@@ -19,26 +19,14 @@ public struct OpenAIDialect: ChatDialect {
             let path = "messages[\(index)]"
             guard let message = item.object else { throw .invalid("'\(path)' must be an object", param: path) }
             let role = try Read.string(message, "role", at: "\(path).role")
-            let text = try Self.text(message["content"], at: "\(path).content")
+            let text = try Read.text(message["content"], at: "\(path).content")
             switch role {
             case "system", "developer": system.append(text)
             case "user": messages.append(ChatMessage(role: .user, text: text))
             case "assistant":
-                var calls: [ToolCall] = []
-                for (position, call) in (try Read.array(message, "tool_calls", at: "\(path).tool_calls") ?? [])
-                    .enumerated()
-                {
-                    let at = "\(path).tool_calls[\(position)]"
-                    guard let call = call.object, let function = call["function"]?.object else {
-                        throw .invalid("'\(at)' must be an object with a 'function'", param: at)
-                    }
-                    calls.append(
-                        ToolCall(
-                            id: try Read.string(call, "id", at: "\(at).id"),
-                            name: try Read.string(function, "name", at: "\(at).function.name"),
-                            arguments: try Read.optionalString(function, "arguments", at: "\(at).function.arguments")
-                                ?? "{}"))
-                }
+                let calls = try Read.toolCalls(
+                    try Read.array(message, "tool_calls", at: "\(path).tool_calls"), at: "\(path).tool_calls"
+                ) { at in .invalid("'\(at)' must be an object with an 'id' and a 'function' with a 'name'", param: at) }
                 messages.append(ChatMessage(role: .assistant, text: text, toolCalls: calls))
             case "tool":
                 let id = try Read.string(message, "tool_call_id", at: "\(path).tool_call_id")
@@ -83,24 +71,6 @@ public struct OpenAIDialect: ChatDialect {
             stop: try Read.stops(object["stop"], key: "stop"), tools: tools, toolChoice: choice,
             jsonMode: format == "json_object" || format == "json_schema",
             stream: try Read.bool(object, "stream") ?? false)
-    }
-
-    /// A message's `content`: a string, null, or text parts (other parts are refused).
-    private static func text(_ content: JSONValue?, at path: String) throws(GatewayError) -> String {
-        switch content {
-        case nil, .null?: return ""
-        case .string(let text)?: return text
-        case .array(let parts)?:
-            var texts: [String] = []
-            for (index, part) in parts.enumerated() {
-                guard part["type"]?.string == "text", let text = part["text"]?.string else {
-                    throw .invalid("'\(path)[\(index)]' must be a text part; only text is supported", param: path)
-                }
-                texts.append(text)
-            }
-            return texts.joined(separator: "\n")
-        default: throw .invalid("'\(path)' must be a string or an array of text parts", param: path)
-        }
     }
 
     public func encodeRequest(_ request: ChatRequest, upstreamModel: String) -> JSONValue {
@@ -177,12 +147,8 @@ public struct OpenAIDialect: ChatDialect {
     public func decodeResponse(_ body: JSONValue) throws(GatewayError) -> ChatResponse {
         guard let choice = body["choices"]?.array?.first, let message = choice["message"], let usage = body["usage"]
         else { throw Self.malformed("a chat completion without choices or usage") }
-        var calls: [ToolCall] = []
-        for call in message["tool_calls"]?.array ?? [] {
-            guard let id = call["id"]?.string, let name = call["function"]?["name"]?.string else {
-                throw Self.malformed("a tool call without an id or name")
-            }
-            calls.append(ToolCall(id: id, name: name, arguments: call["function"]?["arguments"]?.string ?? "{}"))
+        let calls = try Read.toolCalls(message["tool_calls"]?.array, at: "tool_calls") { _ in
+            Self.malformed("a tool call without an id or name")
         }
         return ChatResponse(
             id: body["id"]?.string ?? "", text: message["content"]?.string, toolCalls: calls,

@@ -11,6 +11,7 @@ public struct ProviderConfig: Equatable, Sendable {
         case openai
         case anthropic
         case gemini
+        case cohere
         /// Mistral's API, which is OpenAI's chat completions format.
         case mistral
         /// Any server speaking OpenAI's format: vLLM, Ollama, llama.cpp server, LM Studio.
@@ -22,6 +23,7 @@ public struct ProviderConfig: Equatable, Sendable {
             case .openai, .mistral, .openaiCompatible: .openai
             case .anthropic: .anthropic
             case .gemini: .gemini
+            case .cohere: .cohere
             }
         }
     }
@@ -39,6 +41,19 @@ public struct ProviderConfig: Equatable, Sendable {
 
     /// The base URL that means "the simulator built into this process".
     public static let builtin = "builtin"
+
+    /// What a credential name may be.
+    public static let credentialNameRule =
+        "1–64 characters of a–z, 0–9, '.', '_' and '-', starting with a letter or digit"
+
+    /// Whether `name` can name a stored credential.
+    public static func isCredentialName(_ name: String) -> Bool {
+        guard (1...64).contains(name.utf8.count), let first = name.utf8.first, ![0x2E, 0x5F, 0x2D].contains(first)
+        else { return false }
+        return name.utf8.allSatisfy {
+            (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || [0x2E, 0x5F, 0x2D].contains($0)
+        }
+    }
 
     /// A provider; `ModelCatalog` checks its fields.
     public init(
@@ -66,6 +81,7 @@ public enum Dialect: String, Sendable, CaseIterable {
     case openai
     case anthropic
     case gemini
+    case cohere
 
     /// Its codec.
     public var codec: any ChatDialect {
@@ -73,6 +89,7 @@ public enum Dialect: String, Sendable, CaseIterable {
         case .openai: OpenAIDialect()
         case .anthropic: AnthropicDialect()
         case .gemini: GeminiDialect()
+        case .cohere: CohereDialect()
         }
     }
 }
@@ -154,7 +171,7 @@ public final class ProviderClient: Sendable {
             case .anthropic:
                 request.headers.add(name: "x-api-key", value: secret)
             case .gemini: request.headers.add(name: "x-goog-api-key", value: secret)
-            case .openai, .mistral, .openaiCompatible:
+            case .openai, .mistral, .openaiCompatible, .cohere:
                 request.headers.add(name: "authorization", value: "Bearer \(secret)")
             }
         }
@@ -193,6 +210,7 @@ public final class ProviderClient: Sendable {
         }
         switch config.api.dialect {
         case .openai: return base + "/chat/completions"
+        case .cohere: return base + "/v2/chat"
         case .anthropic: return base + "/v1/messages"
         case .gemini:
             guard let model = upstreamModel.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) else {

@@ -26,6 +26,8 @@ public final class PostgresStore: StoreBackend {
     public var ledger: any LedgerStore {
         PostgresLedgerStore(client: client, logger: logger, knownAccounts: knownAccounts)
     }
+    /// Sealed provider credentials and the admins' catalog in this database.
+    public var gateway: any GatewayStore { PostgresGatewayStore(client: client, logger: logger) }
     /// Accounts known to have rows (rows are never deleted), shared by every `ledger` handed out.
     private let knownAccounts = PostgresLedgerStore.KnownAccounts()
 

@@ -20,6 +20,8 @@ public final class SQLiteStore: StoreBackend {
     public var audit: any AuditStore { SQLiteAuditStore(pool: pool) }
     /// The spend ledger in this file.
     public var ledger: any LedgerStore { SQLiteLedgerStore(pool: pool, cache: ledgerCache) }
+    /// Sealed provider credentials and the admins' catalog in this file.
+    public var gateway: any GatewayStore { SQLiteGatewayStore(pool: pool) }
     /// Ledger rows the writer has committed, shared by every `ledger` handed out.
     private let ledgerCache = SQLiteLedgerCache()
 

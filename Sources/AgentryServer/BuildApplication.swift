@@ -33,8 +33,12 @@ public struct ApplicationDependencies: Sendable {
     public var checkpointer: AuditCheckpointer
     /// The model gateway: every model call, governed.
     public var gateway: Gateway
-    /// Whether the built-in provider simulators are mounted.
-    let mountsSimulators: Bool
+    /// The catalog in effect when no admin has set one.
+    let shippedCatalog: ModelCatalog
+    /// Seals and opens stored provider credentials; nil without a master key.
+    let vault: CredentialVault?
+    /// The stored credentials the gateway reads.
+    let storedCredentials: StoredCredentials
     /// The server's own address once it listens (the built-in simulators are reached there).
     public let listening: ListeningAddress
 
@@ -42,7 +46,8 @@ public struct ApplicationDependencies: Sendable {
     public init(
         store: any StoreBackend, logger: Logger, checkpointer: AuditCheckpointer,
         metrics: PrometheusCollectorRegistry = .init(), clock: @escaping @Sendable () -> Date = { Date() },
-        ledgerCalendar: LedgerCalendar = LedgerCalendar(), gateway setup: GatewaySetup = GatewaySetup()
+        ledgerCalendar: LedgerCalendar = LedgerCalendar(), gateway setup: GatewaySetup = GatewaySetup(),
+        vault: CredentialVault? = nil
     ) {
         self.store = store
         self.logger = logger
@@ -55,10 +60,14 @@ public struct ApplicationDependencies: Sendable {
         self.checkpointer = checkpointer
         let listening = ListeningAddress()
         self.listening = listening
-        self.mountsSimulators = setup.usesBuiltinSimulators
-        self.gateway = Gateway(
-            catalog: setup.catalog, providers: setup.providerClients(listening: listening), ledger: ledger, audit: audit
-        )
+        self.vault = vault
+        let stored = StoredCredentials(store: store.gateway, vault: vault)
+        self.storedCredentials = stored
+        let credentials = LayeredCredentials(first: setup.credentials, then: stored)
+        self.shippedCatalog = setup.catalog
+        self.gateway = Gateway(catalog: setup.catalog, ledger: ledger, audit: audit) { catalog in
+            GatewaySetup.providerClients(for: catalog, listening: listening, credentials: credentials)
+        }
     }
 }
 
@@ -87,7 +96,7 @@ func buildRoutes(
     GatewayController(
         gateway: dependencies.gateway, identity: identity, bodyBytesMax: max(configuration.bodyBytesMax, 8 << 20)
     ).register(on: router, catalog: &routes)
-    if dependencies.mountsSimulators { BuiltinSimulators.register(on: router) }
+    BuiltinSimulators.register(on: router)
     let group = router.group("api/v1").add(
         middleware: AuthenticationMiddleware(
             authenticator: Authenticator(
@@ -98,9 +107,16 @@ func buildRoutes(
     UsersController(identity: identity, bodyBytesMax: limit).register(on: api)
     TeamsController(identity: identity, bodyBytesMax: limit).register(on: api)
     TokensController(identity: identity, bodyBytesMax: limit).register(on: api)
-    CapsController(ledger: dependencies.ledger, recorder: dependencies.changes, bodyBytesMax: limit).register(on: api)
+    CapsController(
+        ledger: dependencies.ledger, identity: identity, recorder: dependencies.changes, bodyBytesMax: limit
+    ).register(on: api)
     SpendController(ledger: dependencies.ledger).register(on: api)
     ReservationsController(ledger: dependencies.ledger, bodyBytesMax: limit).register(on: api)
+    GatewayAdminController(
+        store: dependencies.store.gateway, gateway: dependencies.gateway, shippedCatalog: dependencies.shippedCatalog,
+        vault: dependencies.vault, credentials: dependencies.storedCredentials, recorder: dependencies.changes,
+        bodyBytesMax: max(limit, 1 << 20)
+    ).register(on: api)
     AuditController(
         store: dependencies.store.audit, log: audit, checkpointer: dependencies.checkpointer, bodyBytesMax: limit
     ).register(on: api)
@@ -122,6 +138,9 @@ public func buildApplication(
                 store: dependencies.store.audit, log: dependencies.audit, logger: dependencies.logger,
                 clock: { Int64(dependencies.clock().timeIntervalSince1970 * 1000) }),
             LedgerExpiryService(ledger: dependencies.ledger, logger: dependencies.logger),
+            GatewayCatalogService(
+                store: dependencies.store.gateway, gateway: dependencies.gateway, shipped: dependencies.shippedCatalog,
+                logger: dependencies.logger),
         ],
         onServerRunning: { channel in
             if let port = channel.localAddress?.port {

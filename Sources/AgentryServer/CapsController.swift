@@ -8,6 +8,8 @@ import Hummingbird
 /// auditors read them; every change is a `cap.changed` audit record written with the change.
 struct CapsController: Sendable {
     let ledger: Ledger
+    /// Resolves `team:<name>` to the team's id, the scope the gateway charges.
+    let identity: IdentityService
     let recorder: AuditChangeRecorder
     let bodyBytesMax: Int
 
@@ -33,7 +35,7 @@ struct CapsController: Sendable {
     @Sendable func set(_ request: Request, context: AgentryRequestContext) async throws -> Response {
         let caller = try context.caller()
         try caller.require(Self.writers, to: "setting spend caps")
-        let key = try Self.key(context)
+        let key = try await key(context)
         var request = request
         let body = try await request.decodeJSON(SetCapBody.self, limit: bodyBytesMax)
         guard let limit = Microdollars(parsing: body.limit) else {
@@ -50,7 +52,7 @@ struct CapsController: Sendable {
     @Sendable func setWindows(_ request: Request, context: AgentryRequestContext) async throws -> Response {
         let caller = try context.caller()
         try caller.require(Self.writers, to: "setting spend caps")
-        let scope = try Self.scope(context)
+        let scope = try await scope(context)
         var request = request
         let body = try await request.decodeJSON(SetCapsBody.self, limit: bodyBytesMax)
         var changes: [CapChange] = []
@@ -74,7 +76,7 @@ struct CapsController: Sendable {
     @Sendable func remove(_ request: Request, context: AgentryRequestContext) async throws -> Response {
         let caller = try context.caller()
         try caller.require(Self.writers, to: "removing spend caps")
-        try await change([CapChange(key: try Self.key(context), limit: nil)], by: caller.user.id)
+        try await change([CapChange(key: try await key(context), limit: nil)], by: caller.user.id)
         return Response(status: .noContent)
     }
 
@@ -93,15 +95,23 @@ struct CapsController: Sendable {
         try await recorder.deliver(messages)
     }
 
-    /// The `{scope}` of the path.
-    private static func scope(_ context: AgentryRequestContext) throws -> LedgerScope {
+    /// The `{scope}` of the path. A team may be named by its id or its name (`team:finance`): the
+    /// cap is set on the id of the team of that name, which is what model calls are charged to
+    /// and which a rename does not change. A name no team has is kept as written.
+    private func scope(_ context: AgentryRequestContext) async throws -> LedgerScope {
         // Clients may percent-encode the ':' of a scope (`team%3Afinance`); both forms name it.
         let raw = try context.parameters.require("scope")
-        return try LedgerScope(parsing: raw.removingPercentEncoding ?? raw)
+        let scope = try LedgerScope(parsing: raw.removingPercentEncoding ?? raw)
+        guard scope.kind == .team else { return scope }
+        do {
+            return try LedgerScope(.team, id: try await identity.team(reference: scope.id).id)
+        } catch IdentityError.teamNotFound {
+            return scope
+        }
     }
 
-    private static func key(_ context: AgentryRequestContext) throws -> CapKey {
-        let scope = try scope(context)
+    private func key(_ context: AgentryRequestContext) async throws -> CapKey {
+        let scope = try await scope(context)
         let text = try context.parameters.require("window")
         guard let window = CapWindow(rawValue: text) else {
             throw APIError(.badRequest, "invalid_query", "window: must be run, day or month")

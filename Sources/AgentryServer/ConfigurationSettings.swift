@@ -74,6 +74,13 @@ extension ConfigurationSetting {
             }
             config.proxyIdentity.trustedProxies = ranges
         },
+        .init(
+            key: "vault.key_file",
+            help: "Master key of the provider-credential vault, kept outside the database (agentry vault keygen)."
+        ) { config, value in
+            guard !value.isEmpty else { throw Reason("must not be empty") }
+            config.vaultKeyFile = value
+        },
         .init(key: "audit.signing_key_file", help: "Audit signing key file (default <data_dir>/audit-signing.key).") {
             config, value in
             guard !value.isEmpty else { throw Reason("must not be empty") }

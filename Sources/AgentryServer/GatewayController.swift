@@ -28,6 +28,9 @@ struct GatewayController: Sendable {
         router.post("v1/messages") { request, context in
             await self.chat(request, context: context, dialect: .anthropic)
         }
+        router.post("v2/chat") { request, context in
+            await self.chat(request, context: context, dialect: .cohere)
+        }
         router.post("v1/embeddings") { request, context in await self.embeddings(request, context: context) }
         router.get("v1/models") { request, context in await self.models(request, context: context) }
         for version in ["v1beta", "v1"] {
@@ -36,7 +39,8 @@ struct GatewayController: Sendable {
             }
         }
         routes += [
-            (.post, "/v1/chat/completions"), (.post, "/v1/messages"), (.post, "/v1/embeddings"), (.get, "/v1/models"),
+            (.post, "/v1/chat/completions"), (.post, "/v1/messages"), (.post, "/v2/chat"), (.post, "/v1/embeddings"),
+            (.get, "/v1/models"),
             (.post, "/v1beta/models/{model}:generateContent"), (.post, "/v1beta/models/{model}:streamGenerateContent"),
             (.post, "/v1/models/{model}:generateContent"), (.post, "/v1/models/{model}:streamGenerateContent"),
         ]

@@ -2,8 +2,11 @@ import AgentryGateway
 import AgentryIdentity
 import AgentryLedger
 import AgentrySimulators
+import AgentryStore
+import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// What the model gateway is built from: the model catalog (with its providers) and where
@@ -21,15 +24,13 @@ public struct GatewaySetup: Sendable {
         self.credentials = credentials
     }
 
-    /// Whether any provider is a simulator built into this process.
-    var usesBuiltinSimulators: Bool { catalog.providers.values.contains { $0.baseURL == ProviderConfig.builtin } }
-
-    /// One client per provider; `builtin` providers call the simulators mounted on this server,
-    /// with a key made for this process.
-    func providerClients(listening: ListeningAddress) -> [ProviderClient] {
-        let builtinKey = "sim-" + RandomText.base32(byteCount: 16)
+    /// One client per provider of `catalog`, with keys from `credentials`; `builtin` providers
+    /// call the simulators mounted on this server.
+    static func providerClients(
+        for catalog: ModelCatalog, listening: ListeningAddress, credentials: any CredentialSource
+    ) -> [ProviderClient] {
         let credentials = LayeredCredentials(
-            first: StaticCredentials([BuiltinSimulators.credentialName: builtinKey]), then: self.credentials)
+            first: StaticCredentials([BuiltinSimulators.credentialName: "sim-builtin"]), then: credentials)
         return catalog.providers.values.sorted { $0.name < $1.name }.map { config in
             guard config.baseURL == ProviderConfig.builtin else {
                 return ProviderClient(config: config, credentials: credentials)
@@ -44,6 +45,37 @@ public struct GatewaySetup: Sendable {
             }
         }
     }
+}
+
+/// Provider credentials stored sealed in the database, opened with the vault's master key; an
+/// opened secret is kept in memory for a few seconds, so a changed credential reaches every
+/// instance within `cacheSeconds`.
+final class StoredCredentials: CredentialSource {
+    private let store: any GatewayStore
+    private let vault: CredentialVault?
+    private let cacheSeconds: TimeInterval
+    private let cache = Mutex<[String: (secret: String?, until: ContinuousClock.Instant)]>([:])
+
+    init(store: any GatewayStore, vault: CredentialVault?, cacheSeconds: TimeInterval = 5) {
+        self.store = store
+        self.vault = vault
+        self.cacheSeconds = cacheSeconds
+    }
+
+    func secret(named name: String) async throws -> String? {
+        let now = ContinuousClock.now
+        if let cached = cache.withLock({ $0[name] }), cached.until > now { return cached.secret }
+        var secret: String?
+        if let stored = try await store.credential(named: name) {
+            guard let vault else { throw VaultError.noKey }
+            secret = try vault.open(stored.sealed, name: name)
+        }
+        cache.withLock { $0[name] = (secret, now.advanced(by: .seconds(cacheSeconds))) }
+        return secret
+    }
+
+    /// Forgets `name`, after this instance changed it.
+    func forget(_ name: String) { _ = cache.withLock { $0.removeValue(forKey: name) } }
 }
 
 /// Looks a credential up in `first`, then in `then`.
@@ -84,6 +116,7 @@ enum BuiltinSimulators {
         case .mistral: "/_simulators/mistral/v1"
         case .anthropic: "/_simulators/anthropic"
         case .gemini: "/_simulators/gemini"
+        case .cohere: "/_simulators/cohere"
         }
     }
 
@@ -93,5 +126,40 @@ enum BuiltinSimulators {
         OpenAISimulator(models: ["sim-mistral-small"]).register(on: router.group("_simulators/mistral"))
         AnthropicSimulator().register(on: router.group("_simulators/anthropic"))
         GeminiSimulator().register(on: router.group("_simulators/gemini"))
+        CohereSimulator().register(on: router.group("_simulators/cohere"))
+    }
+}
+
+/// Keeps every instance on the catalog admins set: reads the stored catalog every few seconds and
+/// puts a changed one in effect (the instance that took the change applied it at once).
+struct GatewayCatalogService: Service {
+    let store: any GatewayStore
+    let gateway: Gateway
+    let shipped: ModelCatalog
+    let logger: Logger
+    var interval: Duration = .seconds(5)
+
+    func run() async throws {
+        var applied = try? await Self.apply(store: store, gateway: gateway, shipped: shipped, after: nil)
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: interval)
+            do {
+                applied = try await Self.apply(store: store, gateway: gateway, shipped: shipped, after: applied ?? nil)
+            } catch {
+                logger.warning("gateway.catalog_refresh_failed", metadata: ["error": .string("\(error)")])
+            }
+        }
+    }
+
+    /// Puts the stored catalog (or the shipped one when none is stored) in effect unless it is the
+    /// one applied last (by update time); returns the update time now in effect.
+    @discardableResult
+    static func apply(store: any GatewayStore, gateway: Gateway, shipped: ModelCatalog, after last: Date?) async throws
+        -> Date?
+    {
+        let stored = try await store.catalog()
+        guard stored?.updatedAt != last else { return last }
+        gateway.replace(catalog: try stored.map { try ModelCatalog(yaml: $0.yaml) } ?? shipped)
+        return stored?.updatedAt
     }
 }

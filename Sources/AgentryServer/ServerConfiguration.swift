@@ -27,6 +27,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var auditCheckpointFile: String?
     /// The log's origin (and key name) used when the first start creates the signing key.
     public var auditOrigin = "agentry.local/audit"
+    /// The credential vault's master key file; without one, provider credentials cannot be stored.
+    public var vaultKeyFile: String?
     /// The calendar of spend-cap windows (days and months of its time zone).
     public var ledgerCalendar = LedgerCalendar()
     /// Where each setting given came from (file, environment variable or flag), by key; defaults are absent.

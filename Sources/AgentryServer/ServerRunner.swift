@@ -1,4 +1,5 @@
 import AgentryAudit
+import AgentryGateway
 import AgentryIdentity
 import AgentryLedger
 import AgentryPostgres
@@ -66,6 +67,8 @@ public enum ServerRunner {
     public static func serve(
         _ configuration: ServerConfiguration, logger: Logger, say: @escaping @Sendable (String) -> Void
     ) async throws {
+        // A vault key that cannot be used stops the start before anything else is touched.
+        let vault = try configuration.vaultKeyFile.map { path in CredentialVault(key: try VaultKey.load(path: path)) }
         let store = try await openStore(configuration, logger: logger)
         do {
             let applied = try await store.migrate()
@@ -75,7 +78,11 @@ public enum ServerRunner {
             let calendar = try await Self.ledgerCalendar(configuration, store: store, logger: logger)
             let checkpointer = try await Self.checkpointer(configuration, store: store, logger: logger, say: say)
             let dependencies = ApplicationDependencies(
-                store: store, logger: logger, checkpointer: checkpointer, ledgerCalendar: calendar)
+                store: store, logger: logger, checkpointer: checkpointer, ledgerCalendar: calendar, vault: vault)
+            // The catalog admins set is in effect from the first call; a stored catalog this version
+            // cannot read stops the start rather than serve the wrong models.
+            try await GatewayCatalogService.apply(
+                store: store.gateway, gateway: dependencies.gateway, shipped: dependencies.shippedCatalog, after: nil)
             // The admin, its token and their audit entries commit together; the token is shown once.
             if let issued = try await dependencies.identity.bootstrapAdmin(email: configuration.adminEmail) {
                 say(Self.bootstrapMessage(email: configuration.adminEmail, secret: issued.secret))

@@ -3,7 +3,7 @@ public enum Migrations {
     /// The full, ordered list both backends apply.
     public static let all: [Migration] = [
         identity, auditLog, auditDeferredIndex, signIns, auditOutbox, ledger, ledgerSpendIndex,
-        ledgerHeldAccounts, ledgerSettings,
+        ledgerHeldAccounts, ledgerSettings, gateway,
     ]
 
     /// The newest version; `/readyz` reports ready only when the database has reached it.
@@ -379,6 +379,32 @@ public enum Migrations {
                 updated_at BIGINT NOT NULL
             )
             """
+        ]
+    )
+
+    /// 10: the model gateway's stored configuration: provider credentials, sealed by the vault
+    /// under a master key kept outside the database, and the catalog admins set.
+    static let gateway = Migration(
+        version: 10, name: "gateway",
+        statements: [
+            """
+            CREATE TABLE gateway_credentials (
+                name TEXT NOT NULL PRIMARY KEY,
+                sealed TEXT NOT NULL,
+                key_id TEXT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                updated_by TEXT NOT NULL,
+                CONSTRAINT gateway_credentials_sealed CHECK (sealed LIKE 'v1.%')
+            )
+            """,
+            """
+            CREATE TABLE gateway_settings (
+                name TEXT NOT NULL PRIMARY KEY,
+                value TEXT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                updated_by TEXT NOT NULL
+            )
+            """,
         ]
     )
 }

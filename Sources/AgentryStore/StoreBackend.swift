@@ -14,6 +14,8 @@ public protocol StoreBackend: Sendable {
     var audit: any AuditStore { get }
     /// Spend caps, accounts and reservations.
     var ledger: any LedgerStore { get }
+    /// Sealed provider credentials and the admins' model catalog.
+    var gateway: any GatewayStore { get }
     /// Applies every pending migration up to version `last`, each in its own transaction; returns
     /// the versions applied now. Stopping short of the newest exists for upgrade tests.
     func migrate(through last: Int) async throws -> [Int]

@@ -1,4 +1,5 @@
 import AgentryAudit
+import AgentryGateway
 import AgentryIdentity
 import AgentryServer
 import AgentryStore
@@ -50,13 +51,14 @@ public struct ServerFixture: Sendable {
     public func application(
         configuration: ServerConfiguration = ServerFixture.configuration,
         metrics: PrometheusCollectorRegistry = .init(),
-        clock: @escaping @Sendable () -> Date = { Date() }, gateway: GatewaySetup = GatewaySetup()
+        clock: @escaping @Sendable () -> Date = { Date() }, gateway: GatewaySetup = GatewaySetup(),
+        vault: CredentialVault? = nil
     ) -> some ApplicationProtocol {
         buildApplication(
             configuration: configuration,
             dependencies: ApplicationDependencies(
                 store: store, logger: logs.logger(), checkpointer: checkpointer, metrics: metrics, clock: clock,
-                gateway: gateway))
+                gateway: gateway, vault: vault))
     }
 
     /// Creates a Sandbox key (for the model gateway) for `userID`.

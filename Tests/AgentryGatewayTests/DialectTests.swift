@@ -28,7 +28,8 @@ struct DialectTests {
         #expect(read.system == "be brief")
         #expect(read.maxTokens == 50 && read.temperature == 0.5 && read.stop == ["END"])
         #expect(read.tools.map(\.name) == ["lookup"])
-        #expect(read.toolChoice == .named("lookup"))
+        // Cohere names no tool: it is offered only the named one, and must call it.
+        #expect(read.toolChoice == (dialect == .cohere ? .required : .named("lookup")))
         #expect(read.messages.map(\.role) == [.user, .assistant, .tool, .user])
         #expect(read.messages[1].toolCalls.first?.name == "lookup")
         #expect(JSONValue.parse(Array((read.messages[1].toolCalls.first?.arguments ?? "").utf8)) == ["q": "cats"])

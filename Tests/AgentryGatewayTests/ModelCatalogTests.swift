@@ -20,14 +20,14 @@ struct ModelCatalogTests {
 
     @Test func theShippedCatalogLoads() throws {
         let catalog = try ModelCatalog(yaml: DefaultModelCatalog.yaml)
-        #expect(catalog.models.count == 5)
+        #expect(catalog.models.count == 6)
         let openai = try #require(catalog.model(named: "sim/openai-small"))
         #expect(openai.prices.output == Microdollars(600_000))
         #expect(openai.zones == [.sandbox, .catalog])
         #expect(catalog.models.values.allSatisfy { $0.name.hasPrefix("sim/") && $0.prices.input > .zero })
         // Only the embedding model has no output to price.
         #expect(catalog.models.values.filter { $0.prices.output == .zero }.map(\.name) == ["sim/openai-embed"])
-        #expect(catalog.providers.count == 4)
+        #expect(catalog.providers.count == 5)
         #expect(catalog.providers.values.allSatisfy { $0.baseURL == ProviderConfig.builtin })
         #expect(Set(catalog.models.values.map(\.provider)).isSubset(of: Set(catalog.providers.keys)))
     }
@@ -60,6 +60,7 @@ struct ModelCatalogTests {
                 "providers[0].read_timeout_seconds"
             ),
             ("  - { name: p, api: openai, base_url: 'https://x', credential: k, colour: red }", "providers[0].colour"),
+            ("  - { name: p, api: openai, base_url: 'https://x', credential: OpenAI-Prod }", "providers[0].credential"),
             ("  - { name: q, api: openai-compatible, base_url: 'http://127.0.0.1:8000/v1' }", "models[0].provider"),
         ] {
             let error = #expect(throws: CatalogError.self) {

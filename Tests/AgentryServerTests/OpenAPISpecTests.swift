@@ -52,7 +52,8 @@ struct OpenAPISpecTests {
             ("CreateUserBody", CreateUserBody.fields), ("UpdateUserBody", UpdateUserBody.fields),
             ("CreateTokenBody", CreateTokenBody.fields), ("SetCapBody", SetCapBody.fields),
             ("ReserveBody", ReserveBody.fields), ("SettleBody", SettleBody.fields),
-            ("SetCapsBody", SetCapsBody.fields),
+            ("SetCapsBody", SetCapsBody.fields), ("SetCredentialBody", SetCredentialBody.fields),
+            ("SetCatalogBody", SetCatalogBody.fields),
         ]
         for (name, fields) in bodies {
             let schema = try #require(schemas[name] as? [String: Any], "no schema \(name)")

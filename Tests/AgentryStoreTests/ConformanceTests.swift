@@ -23,7 +23,8 @@ struct ConformanceTests {
             sqlite.tables.map(\.name) == [
                 "audit_checkpoints", "audit_hashes", "audit_index", "audit_index_state", "audit_outbox",
                 "audit_payloads",
-                "audit_records", "audit_state", "ledger_accounts", "ledger_caps", "ledger_reservations",
+                "audit_records", "audit_state", "gateway_credentials", "gateway_settings", "ledger_accounts",
+                "ledger_caps", "ledger_reservations",
                 "ledger_settings",
                 "schema_migrations", "sign_ins",
                 "teams", "tokens", "user_roles", "users",

@@ -8,6 +8,7 @@ import json
 import sys
 
 import anthropic
+import cohere
 import openai
 from google import genai
 from google.genai import errors as genai_errors
@@ -156,5 +157,24 @@ for event in client.chat.stream(model="sim/mistral-small", messages=[{"role": "u
             pieces.append(choice.delta.content)
 out["stream"] = "".join(pieces)
 seen["mistral"] = out
+
+# --- cohere ---
+client = cohere.ClientV2(api_key=key, base_url=server, timeout=30)
+out = {}
+reply = client.chat(model="sim/cohere-small", messages=[{"role": "user", "content": "hello there"}])
+out["chat"] = {"text": reply.message.content[0].text, "output_tokens": reply.usage.billed_units.output_tokens}
+pieces = []
+for event in client.chat_stream(model="sim/cohere-small", messages=[{"role": "user", "content": "stream please"}]):
+    if event.type == "content-delta":
+        pieces.append(event.delta.message.content.text)
+out["stream"] = "".join(pieces)
+cross = client.chat(model="sim/anthropic-small", messages=[{"role": "user", "content": "hello claude"}])
+out["to_anthropic"] = cross.message.content[0].text
+pieces = []
+for event in client.chat_stream(model="sim/openai-small", messages=[{"role": "user", "content": "stream to gpt"}]):
+    if event.type == "content-delta":
+        pieces.append(event.delta.message.content.text)
+out["to_openai_stream"] = "".join(pieces)
+seen["cohere"] = out
 
 print(json.dumps(seen, sort_keys=True))
