@@ -127,7 +127,10 @@ let package = Package(
         .executableTarget(
             name: "AgentryBench",
             dependencies: [
-                "AgentryAudit", "AgentryLedger", "AgentryStore", "AgentrySQLite", "AgentryPostgres",
+                "AgentryAudit", "AgentryLedger", "AgentryStore", "AgentrySQLite", "AgentryPostgres", "AgentryServer",
+                "AgentryGateway", "AgentryIdentity",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -248,7 +248,7 @@ public struct AnthropicDialect: ChatDialect {
         return [
             "id": .string(response.id), "type": "message", "role": "assistant", "model": .string(model),
             "content": .array(content), "stop_reason": .string(Self.stopReason(response.finish)),
-            "stop_sequence": nil, "usage": Self.usageBlock(response.usage),
+            "stop_sequence": .null, "usage": Self.usageBlock(response.usage),
         ]
     }
 
@@ -355,7 +355,7 @@ public struct AnthropicDialect: ChatDialect {
                         "type": "message_start",
                         "message": [
                             "id": .string(id.isEmpty ? "msg_agentry" : id), "type": "message", "role": "assistant",
-                            "model": .string(model), "content": [], "stop_reason": nil, "stop_sequence": nil,
+                            "model": .string(model), "content": [], "stop_reason": .null, "stop_sequence": .null,
                             "usage": ["input_tokens": .int(inputTokens), "output_tokens": 0],
                         ],
                     ])
@@ -411,7 +411,7 @@ public struct AnthropicDialect: ChatDialect {
                         "type": "message_delta",
                         "delta": [
                             "stop_reason": .string(AnthropicDialect.stopReason(stopReason ?? .stop)),
-                            "stop_sequence": nil,
+                            "stop_sequence": .null,
                         ],
                         "usage": [
                             "input_tokens": .int(usage.input), "output_tokens": .int(usage.output),

@@ -18,8 +18,15 @@ public protocol ChatDialect: Sendable {
     /// A writer of a streamed reply to the caller. `includeUsage` is the caller's request for a
     /// usage chunk where the dialect makes it optional.
     func streamEncoder(model: String, includeUsage: Bool) -> any ChatStreamEncoder
-    /// The vendor's error body for `error`, its status, and headers to add.
+    /// The vendor's error body for `error`.
     func errorBody(_ error: GatewayError, requestID: String) -> JSONValue
+    /// The HTTP status `error` is answered with in this dialect.
+    func status(of error: GatewayError) -> Int
+}
+
+extension ChatDialect {
+    /// The gateway's status, unless a dialect needs another.
+    public func status(of error: GatewayError) -> Int { error.status }
 }
 
 /// Reads a provider's stream one server-sent event at a time.

@@ -184,6 +184,10 @@ public struct CohereDialect: ChatDialect {
         ["id": .string(requestID), "message": .string(error.message)]
     }
 
+    /// A spent cap is 402: Cohere's SDK retries every 429 whatever the answer says, and a cap
+    /// does not clear by retrying.
+    public func status(of error: GatewayError) -> Int { error.kind == .capExceeded ? 402 : error.status }
+
     /// Reads Cohere's stream events (`message-start` … `message-end`).
     struct StreamDecoder: ChatStreamDecoder {
         private var calls: [Int: Int] = [:]

@@ -74,6 +74,8 @@ public struct Gateway: Sendable {
     private let makeProviders: @Sendable (ModelCatalog) -> [ProviderClient]
     private let ledger: Ledger
     private let audit: AuditLog
+    /// False only in the benchmark's baseline: calls are then neither reserved, settled nor audited.
+    private let governed: Bool
 
     /// The catalog and its provider clients, swapped whole when an admin changes the catalog; a
     /// call reads one snapshot at its start and keeps it to its end.
@@ -95,9 +97,10 @@ public struct Gateway: Sendable {
     /// A gateway over `catalog`, calling the clients `makeProviders` makes for a catalog's
     /// providers, charging `ledger`, recording in `audit`.
     public init(
-        catalog: ModelCatalog, ledger: Ledger, audit: AuditLog,
+        catalog: ModelCatalog, ledger: Ledger, audit: AuditLog, governed: Bool = true,
         makeProviders: @escaping @Sendable (ModelCatalog) -> [ProviderClient]
     ) {
+        self.governed = governed
         self.makeProviders = makeProviders
         self.routing = Routing(Self.snapshot(catalog, makeProviders(catalog)))
         self.ledger = ledger
@@ -343,6 +346,9 @@ public struct Gateway: Sendable {
         maxTokens requested: Int64?, model: CatalogModel, provider: ProviderConfig, caller: GatewayCaller,
         inputBytes: Int64
     ) async throws(GatewayError) -> Hold {
+        guard governed else {
+            return Hold(id: "", amount: .zero, maxTokens: requested ?? model.maxOutputTokens, headroom: nil)
+        }
         // A hold outlives the longest wait for the provider, so only a crashed holder's expires.
         let lifetime = TimeInterval(provider.readTimeoutSeconds) * 2 + 60
         var maxTokens = requested ?? model.maxOutputTokens
@@ -395,7 +401,7 @@ public struct Gateway: Sendable {
     private func settle(_ record: inout CallRecord, usage: TokenUsage, model: CatalogModel, outcome: String)
         async throws(GatewayError) -> Microdollars
     {
-        guard let hold = record.reservation else { return .zero }
+        guard governed, let hold = record.reservation else { return .zero }
         var cost = (try? model.cost(of: usage)) ?? hold.amount
         // The reserve bounded the call; a provider that overran its allowance is charged no more
         // than was held, so spend never passes a cap.
@@ -405,6 +411,8 @@ public struct Gateway: Sendable {
         do {
             _ = try await ledger.settle(id: hold.id, actual: cost)
         } catch {
+            // Not settled: the hold lapses at its expiry; the audit record says what happened.
+            await append(record, outcome: "settle_failed")
             throw GatewayError(.internal, code: "ledger_unavailable", "the spend ledger could not settle the call")
         }
         await append(record, outcome: outcome)
@@ -414,6 +422,7 @@ public struct Gateway: Sendable {
     /// Releases the reservation of a call that failed before provable cost arose, audits it, and
     /// returns the error to throw.
     private func fail(_ error: GatewayError, record: CallRecord) async -> GatewayError {
+        guard governed else { return error }
         if let hold = record.reservation { _ = try? await ledger.release(id: hold.id) }
         await append(record, outcome: error.code)
         return error
@@ -421,13 +430,15 @@ public struct Gateway: Sendable {
 
     /// Audits a call refused, after its key was accepted, before anything was reserved.
     private func recordRefusal(_ record: CallRecord, error: GatewayError) async {
+        guard governed else { return }
         await append(record, outcome: error.code)
     }
 
     /// Appends the `model.call` event; the input and output are payloads committed to by the leaf.
     private func append(_ record: CallRecord, outcome: String) async {
         var payloads: [AuditPayload] = []
-        if outcome == "ok" || outcome == "cut" || outcome == "client_closed" {
+        // Payloads of every call the provider answered, charged or not.
+        if ["ok", "cut", "client_closed", "settle_failed"].contains(outcome) {
             payloads.append(AuditPayload(name: "input", bytes: record.input))
             if let output = record.output { payloads.append(AuditPayload(name: "output", bytes: output)) }
         }
@@ -495,7 +506,9 @@ public struct Gateway: Sendable {
     /// The gateway error for a provider's non-2xx reply: its status class, never its secrets.
     static func upstreamError(status: Int, body: [UInt8], retryAfter: String?, provider: String) -> GatewayError {
         let detail =
-            JSONValue.parse(body).flatMap { $0["error"]?["message"]?.string ?? $0["error"]?.string }
+            JSONValue.parse(body).flatMap {
+                $0["error"]?["message"]?.string ?? $0["error"]?.string ?? $0["message"]?.string
+            }
             .map { ": " + String($0.prefix(300)) } ?? ""
         switch status {
         case 400, 413, 422:

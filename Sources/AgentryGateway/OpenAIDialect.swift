@@ -194,7 +194,7 @@ public struct OpenAIDialect: ChatDialect {
             "choices": [
                 [
                     "index": 0, "message": message, "finish_reason": .string(Self.finishText(response.finish)),
-                    "logprobs": nil,
+                    "logprobs": .null,
                 ]
             ],
             "usage": Self.usageBlock(response.usage),

@@ -65,7 +65,8 @@ public struct ApplicationDependencies: Sendable {
         self.storedCredentials = stored
         let credentials = LayeredCredentials(first: setup.credentials, then: stored)
         self.shippedCatalog = setup.catalog
-        self.gateway = Gateway(catalog: setup.catalog, ledger: ledger, audit: audit) { catalog in
+        self.gateway = Gateway(catalog: setup.catalog, ledger: ledger, audit: audit, governed: setup.governed) {
+            catalog in
             GatewaySetup.providerClients(for: catalog, listening: listening, credentials: credentials)
         }
     }
@@ -94,7 +95,8 @@ func buildRoutes(
     HealthController(store: dependencies.store, metrics: dependencies.metrics, checkpointer: dependencies.checkpointer)
         .register(on: router, catalog: &routes)
     GatewayController(
-        gateway: dependencies.gateway, identity: identity, bodyBytesMax: max(configuration.bodyBytesMax, 8 << 20)
+        gateway: dependencies.gateway, identity: identity, keys: GatewayKeyCache(),
+        bodyBytesMax: max(configuration.bodyBytesMax, 8 << 20)
     ).register(on: router, catalog: &routes)
     BuiltinSimulators.register(on: router)
     let group = router.group("api/v1").add(

@@ -5,14 +5,17 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Synchronization
 
 /// The model gateway's inbound routes, in the vendors' own formats so their SDKs work by changing
 /// only the base URL and the key: OpenAI (and Mistral) `/v1/chat/completions`, `/v1/embeddings`,
-/// `/v1/models`; Anthropic `/v1/messages`; Gemini `/v1beta/models/{model}:generateContent` and
+/// `/v1/models`; Anthropic `/v1/messages`; Cohere `/v2/chat`; Gemini `/v1beta/models/{model}:generateContent` and
 /// `:streamGenerateContent` (also under `/v1`). Every error is in the caller's vendor's shape.
 struct GatewayController: Sendable {
     let gateway: Gateway
     let identity: IdentityService
+    /// Keys checked in the last few seconds, so a call does not read the store to authenticate.
+    let keys: GatewayKeyCache
     /// The largest request body the gateway reads.
     let bodyBytesMax: Int
 
@@ -143,7 +146,12 @@ struct GatewayController: Sendable {
         }
         let user: User
         do {
-            (user, _) = try await identity.authenticate(secret: secret, accepted: [.sandbox])
+            if let cached = keys.user(for: secret) {
+                user = cached
+            } else {
+                (user, _) = try await identity.authenticate(secret: secret, accepted: [.sandbox])
+                keys.remember(user, for: secret)
+            }
         } catch let error as AuthenticationError {
             throw GatewayError(.authentication, code: error.code, "the API key is refused: \(error.message)")
         } catch {
@@ -226,9 +234,43 @@ struct GatewayController: Sendable {
         headers.append(("x-should-retry", failure.retryable ? "true" : "false"))
         if let after = failure.retryAfter { headers.append(("retry-after", "\(after)")) }
         return Response(
-            status: HTTPResponse.Status(code: failure.status), headers: fields(headers),
+            status: HTTPResponse.Status(code: dialect.codec.status(of: failure)), headers: fields(headers),
             body: ResponseBody(
                 byteBuffer: ByteBuffer(bytes: dialect.codec.errorBody(failure, requestID: requestID).bytes)))
+    }
+}
+
+/// Sandbox keys authenticated in the last `seconds`: a revoked key, or a disabled user's, is refused
+/// by every instance within that time. Keys are held by their SHA-256, never in the clear.
+final class GatewayKeyCache: Sendable {
+    private let seconds: Double
+    private let entries = Mutex<[String: (user: User, until: ContinuousClock.Instant)]>([:])
+    /// The most keys held; past it the cache starts over.
+    private static let entriesMax = 10_000
+
+    init(seconds: Double = 5) { self.seconds = seconds }
+
+    /// The user behind `secret` if it was authenticated recently.
+    func user(for secret: String) -> User? {
+        let hash = TokenHash.of(secret)
+        return entries.withLock { entries in
+            guard let entry = entries[hash] else { return nil }
+            guard entry.until > .now else {
+                entries[hash] = nil
+                return nil
+            }
+            return entry.user
+        }
+    }
+
+    /// Remembers that `secret` authenticated as `user`.
+    func remember(_ user: User, for secret: String) {
+        let hash = TokenHash.of(secret)
+        let until = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
+        entries.withLock { entries in
+            if entries.count >= Self.entriesMax { entries.removeAll(keepingCapacity: true) }
+            entries[hash] = (user, until)
+        }
     }
 }
 

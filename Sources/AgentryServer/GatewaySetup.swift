@@ -16,6 +16,8 @@ public struct GatewaySetup: Sendable {
     public var catalog: ModelCatalog
     /// Provider keys by credential name.
     public var credentials: any CredentialSource
+    /// Whether calls are reserved, settled and audited: always, but for the benchmark's baseline.
+    public var governed = true
 
     /// A setup; the default offers the built-in simulated models and needs no keys.
     public init(catalog: ModelCatalog? = nil, credentials: any CredentialSource = StaticCredentials([:])) {

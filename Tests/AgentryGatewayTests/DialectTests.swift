@@ -129,5 +129,10 @@ struct DialectTests {
         let gemini = GeminiDialect().errorBody(error, requestID: "r")
         #expect(gemini["error"]?["status"] == "RESOURCE_EXHAUSTED" && gemini["error"]?["code"] == 429)
         #expect(error.status == 429 && !error.retryable)
+        // Cohere's SDK retries every 429, so a spent cap is 402 there; other refusals keep their status.
+        let cohere = CohereDialect()
+        #expect(cohere.status(of: error) == 402 && OpenAIDialect().status(of: error) == 429)
+        #expect(cohere.status(of: GatewayError.invalid("x")) == 400)
+        #expect(cohere.errorBody(error, requestID: "r") == ["id": "r", "message": .string(error.message)])
     }
 }

@@ -120,6 +120,12 @@ struct GatewayTests {
                     #expect(answered.allSatisfy { $0.headers["agentry-cost-usd"] == "0.00002" })
                 }
             }
+            // Each answered call is audited with the provider's tokens and their price: 10 + 10 at 1 µ$.
+            let calls = try await Self.modelCalls(fixture, atLeast: 200)
+            let audited = calls.filter { $0.outcome == "ok" }
+            #expect(audited.count == 7)
+            #expect(audited.allSatisfy { $0.inputTokens == 10 && $0.outputTokens == 10 && $0.costMicrodollars == 20 })
+            #expect(calls.filter { $0.outcome == "cap_exceeded" }.count == 193)
             #expect(try await Ledger(store: fixture.store.ledger, clock: { Date() }).drift().isEmpty)
             let spend = try await fixture.store.ledger.spend(
                 SpendQuery(window: .day, scope: try LedgerScope(.user, id: user.id)))
@@ -152,6 +158,48 @@ struct GatewayTests {
             let call = try #require(try await Self.modelCalls(fixture, atLeast: 1).last)
             #expect(call.outcome == "cut")
             #expect(call.outputTokens == 5)
+            let spend = try await fixture.store.ledger.spend(
+                SpendQuery(window: .day, scope: try LedgerScope(.user, id: user.id)))
+            #expect(spend.map(\.1.settled.value).reduce(0, +) == call.costMicrodollars)
+            #expect(spend.allSatisfy { $0.1.reserved == .zero })
+        }
+    }
+
+    /// A caller that goes away mid-stream is charged for what was delivered, and the provider's
+    /// stream is closed rather than read to its end.
+    @Test func aStreamTheCallerCutsIsChargedForWhatWasDelivered() async throws {
+        try await ServerFixture.with(.sqlite) { fixture in
+            let (user, _) = try await fixture.member("impatient@example.com")
+            let key = try await fixture.sandboxKey(for: user.id)
+            try await TestUpstream.serve { upstream in
+                try await fixture.application(gateway: upstream.setup).test(.live) { client in
+                    let port = try #require(client.port)
+                    let http = HTTPClient(eventLoopGroupProvider: .singleton)
+                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions")
+                    request.method = .POST
+                    request.headers.add(name: "authorization", value: "Bearer \(key)")
+                    request.body = .bytes(
+                        ByteBuffer(
+                            string:
+                                #"{"model":"test/slowstream","stream":true,"messages":[{"role":"user","content":"go"}]}"#
+                        ))
+                    var seen = ""
+                    do {
+                        let response = try await http.execute(request, timeout: .seconds(30))
+                        #expect(response.status == .ok)
+                        for try await buffer in response.body {
+                            seen += String(buffer: buffer)
+                            if seen.components(separatedBy: #""content":"w"#).count > 3 { break }
+                        }
+                    } catch {
+                        Issue.record("the stream failed before it was cut: \(error)")
+                    }
+                    try await http.shutdown()
+                }
+            }
+            let call = try #require(try await Self.modelCalls(fixture, atLeast: 1).last)
+            #expect(call.outcome == "client_closed")
+            #expect((call.outputTokens ?? 0) >= 3 && (call.outputTokens ?? 99) < 40, "\(call)")
             let spend = try await fixture.store.ledger.spend(
                 SpendQuery(window: .day, scope: try LedgerScope(.user, id: user.id)))
             #expect(spend.map(\.1.settled.value).reduce(0, +) == call.costMicrodollars)
@@ -356,6 +404,21 @@ final class TestUpstream: Sendable {
                 status: .ok, headers: [.contentType: "text/event-stream"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: events)))
         }
+        router.post("slowstream/v1/chat/completions") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "text/event-stream"],
+                body: ResponseBody { writer in
+                    for index in 0..<40 {
+                        let chunk =
+                            #"data: {"id":"slow","object":"chat.completion.chunk","created":0,"model":"x","choices":[{"index":0,"delta":{"content":"w\#(index) "},"finish_reason":null}]}"#
+                            + "\n\n"
+                        try await writer.write(ByteBuffer(string: chunk))
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                    try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+                    try await writer.finish(nil)
+                })
+        }
         router.post("broken/v1/chat/completions") { _, _ -> Response in Self.json("<html>oops</html>") }
         router.post("hang/v1/chat/completions") { _, _ -> Response in
             try await Task.sleep(for: .seconds(5))
@@ -406,6 +469,7 @@ final class TestUpstream: Sendable {
             \(provider("up", "openai"))
             \(provider("slow", "slow"))
             \(provider("runaway", "runaway"))
+            \(provider("slowstream", "slowstream"))
             \(provider("broken", "broken"))
             \(provider("hang", "hang", timeout: 1))
               - name: nowhere
@@ -417,6 +481,7 @@ final class TestUpstream: Sendable {
             \(model("test/catalog-only", "up", zones: "[catalog]"))
             \(model("test/slow", "slow"))
             \(model("test/runaway", "runaway"))
+            \(model("test/slowstream", "slowstream"))
             \(model("test/broken", "broken"))
             \(model("test/hang", "hang"))
             \(model("test/nowhere", "nowhere"))
