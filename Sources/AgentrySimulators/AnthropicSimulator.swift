@@ -9,6 +9,7 @@ import NIOFoundationCompat
 /// `POST /v1/messages/count_tokens`, and Anthropic's error bodies. Replies are deterministic, with
 /// the same tokens as `OpenAISimulator` (a token is a word).
 ///
+/// A model name ending in `@<n>ms` answers n milliseconds late (`SimulatedLatency`).
 /// Model names choose behaviour: `sim-fail-500` (500 `api_error`), `sim-overloaded` (529
 /// `overloaded_error`), `sim-rate-limited` (429 with `retry-after`), `sim-missing` (404).
 public struct AnthropicSimulator: Sendable {
@@ -23,6 +24,7 @@ public struct AnthropicSimulator: Sendable {
         let v1 = router.group("v1")
         v1.post("messages") { request, _ in
             let body = try await request.body.collect(upTo: SimulatorJSON.bodyBytesMax)
+            try await SimulatedLatency.wait(body: Data(buffer: body))
             return try Self.guarded(request) { try Self.messages(Data(buffer: body)) }
         }
         v1.post("messages/count_tokens") { request, _ in

@@ -8,6 +8,7 @@ import NIOFoundationCompat
 /// bodies (`{"id", "message"}`). Replies are deterministic, with the same tokens as the other
 /// simulators (a token is a word).
 ///
+/// A model name ending in `@<n>ms` answers n milliseconds late (`SimulatedLatency`).
 /// Model names choose behaviour: `sim-fail-500` (500), `sim-rate-limited` (429 with
 /// `retry-after`), `sim-missing` (404).
 public struct CohereSimulator: Sendable {
@@ -18,6 +19,7 @@ public struct CohereSimulator: Sendable {
     public func register<Routes: RouterMethods>(on router: Routes) {
         router.post("v2/chat") { request, _ in
             let body = try await request.body.collect(upTo: SimulatorJSON.bodyBytesMax)
+            try await SimulatedLatency.wait(body: Data(buffer: body))
             guard let authorization = request.headers[.authorization], authorization.hasPrefix("Bearer "),
                 authorization.count > "Bearer ".count
             else {

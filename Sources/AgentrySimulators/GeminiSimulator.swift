@@ -9,6 +9,7 @@ import NIOFoundationCompat
 /// error bodies. The key comes as `x-goog-api-key` or `?key=`. Replies are deterministic, with the
 /// same tokens as the other simulators.
 ///
+/// A model name ending in `@<n>ms` answers n milliseconds late (`SimulatedLatency`).
 /// Model names choose behaviour: `sim-fail-500` (500 `INTERNAL`), `sim-rate-limited` (429
 /// `RESOURCE_EXHAUSTED`), `sim-missing` (404 `NOT_FOUND`).
 public struct GeminiSimulator: Sendable {
@@ -23,6 +24,8 @@ public struct GeminiSimulator: Sendable {
             router.group(RouterPath(version)).post("models/{call}") { request, context in
                 let body = try await request.body.collect(upTo: SimulatorJSON.bodyBytesMax)
                 let call = try context.parameters.require("call")
+                try await SimulatedLatency.wait(
+                    body: Data(), pathModel: call.split(separator: ":").first.map(String.init) ?? call)
                 return try Self.guarded(request) { try Self.answer(call, Data(buffer: body), request: request) }
             }
         }

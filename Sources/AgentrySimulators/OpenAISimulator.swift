@@ -7,6 +7,7 @@ import NIOFoundationCompat
 /// chunk), tool calls, JSON mode, `POST /v1/embeddings`, and OpenAI's error bodies. Replies are
 /// deterministic, so tests and benchmarks can check them to the token.
 ///
+/// A model name ending in `@<n>ms` answers n milliseconds late (`SimulatedLatency`).
 /// Model names choose behaviour: any name works, except `sim-fail-500` (500 `server_error`),
 /// `sim-rate-limited` (429 with `retry-after`) and `sim-missing` (404 `model_not_found`).
 public struct OpenAISimulator: Sendable {
@@ -24,6 +25,7 @@ public struct OpenAISimulator: Sendable {
         v1.get("models") { request, _ in try self.guarded(request) { try SimulatorJSON.response(self.modelList()) } }
         v1.post("chat/completions") { request, _ in
             let body = try await request.body.collect(upTo: SimulatorJSON.bodyBytesMax)
+            try await SimulatedLatency.wait(body: Data(buffer: body))
             return try self.guarded(request) { try self.chat(Data(buffer: body)) }
         }
         v1.post("embeddings") { request, _ in

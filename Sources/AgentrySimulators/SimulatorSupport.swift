@@ -82,6 +82,29 @@ enum SimulatorJSON {
     }
 }
 
+/// Configurable latency: a model name ending in `@<n>ms` (`sim-gpt-small@250ms`, n from 1 to
+/// 60000) makes the simulator wait that long before it answers, so tests and benchmarks can
+/// reproduce a slow provider.
+enum SimulatedLatency {
+    /// The longest wait a name may ask for.
+    static let millisecondsMax = 60_000
+
+    /// The wait `model` asks for, if any.
+    static func of(model: String) -> Duration? {
+        guard model.hasSuffix("ms"), let at = model.lastIndex(of: "@") else { return nil }
+        let digits = model[model.index(after: at)..<model.index(model.endIndex, offsetBy: -2)]
+        guard let milliseconds = Int(digits), (1...millisecondsMax).contains(milliseconds) else { return nil }
+        return .milliseconds(milliseconds)
+    }
+
+    /// Waits as long as the `model` of the JSON `body` (or `pathModel`) asks.
+    static func wait(body: Data, pathModel: String? = nil) async throws {
+        let model =
+            pathModel ?? ((try? JSONSerialization.jsonObject(with: body)) as? [String: Any])?["model"] as? String
+        if let model, let delay = of(model: model) { try await Task.sleep(for: delay) }
+    }
+}
+
 /// The simulators' tokenizer and other deterministic stand-ins: a token is a whitespace-separated
 /// word (at least one per text), so a test can predict every count.
 enum SimulatedTokens {

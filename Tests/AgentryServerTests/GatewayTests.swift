@@ -88,6 +88,42 @@ struct GatewayTests {
         }
     }
 
+    /// On a spent cap every vendor's SDK raises its own exception, with the cap's message, once:
+    /// no SDK retries it (each is left at its default retry settings).
+    @Test func aSpentCapIsEachSDKsOwnErrorAndNotRetried() async throws {
+        try await ServerFixture.with(.sqlite) { fixture in
+            let (user, _) = try await fixture.member("spender@example.com")
+            let key = try await fixture.sandboxKey(for: user.id)
+            try await fixture.store.ledger.setCaps(
+                [
+                    CapChange(
+                        key: CapKey(scope: try LedgerScope(.user, id: user.id), window: .month), limit: Microdollars(1))
+                ],
+                at: Date(), recording: [])
+            try await fixture.application().test(.live) { client in
+                let port = try #require(client.port)
+                let seen = try await VendorSDK.run("gateway_cap_check.py", ["http://127.0.0.1:\(port)", key])
+                for (sdk, status, type) in [
+                    ("openai", 429, "RateLimitError"), ("anthropic", 429, "RateLimitError"),
+                    ("gemini", 429, "ClientError"), ("cohere", 402, "ApiError"), ("mistral", 429, "SDKError"),
+                ] {
+                    let error = seen[sdk] as? [String: Any]
+                    #expect(error?["status"] as? Int == status, "\(sdk): \(String(describing: seen[sdk]))")
+                    #expect(
+                        (error?["class"] as? String)?.contains(type) == true, "\(sdk): \(String(describing: seen[sdk]))"
+                    )
+                    #expect(
+                        (error?["message"] as? String)?.contains(
+                            "monthly cap of user:\(user.id) exceeded: $0.000001 cap") == true,
+                        "\(sdk): \(String(describing: seen[sdk]))")
+                }
+            }
+            // One refusal per SDK: none retried.
+            let refused = try await Self.modelCalls(fixture, atLeast: 5).filter { $0.outcome == "cap_exceeded" }
+            #expect(refused.count == 5)
+        }
+    }
+
     /// 200 concurrent calls on a key whose cap admits 7: exactly 7 are answered, the rest get
     /// OpenAI's 429 with the cap's message and no retry; the ledger has no drift and spend ≤ cap.
     @Test(arguments: TestBackend.allCases)
@@ -269,6 +305,8 @@ struct GatewayTests {
                     expectOpenAI(try await chat(message("test/fail")), .badGateway, "upstream_error")
                     expectOpenAI(try await chat(message("test/broken")), .badGateway, "upstream_malformed")
                     expectOpenAI(try await chat(message("test/hang")), .gatewayTimeout, "upstream_timeout")
+                    // The simulator's configurable latency: a model name ending in @<n>ms answers that late.
+                    expectOpenAI(try await chat(message("test/slow-simulator")), .gatewayTimeout, "upstream_timeout")
                     expectOpenAI(try await chat(message("test/nowhere")), .badGateway, "upstream_unreachable")
                     // Anthropic's and Gemini's shapes for the same kinds of refusal.
                     let anthropic = try await client.call(
@@ -472,6 +510,7 @@ final class TestUpstream: Sendable {
             \(provider("slowstream", "slowstream"))
             \(provider("broken", "broken"))
             \(provider("hang", "hang", timeout: 1))
+            \(provider("impatient", "openai", timeout: 1))
               - name: nowhere
                 api: openai-compatible
                 base_url: http://127.0.0.1:9/v1
@@ -484,6 +523,7 @@ final class TestUpstream: Sendable {
             \(model("test/slowstream", "slowstream"))
             \(model("test/broken", "broken"))
             \(model("test/hang", "hang"))
+            \(model("test/slow-simulator", "impatient", upstream: "sim-gpt-small@2500ms"))
             \(model("test/nowhere", "nowhere"))
             """
         return GatewaySetup(
