@@ -170,6 +170,36 @@ struct GatewayTests {
         }
     }
 
+    /// Without the caller's max_tokens, the allowance is what the tightest cap still pays for: the
+    /// call is answered, cut to that many tokens, instead of refused.
+    @Test func aMissingMaxTokensIsFittedToTheBudgetLeft() async throws {
+        try await ServerFixture.with(.sqlite) { fixture in
+            let (user, _) = try await fixture.member("frugal@example.com")
+            let key = try await fixture.sandboxKey(for: user.id)
+            let body = #"{"model":"test/chat","messages":[{"role":"user","content":"tell me everything"}]}"#
+            // 1 µ$ per token: the input is bounded by its bytes, and the cap leaves room for 2 output tokens.
+            let cap = Microdollars(Int64(body.utf8.count) + 2)
+            try await fixture.store.ledger.setCaps(
+                [CapChange(key: CapKey(scope: try LedgerScope(.user, id: user.id), window: .day), limit: cap)],
+                at: Date(), recording: [])
+            try await TestUpstream.serve { upstream in
+                try await fixture.application(gateway: upstream.setup).test(.live) { client in
+                    let reply = try await client.call(.post, "/v1/chat/completions", token: key, body: body)
+                    #expect(reply.status == .ok, "\(reply.text)")
+                    let choice = (reply.json["choices"] as? [[String: Any]])?.first
+                    #expect((choice?["message"] as? [String: Any])?["content"] as? String == "Simulated reply")
+                    #expect(choice?["finish_reason"] as? String == "length")
+                    #expect(reply.headers[HTTPField.Name("agentry-budget-scope")!] == "user:\(user.id)/day")
+                    // With max_tokens given, nothing is fitted: the cap refuses the call.
+                    let explicit = try await client.call(
+                        .post, "/v1/chat/completions", token: key,
+                        body: #"{"model":"test/chat","max_tokens":500,"messages":[{"role":"user","content":"x"}]}"#)
+                    #expect(explicit.status == .tooManyRequests)
+                }
+            }
+        }
+    }
+
     /// A provider that ignores max_tokens is cut when it passes the allowance the reservation paid
     /// for; the caller gets a cleanly ended stream and the call is charged for what was delivered.
     @Test func aStreamOverItsAllowanceIsCutAndCharged() async throws {
