@@ -6,66 +6,6 @@ import Foundation
 import NIOCore
 import Synchronization
 
-/// Who is calling through the gateway and what governs the call, resolved from their key.
-public struct GatewayCaller: Sendable {
-    /// The user the key acts as (the audit actor).
-    public let userID: String
-    /// The user's team, for attribution.
-    public let teamID: String?
-    /// Where the call runs: a builder's Sandbox or a Catalog agent.
-    public let zone: ModelZone
-    /// The classification of the data the call carries.
-    public let classification: DataClassification
-    /// The scopes whose caps apply.
-    public let scopes: [LedgerScope]
-
-    /// A caller.
-    public init(
-        userID: String, teamID: String?, zone: ModelZone, classification: DataClassification, scopes: [LedgerScope]
-    ) {
-        self.userID = userID
-        self.teamID = teamID
-        self.zone = zone
-        self.classification = classification
-        self.scopes = scopes
-    }
-}
-
-/// One inbound chat call as it arrived.
-public struct InboundCall: Sendable {
-    public let dialect: Dialect
-    /// The raw request body.
-    public let body: [UInt8]
-    /// The model named in the URL (Gemini).
-    public let pathModel: String?
-    /// Whether the URL asked for a stream (Gemini).
-    public let streamPath: Bool
-    /// The id of the request, for error bodies and the reservation.
-    public let requestID: String
-
-    /// A call.
-    public init(dialect: Dialect, body: [UInt8], pathModel: String? = nil, streamPath: Bool = false, requestID: String)
-    {
-        self.dialect = dialect
-        self.body = body
-        self.pathModel = pathModel
-        self.streamPath = streamPath
-        self.requestID = requestID
-    }
-}
-
-/// What the gateway answers: a whole JSON body, or a stream the server writes out as it comes.
-public enum GatewayReply: Sendable {
-    case complete(body: [UInt8], headers: [(String, String)])
-    case stream(headers: [(String, String)], GatewayStream)
-}
-
-/// A streamed reply: `run` writes the caller's bytes and returns once the call is settled and audited.
-public struct GatewayStream: Sendable {
-    /// Writes the stream through `write`; a failing `write` means the caller went away.
-    public let run: @Sendable (_ write: @escaping @Sendable ([UInt8]) async throws -> Void) async -> Void
-}
-
 /// The governed path every model call takes, in one straight line: read the call → resolve the
 /// model → policy → worst-case cost → reserve on every cap → forward with org credentials →
 /// meter → settle → audit → reply.
@@ -398,7 +338,7 @@ public struct Gateway: Sendable {
 
     /// Settles `record`'s reservation at the cost of `usage` (never above what was reserved) and
     /// appends the `model.call` audit event. Returns the cost.
-    private func settle(_ record: inout CallRecord, usage: TokenUsage, model: CatalogModel, outcome: String)
+    func settle(_ record: inout CallRecord, usage: TokenUsage, model: CatalogModel, outcome: String)
         async throws(GatewayError) -> Microdollars
     {
         guard governed, let hold = record.reservation else { return .zero }
@@ -435,7 +375,7 @@ public struct Gateway: Sendable {
     }
 
     /// Appends the `model.call` event; the input and output are payloads committed to by the leaf.
-    private func append(_ record: CallRecord, outcome: String) async {
+    func append(_ record: CallRecord, outcome: String) async {
         var payloads: [AuditPayload] = []
         // Payloads of every call the provider answered, charged or not.
         if ["ok", "cut", "client_closed", "settle_failed"].contains(outcome) {
@@ -447,60 +387,6 @@ public struct Gateway: Sendable {
             model: record.model, inputTokens: record.usage?.inputTotal,
             outputTokens: record.usage?.output, costMicrodollars: record.cost?.value)
         _ = try? await audit.append(AuditAppend(event: event, payloads: payloads))
-    }
-
-    /// Relays a provider's stream to the caller while metering it; ends it cleanly when the
-    /// provider overruns the paid-for allowance; settles and audits whatever happens.
-    private func relay(
-        _ response: HTTPClientResponse, record: CallRecord, model: CatalogModel, hold: Hold, inbound: any ChatDialect,
-        outbound: any ChatDialect, sameDialect: Bool, includeUsage: Bool,
-        write: @escaping @Sendable ([UInt8]) async throws -> Void
-    ) async {
-        var record = record
-        var parser = ServerSentEventParser()
-        var decoder = outbound.streamDecoder()
-        var encoder = inbound.streamEncoder(model: model.name, includeUsage: includeUsage)
-        var meter = StreamMeter(inputBound: Int64(record.input.count), allowance: hold.maxTokens)
-        var delivered: [UInt8] = []
-        var outcome = "ok"
-        struct CallerGone: Error {}
-        func deliver(_ bytes: [UInt8]) async throws {
-            guard !bytes.isEmpty else { return }
-            do { try await write(bytes) } catch { throw CallerGone() }
-            if delivered.count < ProviderClient.replyBytesMax { delivered += bytes }
-        }
-        do {
-            reading: for try await buffer in response.body {
-                for (event, raw) in try parser.feed(buffer.readableBytesView) {
-                    let events = try decoder.decode(event)
-                    for item in events { meter.observe(item) }
-                    if meter.overrun {
-                        outcome = "cut"
-                        break reading
-                    }
-                    if sameDialect {
-                        // The raw events go through; the encoder learns only the reply's id, to end a cut stream.
-                        for case .start(let id, let input) in events {
-                            _ = encoder.encode(.start(id: id, inputTokens: input))
-                        }
-                        if !decoder.suppressed(event, callerAskedForUsage: includeUsage) { try await deliver(raw) }
-                    } else {
-                        for item in events { try await deliver(encoder.encode(item)) }
-                    }
-                }
-            }
-            if outcome == "cut" { try await deliver(encoder.encode(.finish(.length))) }
-            if !sameDialect || outcome != "ok" { try await deliver(encoder.end(usage: meter.usage)) }
-        } catch let error as GatewayError {
-            outcome = error.code
-        } catch is CallerGone {
-            // A stream the caller cut is still charged for what was delivered.
-            outcome = "client_closed"
-        } catch {
-            outcome = "upstream_broken"
-        }
-        record.output = delivered
-        _ = try? await settle(&record, usage: meter.usage, model: model, outcome: outcome)
     }
 
     /// The gateway error for a provider's non-2xx reply: its status class, never its secrets.
@@ -532,63 +418,4 @@ public struct Gateway: Sendable {
                 .upstream, code: "upstream_error", "provider \(provider) failed with status \(status)\(detail)")
         }
     }
-}
-
-/// What is known about one call as it goes, for its settle and its audit event.
-struct CallRecord: Sendable {
-    let caller: GatewayCaller
-    /// The catalog name of the model, once resolved.
-    var model: String?
-    let input: [UInt8]
-    var reservation: Gateway.Hold?
-    var output: [UInt8]?
-    var usage: TokenUsage?
-    var cost: Microdollars?
-
-    init(caller: GatewayCaller, input: [UInt8]) {
-        self.caller = caller
-        self.input = input
-    }
-}
-
-/// Counts a stream as it flows: the provider's usage when it reports it, else an estimate of one
-/// token per content delta (providers stream a token or more per delta) and the input bounded by
-/// its bytes.
-struct StreamMeter: Sendable {
-    let inputBound: Int64
-    let allowance: Int64
-    private var reported: TokenUsage?
-    private var reportedInput: Int64?
-    private var deltas: Int64 = 0
-
-    init(inputBound: Int64, allowance: Int64) {
-        self.inputBound = inputBound
-        self.allowance = allowance
-    }
-
-    mutating func observe(_ event: ChatStreamEvent) {
-        switch event {
-        case .start(_, let input): reportedInput = input
-        case .text, .toolArguments: deltas += 1
-        case .usage(let usage): reported = usage
-        case .toolCall, .finish: break
-        }
-    }
-
-    /// Whether the provider has sent more than the allowance the reservation paid for.
-    var overrun: Bool { max(deltas, reported?.output ?? 0) > allowance }
-
-    /// The usage to charge.
-    var usage: TokenUsage {
-        let output = min(max(deltas, reported?.output ?? 0), allowance)
-        if let reported, reported.input + reported.cachedInput > 0 {
-            return TokenUsage(input: reported.input, cachedInput: reported.cachedInput, output: output)
-        }
-        return TokenUsage(input: reportedInput ?? inputBound, output: output)
-    }
-}
-
-extension TokenUsage {
-    /// Input tokens, cached or not.
-    var inputTotal: Int64 { input + cachedInput }
 }
