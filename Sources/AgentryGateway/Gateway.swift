@@ -152,6 +152,42 @@ public struct Gateway: Sendable {
         }
     }
 
+    /// Counts the input tokens of an Anthropic messages request, asking the model's provider (only
+    /// Anthropic-format providers count; others are refused). A count costs nothing and is neither
+    /// reserved nor audited; the caller's key and the model's policy are checked as for a call.
+    public func countTokens(_ body: [UInt8], caller: GatewayCaller) async throws(GatewayError) -> GatewayReply {
+        guard var json = JSONValue.parse(body), json.object != nil else {
+            throw .invalid("the request body must be a JSON object")
+        }
+        guard let name = json["model"]?.string else { throw .invalid("model: is required", param: "model") }
+        guard let messages = json["messages"]?.array, !messages.isEmpty else {
+            throw .invalid("messages: is required and must be a non-empty array", param: "messages")
+        }
+        var record = CallRecord(caller: caller, input: body)
+        let routes = routing.current
+        let model = try resolve(name, in: routes, maxTokens: nil, caller: caller, record: &record)
+        let provider = try self.provider(of: model, in: routes)
+        json["model"] = .string(model.upstreamID)
+        let response = try await provider.send(json.bytes, upstreamModel: model.upstreamID, .countTokens)
+        let bytes: [UInt8]
+        do {
+            bytes = Array(buffer: try await response.body.collect(upTo: 1 << 20))
+        } catch {
+            throw ProviderClient.transportError(error, provider: provider.config.name)
+        }
+        guard (200..<300).contains(response.status.code) else {
+            throw Self.upstreamError(
+                status: Int(response.status.code), body: bytes,
+                retryAfter: response.headers.first(name: "retry-after"), provider: provider.config.name)
+        }
+        guard let count = JSONValue.parse(bytes)?["input_tokens"]?.int, count >= 0 else {
+            throw OpenAIDialect.malformed("a token count without input_tokens")
+        }
+        return .complete(
+            body: JSONValue.object(["input_tokens": .int(count)]).bytes, headers: [("content-type", "application/json")]
+        )
+    }
+
     /// Runs an OpenAI embeddings call for `caller`: priced by its input tokens, reserved, audited.
     public func embed(_ body: [UInt8], caller: GatewayCaller) async throws(GatewayError) -> GatewayReply {
         guard let json = JSONValue.parse(body), json.object != nil else {

@@ -142,6 +142,8 @@ public final class ProviderClient: Sendable {
     enum Operation: Sendable {
         case chat(stream: Bool)
         case embeddings
+        /// Anthropic's token count of a messages request.
+        case countTokens
     }
 
     /// Sends `body` for `upstreamModel` and returns the reply's status, headers and body stream.
@@ -207,6 +209,14 @@ public final class ProviderClient: Sendable {
                     "provider \(config.name) does not make embeddings through the gateway", param: "model")
             }
             return base + "/embeddings"
+        }
+        if case .countTokens = operation {
+            guard config.api.dialect == .anthropic else {
+                throw GatewayError.invalid(
+                    "tokens are counted only for models of Anthropic-format providers; provider \(config.name) is not one",
+                    param: "model")
+            }
+            return base + "/v1/messages/count_tokens"
         }
         switch config.api.dialect {
         case .openai: return base + "/chat/completions"

@@ -31,6 +31,14 @@ struct GatewayController: Sendable {
         router.post("v1/messages") { request, context in
             await self.chat(request, context: context, dialect: .anthropic)
         }
+        router.post("v1/messages/count_tokens") { request, context in
+            do {
+                let caller = try await self.caller(of: request)
+                return Self.response(try await self.gateway.countTokens(try await self.read(request), caller: caller))
+            } catch {
+                return Self.errorResponse(error, dialect: .anthropic, requestID: context.requestID, context: context)
+            }
+        }
         router.post("v2/chat") { request, context in
             await self.chat(request, context: context, dialect: .cohere)
         }
@@ -42,7 +50,8 @@ struct GatewayController: Sendable {
             }
         }
         routes += [
-            (.post, "/v1/chat/completions"), (.post, "/v1/messages"), (.post, "/v2/chat"), (.post, "/v1/embeddings"),
+            (.post, "/v1/chat/completions"), (.post, "/v1/messages"), (.post, "/v1/messages/count_tokens"),
+            (.post, "/v2/chat"), (.post, "/v1/embeddings"),
             (.get, "/v1/models"),
             (.post, "/v1beta/models/{model}:generateContent"), (.post, "/v1beta/models/{model}:streamGenerateContent"),
             (.post, "/v1/models/{model}:generateContent"), (.post, "/v1/models/{model}:streamGenerateContent"),

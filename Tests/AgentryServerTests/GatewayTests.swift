@@ -53,6 +53,9 @@ struct GatewayTests {
                 let anthropicErrors = try #require(anthropic["errors"] as? [String: Any])
                 #expect((anthropicErrors["unknown_model"] as? [String: Any])?["status"] as? Int == 404)
                 #expect((anthropicErrors["wrong_key"] as? [String: Any])?["status"] as? Int == 401)
+                // Tokens are counted by Anthropic-format providers ("count these four words" + 3).
+                #expect(anthropic["count_tokens"] as? Int == 7)
+                #expect((anthropicErrors["count_elsewhere"] as? [String: Any])?["status"] as? Int == 400)
                 let gemini = try #require(seen["gemini"] as? [String: Any])
                 #expect((gemini["content"] as? [String: Any])?["text"] as? String == "\(reply) hello there")
                 #expect(gemini["stream"] as? String == "\(reply) stream please")

@@ -110,7 +110,11 @@ with client.messages.stream(model="sim/gemini-small", max_tokens=100,
     text = "".join(stream.text_stream)
     final = stream.get_final_message()
 out["to_gemini_stream"] = {"text": text, "output_tokens": final.usage.output_tokens}
+out["count_tokens"] = client.messages.count_tokens(
+    model="sim/anthropic-small", messages=[{"role": "user", "content": "count these four words"}]).input_tokens
 out["errors"] = {
+    "count_elsewhere": failure(lambda: client.messages.count_tokens(
+        model="sim/openai-small", messages=[{"role": "user", "content": "hi"}]), anthropic.BadRequestError),
     "unknown_model": failure(lambda: client.messages.create(
         model="no-such-model", max_tokens=10, messages=[{"role": "user", "content": "hi"}]), anthropic.NotFoundError),
     "wrong_key": failure(lambda: anthropic.Anthropic(api_key="agt_sandbox_nope", base_url=server, max_retries=0)
