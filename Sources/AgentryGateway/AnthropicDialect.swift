@@ -403,6 +403,21 @@ public struct AnthropicDialect: ChatDialect {
             }
         }
 
+        /// Tracks the relayed stream's blocks (text, or a tool call) without writing them.
+        mutating func observe(_ event: ChatStreamEvent) {
+            switch event {
+            case .start, .finish: _ = encode(event)
+            case .text where !textOpen:
+                _ = closeBlock()
+                openBlock = true
+                textOpen = true
+            case .toolCall:
+                _ = closeBlock()
+                openBlock = true
+            default: break
+            }
+        }
+
         mutating func end(usage: TokenUsage) -> [UInt8] {
             closeBlock()
                 + event(

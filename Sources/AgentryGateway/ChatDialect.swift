@@ -49,6 +49,16 @@ public protocol ChatStreamEncoder: Sendable {
     mutating func encode(_ event: ChatStreamEvent) -> [UInt8]
     /// The closing bytes once the reply is over, carrying `usage`.
     mutating func end(usage: TokenUsage) -> [UInt8]
+    /// Follows `event` of a stream relayed unchanged, writing nothing, so that `end` can close
+    /// what the relayed stream left open when the gateway cuts it.
+    mutating func observe(_ event: ChatStreamEvent)
+}
+
+extension ChatStreamEncoder {
+    /// A dialect whose end needs only the reply's id learns it from `.start`.
+    public mutating func observe(_ event: ChatStreamEvent) {
+        if case .start = event { _ = encode(event) }
+    }
 }
 
 /// Reading helpers shared by the dialects: each refusal names the field.

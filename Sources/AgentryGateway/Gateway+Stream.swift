@@ -32,10 +32,8 @@ extension Gateway {
                         break reading
                     }
                     if sameDialect {
-                        // The raw events go through; the encoder learns only the reply's id, to end a cut stream.
-                        for case .start(let id, let input) in events {
-                            _ = encoder.encode(.start(id: id, inputTokens: input))
-                        }
+                        // The raw events go through; the encoder follows them, to end a cut stream well.
+                        for item in events { encoder.observe(item) }
                         if !decoder.suppressed(event, callerAskedForUsage: includeUsage) { try await deliver(raw) }
                     } else {
                         for item in events { try await deliver(encoder.encode(item)) }

@@ -222,14 +222,27 @@ struct GatewayTests {
                     #expect(events.last == "data: [DONE]")
                     #expect(reply.text.contains(#""finish_reason":"length""#))
                     #expect(reply.headers[HTTPField.Name("agentry-reserved-usd")!] != nil)
+                    // In Anthropic's format the cut stream still closes its block, then the message.
+                    let claude = try await client.call(
+                        .post, "/v1/messages",
+                        body:
+                            #"{"model":"test/runaway-claude","max_tokens":5,"stream":true,"messages":[{"role":"user","content":"go"}]}"#,
+                        headers: [HTTPField.Name("x-api-key")!: key])
+                    let names = claude.text.components(separatedBy: "\n").filter { $0.hasPrefix("event: ") }
+                    #expect(names.filter { $0 == "event: content_block_delta" }.count == 5, "\(claude.text)")
+                    #expect(
+                        Array(names.suffix(3)) == [
+                            "event: content_block_stop", "event: message_delta", "event: message_stop",
+                        ])
+                    #expect(claude.text.contains(#""stop_reason":"max_tokens""#))
                 }
             }
-            let call = try #require(try await Self.modelCalls(fixture, atLeast: 1).last)
-            #expect(call.outcome == "cut")
-            #expect(call.outputTokens == 5)
+            let calls = try await Self.modelCalls(fixture, atLeast: 2)
+            #expect(calls.map(\.outcome) == ["cut", "cut"])
+            #expect(calls.map(\.outputTokens) == [5, 5])
             let spend = try await fixture.store.ledger.spend(
                 SpendQuery(window: .day, scope: try LedgerScope(.user, id: user.id)))
-            #expect(spend.map(\.1.settled.value).reduce(0, +) == call.costMicrodollars)
+            #expect(spend.map(\.1.settled.value).reduce(0, +) == calls.compactMap(\.costMicrodollars).reduce(0, +))
             #expect(spend.allSatisfy { $0.1.reserved == .zero })
         }
     }

@@ -54,6 +54,30 @@ final class TestUpstream: Sendable {
                 status: .ok, headers: [.contentType: "text/event-stream"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: events)))
         }
+        router.post("runaway-claude/v1/messages") { _, _ -> Response in
+            func event(_ name: String, _ data: String) -> String { "event: \(name)\ndata: \(data)\n\n" }
+            var events = event(
+                "message_start",
+                #"{"type":"message_start","message":{"id":"msg_run","type":"message","role":"assistant","model":"x","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":5,"output_tokens":0}}}"#
+            )
+            events += event(
+                "content_block_start",
+                #"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#)
+            for index in 0..<50 {
+                events += event(
+                    "content_block_delta",
+                    #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"w\#(index) "}}"#)
+            }
+            events += event("content_block_stop", #"{"type":"content_block_stop","index":0}"#)
+            events += event(
+                "message_delta",
+                #"{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":50}}"#
+            )
+            events += event("message_stop", #"{"type":"message_stop"}"#)
+            return Response(
+                status: .ok, headers: [.contentType: "text/event-stream"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: events)))
+        }
         router.post("slowstream/v1/chat/completions") { _, _ -> Response in
             Response(
                 status: .ok, headers: [.contentType: "text/event-stream"],
@@ -120,6 +144,10 @@ final class TestUpstream: Sendable {
             \(provider("slow", "slow"))
             \(provider("runaway", "runaway"))
             \(provider("slowstream", "slowstream"))
+              - name: runaway-claude
+                api: anthropic
+                base_url: \(base)/runaway-claude
+                credential: upstream-key
             \(provider("broken", "broken"))
             \(provider("hang", "hang", timeout: 1))
             \(provider("impatient", "openai", timeout: 1))
@@ -133,6 +161,7 @@ final class TestUpstream: Sendable {
             \(model("test/slow", "slow"))
             \(model("test/runaway", "runaway"))
             \(model("test/slowstream", "slowstream"))
+            \(model("test/runaway-claude", "runaway-claude"))
             \(model("test/broken", "broken"))
             \(model("test/hang", "hang"))
             \(model("test/slow-simulator", "impatient", upstream: "sim-gpt-small@2500ms"))
