@@ -144,7 +144,7 @@ struct GatewayTests {
                     at: Date(), recording: [])
                 try await fixture.application(gateway: upstream.setup).test(.live) { client in
                     let port = try #require(client.port)
-                    let replies = try await Self.concurrently(200, port: port, key: key, body: body)
+                    let replies = try await Self.concurrently(200, ports: [port], key: key, body: body)
                     let answered = replies.filter { $0.status == 200 }
                     let refused = replies.filter { $0.status == 429 }
                     #expect(answered.count == 7)
@@ -200,6 +200,35 @@ struct GatewayTests {
                     #expect(explicit.status == .tooManyRequests)
                 }
             }
+        }
+    }
+
+    /// Two gateway instances on one database share the caps: 100 concurrent calls spread over both,
+    /// on a cap that admits 5, are answered exactly 5 times in all.
+    @Test(arguments: TestBackend.allCases)
+    func twoInstancesShareOneCap(backend: TestBackend) async throws {
+        try await ServerFixture.with(backend) { fixture in
+            let (user, _) = try await fixture.member("twin@example.com")
+            let key = try await fixture.sandboxKey(for: user.id)
+            try await TestUpstream.serve { upstream in
+                let body = #"{"model":"test/slow","max_tokens":100,"messages":[{"role":"user","content":"go"}]}"#
+                let cap = Microdollars((Int64(body.utf8.count) + 100) * 5)
+                try await fixture.store.ledger.setCaps(
+                    [CapChange(key: CapKey(scope: try LedgerScope(.user, id: user.id), window: .day), limit: cap)],
+                    at: Date(), recording: [])
+                try await fixture.application(gateway: upstream.setup).test(.live) { first in
+                    try await fixture.application(gateway: upstream.setup).test(.live) { second in
+                        let ports = [try #require(first.port), try #require(second.port)]
+                        let replies = try await Self.concurrently(100, ports: ports, key: key, body: body)
+                        #expect(replies.filter { $0.status == 200 }.count == 5)
+                        #expect(replies.filter { $0.status == 429 }.count == 95)
+                    }
+                }
+            }
+            #expect(try await Ledger(store: fixture.store.ledger, clock: { Date() }).drift().isEmpty)
+            let spend = try await fixture.store.ledger.spend(
+                SpendQuery(window: .day, scope: try LedgerScope(.user, id: user.id)))
+            #expect(spend.map(\.1.settled.value).reduce(0, +) == 5 * 20)
         }
     }
 
@@ -415,15 +444,16 @@ struct GatewayTests {
         var shouldRetry: String? { headers["x-should-retry"] }
     }
 
-    /// Sends `count` chat calls at once over a pool as wide as `count`.
-    static func concurrently(_ count: Int, port: Int, key: String, body: String) async throws -> [Reply] {
+    /// Sends `count` chat calls at once, spread over the servers on `ports` in turn.
+    static func concurrently(_ count: Int, ports: [Int], key: String, body: String) async throws -> [Reply] {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(
             idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: count)
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
             let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
-                for _ in 0..<count {
+                for index in 0..<count {
+                    let port = ports[index % ports.count]
                     group.addTask {
                         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions")
                         request.method = .POST
