@@ -173,6 +173,56 @@ enum Read {
         }
     }
 
+    /// Messages in OpenAI's and Cohere's shape (`role`, `content`, `tool_calls`, `tool_call_id`):
+    /// turns with a role in `systemRoles` become the system prompt; tool results may be Cohere
+    /// documents when `toolDocuments`.
+    static func chatMessages(_ items: [JSONValue], systemRoles: [String], toolDocuments: Bool)
+        throws(GatewayError) -> (system: [String], messages: [ChatMessage])
+    {
+        var system: [String] = []
+        var messages: [ChatMessage] = []
+        for (index, item) in items.enumerated() {
+            let path = "messages[\(index)]"
+            guard let message = item.object else { throw .invalid("'\(path)' must be an object", param: path) }
+            let role = try string(message, "role", at: "\(path).role")
+            let body = try text(message["content"], at: "\(path).content", documents: toolDocuments && role == "tool")
+            switch role {
+            case _ where systemRoles.contains(role): system.append(body)
+            case "user": messages.append(ChatMessage(role: .user, text: body))
+            case "assistant":
+                let calls = try toolCalls(
+                    try array(message, "tool_calls", at: "\(path).tool_calls"), at: "\(path).tool_calls"
+                ) { at in .invalid("'\(at)' must be an object with an 'id' and a 'function' with a 'name'", param: at) }
+                messages.append(ChatMessage(role: .assistant, text: body, toolCalls: calls))
+            case "tool":
+                let id = try string(message, "tool_call_id", at: "\(path).tool_call_id")
+                messages.append(
+                    ChatMessage(role: .tool, text: body, toolCallID: id, toolName: toolName(of: id, in: messages)))
+            default:
+                let roles = (systemRoles + ["user", "assistant", "tool"]).joined(separator: ", ")
+                throw .invalid("'\(path).role' must be one of \(roles), not '\(role)'", param: "\(path).role")
+            }
+        }
+        return (system, messages)
+    }
+
+    /// Function tools in OpenAI's and Cohere's shape (`{type: function, function: {name, description, parameters}}`).
+    static func functionTools(_ items: [JSONValue]?) throws(GatewayError) -> [ChatTool] {
+        var tools: [ChatTool] = []
+        for (index, tool) in (items ?? []).enumerated() {
+            let at = "tools[\(index)]"
+            guard let function = tool["function"]?.object else {
+                throw .invalid("'\(at)' must be a function tool with a 'function' object", param: at)
+            }
+            tools.append(
+                ChatTool(
+                    name: try string(function, "name", at: "\(at).function.name"),
+                    description: try optionalString(function, "description", at: "\(at).function.description"),
+                    parameters: function["parameters"] ?? .object(["type": "object", "properties": .object([:])])))
+        }
+        return tools
+    }
+
     /// Tool calls in OpenAI's and Cohere's shape (`{id, function: {name, arguments}}`); one without
     /// an id or name is the error `fault` makes of its path.
     static func toolCalls(_ items: [JSONValue]?, at path: String, fault: (String) -> GatewayError)

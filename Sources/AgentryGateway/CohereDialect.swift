@@ -9,42 +9,8 @@ public struct CohereDialect: ChatDialect {
         guard let items = try Read.array(object, "messages"), !items.isEmpty else {
             throw .invalid("messages is required and must be a non-empty array", param: "messages")
         }
-        var system: [String] = []
-        var messages: [ChatMessage] = []
-        for (index, item) in items.enumerated() {
-            let path = "messages[\(index)]"
-            guard let message = item.object else { throw .invalid("\(path) must be an object", param: path) }
-            let role = try Read.string(message, "role", at: "\(path).role")
-            let text = try Read.text(message["content"], at: "\(path).content", documents: role == "tool")
-            switch role {
-            case "system": system.append(text)
-            case "user": messages.append(ChatMessage(role: .user, text: text))
-            case "assistant":
-                let calls = try Read.toolCalls(
-                    try Read.array(message, "tool_calls", at: "\(path).tool_calls"), at: "\(path).tool_calls"
-                ) { at in .invalid("\(at) needs an id and a function name", param: at) }
-                messages.append(ChatMessage(role: .assistant, text: text, toolCalls: calls))
-            case "tool":
-                let id = try Read.string(message, "tool_call_id", at: "\(path).tool_call_id")
-                messages.append(
-                    ChatMessage(role: .tool, text: text, toolCallID: id, toolName: Read.toolName(of: id, in: messages)))
-            default:
-                throw .invalid(
-                    "\(path).role must be system, user, assistant or tool, not '\(role)'", param: "\(path).role")
-            }
-        }
-        var tools: [ChatTool] = []
-        for (index, tool) in (try Read.array(object, "tools") ?? []).enumerated() {
-            guard let function = tool["function"]?.object else {
-                throw .invalid("tools[\(index)] must be a function tool", param: "tools[\(index)]")
-            }
-            tools.append(
-                ChatTool(
-                    name: try Read.string(function, "name", at: "tools[\(index)].function.name"),
-                    description: try Read.optionalString(
-                        function, "description", at: "tools[\(index)].function.description"),
-                    parameters: function["parameters"] ?? .object(["type": "object"])))
-        }
+        let (system, messages) = try Read.chatMessages(items, systemRoles: ["system"], toolDocuments: true)
+        let tools = try Read.functionTools(try Read.array(object, "tools"))
         let choice: ToolChoice
         switch object["tool_choice"]?.string {
         case nil: choice = .auto

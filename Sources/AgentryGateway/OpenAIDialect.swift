@@ -13,43 +13,9 @@ public struct OpenAIDialect: ChatDialect {
         if let n = object["n"], n != .null, n.int != 1 {
             throw .invalid("the gateway serves one choice per call: 'n' must be 1", param: "n")
         }
-        var system: [String] = []
-        var messages: [ChatMessage] = []
-        for (index, item) in items.enumerated() {
-            let path = "messages[\(index)]"
-            guard let message = item.object else { throw .invalid("'\(path)' must be an object", param: path) }
-            let role = try Read.string(message, "role", at: "\(path).role")
-            let text = try Read.text(message["content"], at: "\(path).content")
-            switch role {
-            case "system", "developer": system.append(text)
-            case "user": messages.append(ChatMessage(role: .user, text: text))
-            case "assistant":
-                let calls = try Read.toolCalls(
-                    try Read.array(message, "tool_calls", at: "\(path).tool_calls"), at: "\(path).tool_calls"
-                ) { at in .invalid("'\(at)' must be an object with an 'id' and a 'function' with a 'name'", param: at) }
-                messages.append(ChatMessage(role: .assistant, text: text, toolCalls: calls))
-            case "tool":
-                let id = try Read.string(message, "tool_call_id", at: "\(path).tool_call_id")
-                messages.append(
-                    ChatMessage(role: .tool, text: text, toolCallID: id, toolName: Read.toolName(of: id, in: messages)))
-            default:
-                throw .invalid(
-                    "'\(path).role' must be system, developer, user, assistant or tool, not '\(role)'",
-                    param: "\(path).role")
-            }
-        }
-        var tools: [ChatTool] = []
-        for (index, tool) in (try Read.array(object, "tools") ?? []).enumerated() {
-            let at = "tools[\(index)]"
-            guard let function = tool["function"]?.object else {
-                throw .invalid("'\(at)' must be a function tool with a 'function' object", param: at)
-            }
-            tools.append(
-                ChatTool(
-                    name: try Read.string(function, "name", at: "\(at).function.name"),
-                    description: try Read.optionalString(function, "description", at: "\(at).function.description"),
-                    parameters: function["parameters"] ?? .object(["type": "object", "properties": .object([:])])))
-        }
+        let (system, messages) = try Read.chatMessages(
+            items, systemRoles: ["system", "developer"], toolDocuments: false)
+        let tools = try Read.functionTools(try Read.array(object, "tools"))
         let choice: ToolChoice
         switch object["tool_choice"] {
         case nil, .null?, .string("auto")?: choice = .auto
