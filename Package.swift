@@ -39,7 +39,12 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
-        .target(name: "AgentryPolicy", dependencies: ["AgentryLedger"], swiftSettings: strictSettings),
+        .target(
+            name: "AgentryPolicy",
+            // Policies are YAML files IT writes; Yams only parses text, it does no I/O.
+            dependencies: ["AgentryLedger", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "AgentryIdentity",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
@@ -104,7 +109,7 @@ let package = Package(
             name: "AgentryServer",
             dependencies: [
                 "AgentryAudit", "AgentryIdentity", "AgentryStore", "AgentrySQLite", "AgentryPostgres", "AgentryGateway",
-                "AgentryRuntime", "AgentrySimulators",
+                "AgentryPolicy", "AgentryRuntime", "AgentrySimulators",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -164,6 +169,11 @@ let package = Package(
         .testTarget(
             name: "AgentryGatewayTests",
             dependencies: ["AgentryGateway", "AgentryLedger"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "AgentryPolicyTests",
+            dependencies: ["AgentryPolicy", "AgentryLedger"],
             swiftSettings: strictSettings
         ),
         .testTarget(

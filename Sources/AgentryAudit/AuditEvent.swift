@@ -23,6 +23,8 @@ public enum AuditEventKind: String, CaseIterable, Sendable, Codable {
     case ledgerTimeZoneChanged = "ledger.time_zone_changed"
     case credentialChanged = "credential.changed"
     case catalogChanged = "catalog.changed"
+    case sandboxPolicyChanged = "sandbox_policy.changed"
+    case sandboxCreated = "sandbox.created"
 }
 
 /// A salted commitment to a payload kept outside the leaf: SHA-256(tag ‖ salt ‖ payload).

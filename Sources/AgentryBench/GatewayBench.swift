@@ -60,6 +60,8 @@ struct GatewayBench: AsyncParsableCommand {
                     zones: [sandbox]
                 """)
         var setup = GatewaySetup(catalog: catalog)
+        setup.sandboxDefaults = try SandboxDefaults(
+            yaml: "models: [bench/*]\nmax_data_classification: internal\ncaps: {}")
         setup.governed = !ungoverned
         let signer = try NoteSigner.generate(name: "bench.local/audit").signer
         let checkpointer = AuditCheckpointer(

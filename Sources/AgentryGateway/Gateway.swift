@@ -63,10 +63,7 @@ public struct Gateway: Sendable {
 
     /// The models `caller` may use, by public name.
     public func models(for caller: GatewayCaller) -> [CatalogModel] {
-        catalog.models.values.filter {
-            $0.zones.contains(caller.zone) && $0.dataClassifications.contains(caller.classification)
-        }
-        .sorted { $0.name < $1.name }
+        catalog.models.values.filter(caller.may(use:)).sorted { $0.name < $1.name }
     }
 
     /// Runs `call` for `caller`. Refusals and failures throw `GatewayError`, already audited.
@@ -277,6 +274,11 @@ public struct Gateway: Sendable {
             throw GatewayError(
                 .permission, code: "model_not_allowed",
                 "the model \(model.name) may not receive \(caller.classification.rawValue) data", param: "model")
+        }
+        if let policy = caller.sandboxPolicy, !policy.allowsModel(model.name) {
+            throw GatewayError(
+                .permission, code: "model_not_allowed",
+                "the model \(model.name) is not approved for Sandboxes by the Sandbox policy", param: "model")
         }
         if let maxTokens, maxTokens > model.maxOutputTokens {
             throw GatewayError.invalid(

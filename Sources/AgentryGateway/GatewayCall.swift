@@ -1,4 +1,5 @@
 import AgentryLedger
+import AgentryPolicy
 
 /// Who is calling through the gateway and what governs the call, resolved from their key.
 public struct GatewayCaller: Sendable {
@@ -12,16 +13,26 @@ public struct GatewayCaller: Sendable {
     public let classification: DataClassification
     /// The scopes whose caps apply.
     public let scopes: [LedgerScope]
+    /// The models a Sandbox caller may use beyond the catalog's own rules; nil outside Sandboxes.
+    public let sandboxPolicy: SandboxPolicy?
 
-    /// A caller.
+    /// A caller; a Sandbox caller's models are also limited by `sandboxPolicy`.
     public init(
-        userID: String, teamID: String?, zone: ModelZone, classification: DataClassification, scopes: [LedgerScope]
+        userID: String, teamID: String?, zone: ModelZone, classification: DataClassification, scopes: [LedgerScope],
+        sandboxPolicy: SandboxPolicy? = nil
     ) {
         self.userID = userID
         self.teamID = teamID
         self.zone = zone
         self.classification = classification
         self.scopes = scopes
+        self.sandboxPolicy = sandboxPolicy
+    }
+
+    /// Whether the catalog and the caller's policy let this caller use `model`.
+    public func may(use model: CatalogModel) -> Bool {
+        model.zones.contains(zone) && model.dataClassifications.contains(classification)
+            && sandboxPolicy?.allowsModel(model.name) != false
     }
 }
 

@@ -1,29 +1,10 @@
 import AgentryLedger
+import AgentryPolicy
 
 /// Where a model may be called: in builders' Sandboxes, by published Catalog agents, or both.
 public enum ModelZone: String, CaseIterable, Sendable {
     case sandbox
     case catalog
-}
-
-/// How sensitive the data a call carries may be, from the least to the most.
-public enum DataClassification: String, CaseIterable, Comparable, Sendable {
-    case `public`
-    case `internal`
-    case confidential
-    case restricted
-
-    public static func < (lhs: DataClassification, rhs: DataClassification) -> Bool { lhs.rank < rhs.rank }
-
-    /// Position from the least to the most sensitive.
-    private var rank: Int {
-        switch self {
-        case .public: 0
-        case .internal: 1
-        case .confidential: 2
-        case .restricted: 3
-        }
-    }
 }
 
 /// Prices per million tokens. Every model has all three: a model without a price is refused,
@@ -244,17 +225,4 @@ public struct ModelCatalog: Equatable, Sendable {
 }
 
 /// A catalog that cannot be used, and where: `models[2].prices.output: is required …`.
-public struct CatalogError: Error, Equatable, CustomStringConvertible {
-    /// The field, as a path into the YAML.
-    public let path: String
-    /// What is wrong with it.
-    public let reason: String
-
-    /// A problem at `path`.
-    public init(path: String, reason: String) {
-        self.path = path
-        self.reason = reason
-    }
-
-    public var description: String { "\(path): \(reason)" }
-}
+public typealias CatalogError = FieldProblem

@@ -39,6 +39,8 @@ public struct ApplicationDependencies: Sendable {
     let vault: CredentialVault?
     /// The stored credentials the gateway reads.
     let storedCredentials: StoredCredentials
+    /// IT's Sandbox policy and the users' personal Sandboxes.
+    let sandboxes: SandboxService
     /// The server's own address once it listens (the built-in simulators are reached there).
     public let listening: ListeningAddress
 
@@ -58,6 +60,8 @@ public struct ApplicationDependencies: Sendable {
         self.identity = IdentityService(store: store.identity, clock: clock, recorder: changes)
         self.ledger = Ledger(store: store.ledger, calendar: ledgerCalendar, clock: clock)
         self.checkpointer = checkpointer
+        self.sandboxes = SandboxService(
+            store: store.sandboxes, ledger: ledger, recorder: changes, defaults: setup.sandboxDefaults)
         let listening = ListeningAddress()
         self.listening = listening
         self.vault = vault
@@ -95,7 +99,7 @@ func buildRoutes(
     HealthController(store: dependencies.store, metrics: dependencies.metrics, checkpointer: dependencies.checkpointer)
         .register(on: router, catalog: &routes)
     GatewayController(
-        gateway: dependencies.gateway, identity: identity, keys: GatewayKeyCache(),
+        gateway: dependencies.gateway, identity: identity, sandboxes: dependencies.sandboxes, keys: GatewayKeyCache(),
         bodyBytesMax: max(configuration.bodyBytesMax, 8 << 20)
     ).register(on: router, catalog: &routes)
     BuiltinSimulators.register(on: router)
@@ -117,6 +121,10 @@ func buildRoutes(
     GatewayAdminController(
         store: dependencies.store.gateway, gateway: dependencies.gateway, shippedCatalog: dependencies.shippedCatalog,
         vault: dependencies.vault, credentials: dependencies.storedCredentials, recorder: dependencies.changes,
+        bodyBytesMax: max(limit, 1 << 20)
+    ).register(on: api)
+    SandboxController(
+        sandboxes: dependencies.sandboxes, identity: identity, gateway: dependencies.gateway,
         bodyBytesMax: max(limit, 1 << 20)
     ).register(on: api)
     AuditController(
@@ -143,6 +151,7 @@ public func buildApplication(
             GatewayCatalogService(
                 store: dependencies.store.gateway, gateway: dependencies.gateway, shipped: dependencies.shippedCatalog,
                 logger: dependencies.logger),
+            SandboxPolicyService(sandboxes: dependencies.sandboxes, logger: dependencies.logger),
         ],
         onServerRunning: { channel in
             if let port = channel.localAddress?.port {

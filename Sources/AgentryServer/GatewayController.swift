@@ -1,6 +1,7 @@
 import AgentryGateway
 import AgentryIdentity
 import AgentryLedger
+import AgentryPolicy
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -14,6 +15,8 @@ import Synchronization
 struct GatewayController: Sendable {
     let gateway: Gateway
     let identity: IdentityService
+    /// The Sandbox policy that limits Sandbox keys, and the Sandboxes created on first use.
+    let sandboxes: SandboxService
     /// Keys checked in the last few seconds, so a call does not read the store to authenticate.
     let keys: GatewayKeyCache
     /// The largest request body the gateway reads.
@@ -159,6 +162,8 @@ struct GatewayController: Sendable {
                 user = cached
             } else {
                 (user, _) = try await identity.authenticate(secret: secret, accepted: [.sandbox])
+                // A Sandbox key made before its owner's Sandbox existed gets one on first use.
+                _ = try await sandboxes.ensure(userID: user.id)
                 keys.remember(user, for: secret)
             }
         } catch let error as AuthenticationError {
@@ -176,11 +181,19 @@ struct GatewayController: Sendable {
         } else {
             classification = .internal
         }
+        let policy = sandboxes.revision.policy
+        guard policy.allows(classification) else {
+            throw GatewayError(
+                .permission, code: "classification_not_allowed",
+                "\(classification.rawValue) data may not be sent from a Sandbox: the Sandbox policy allows up to "
+                    + policy.maxDataClassification.rawValue)
+        }
         var scopes: [LedgerScope] = [.org]
         if let team = user.teamID { scopes.append(try LedgerScope(.team, id: team)) }
         scopes.append(try LedgerScope(.user, id: user.id))
         return GatewayCaller(
-            userID: user.id, teamID: user.teamID, zone: .sandbox, classification: classification, scopes: scopes)
+            userID: user.id, teamID: user.teamID, zone: .sandbox, classification: classification, scopes: scopes,
+            sandboxPolicy: policy)
     }
 
     /// The key from `x-api-key`, `x-goog-api-key`, a bearer `Authorization` or `?key=`.

@@ -1,6 +1,7 @@
 import AgentryGateway
 import AgentryIdentity
 import AgentryLedger
+import AgentryPolicy
 import AgentrySimulators
 import AgentryStore
 import Foundation
@@ -18,6 +19,9 @@ public struct GatewaySetup: Sendable {
     public var credentials: any CredentialSource
     /// Whether calls are reserved, settled and audited: always, but for the benchmark's baseline.
     public var governed = true
+    /// The Sandbox policy in effect until an admin sets one (revision 0): the shipped one, or an
+    /// installation's own for a catalog whose models the shipped one does not name.
+    public var sandboxDefaults = SandboxDefaults.shipped
 
     /// A setup; the default offers the built-in simulated models and needs no keys.
     public init(catalog: ModelCatalog? = nil, credentials: any CredentialSource = StaticCredentials([:])) {
@@ -142,13 +146,16 @@ struct GatewayCatalogService: Service {
     var interval: Duration = .seconds(5)
 
     func run() async throws {
-        var applied = try? await Self.apply(store: store, gateway: gateway, shipped: shipped, after: nil)
-        while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: interval)
-            do {
-                applied = try await Self.apply(store: store, gateway: gateway, shipped: shipped, after: applied ?? nil)
-            } catch {
-                logger.warning("gateway.catalog_refresh_failed", metadata: ["error": .string("\(error)")])
+        await cancelWhenGracefulShutdown {
+            var applied = try? await Self.apply(store: store, gateway: gateway, shipped: shipped, after: nil)
+            while !Task.isCancelled {
+                do { try await Task.sleep(for: interval) } catch { return }
+                do {
+                    applied = try await Self.apply(
+                        store: store, gateway: gateway, shipped: shipped, after: applied ?? nil)
+                } catch {
+                    logger.warning("gateway.catalog_refresh_failed", metadata: ["error": .string("\(error)")])
+                }
             }
         }
     }
@@ -164,4 +171,26 @@ struct GatewayCatalogService: Service {
         gateway.replace(catalog: try stored.map { try ModelCatalog(yaml: $0.yaml) } ?? shipped)
         return stored?.updatedAt
     }
+}
+
+/// A Sandbox policy with the YAML it was read from.
+public struct SandboxDefaults: Sendable {
+    /// The policy.
+    public let policy: SandboxPolicy
+    /// Its YAML, as shown by `GET /api/v1/sandbox/policy`.
+    public let yaml: String
+
+    /// The policy in `yaml`, or the problem that refuses it.
+    public init(yaml: String) throws(FieldProblem) {
+        self.policy = try SandboxPolicy(yaml: yaml)
+        self.yaml = yaml
+    }
+
+    private init(policy: SandboxPolicy, yaml: String) {
+        self.policy = policy
+        self.yaml = yaml
+    }
+
+    /// The policy Agentry ships with.
+    public static let shipped = SandboxDefaults(policy: .shipped, yaml: SandboxPolicy.shippedYAML)
 }

@@ -3,7 +3,7 @@ public enum Migrations {
     /// The full, ordered list both backends apply.
     public static let all: [Migration] = [
         identity, auditLog, auditDeferredIndex, signIns, auditOutbox, ledger, ledgerSpendIndex,
-        ledgerHeldAccounts, ledgerSettings, gateway,
+        ledgerHeldAccounts, ledgerSettings, gateway, sandboxes,
     ]
 
     /// The newest version; `/readyz` reports ready only when the database has reached it.
@@ -405,6 +405,45 @@ public enum Migrations {
                 updated_by TEXT NOT NULL
             )
             """,
+        ]
+    )
+
+    /// 11: IT's Sandbox policy, one row per revision (a change appends, it never rewrites), and
+    /// each user's personal Sandbox with the policy revision whose default caps it has.
+    static let sandboxes = Migration(
+        version: 11, name: "sandboxes",
+        statements: [
+            """
+            CREATE TABLE sandbox_policies (
+                revision BIGINT NOT NULL PRIMARY KEY,
+                yaml TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                created_by TEXT NOT NULL,
+                CONSTRAINT sandbox_policies_revision CHECK (revision >= 1)
+            )
+            """,
+            """
+            CREATE TABLE sandboxes (
+                user_id TEXT NOT NULL PRIMARY KEY REFERENCES users (id),
+                created_at BIGINT NOT NULL,
+                caps_revision BIGINT,
+                CONSTRAINT sandboxes_caps_revision CHECK (caps_revision >= 0)
+            )
+            """,
+            "CREATE INDEX sandboxes_caps_revision ON sandboxes (caps_revision)",
+        ],
+        sqliteOnly: ["UPDATE", "DELETE"].map { operation in
+            """
+            CREATE TRIGGER sandbox_policies_no_\(operation.lowercased()) BEFORE \(operation) ON sandbox_policies
+            BEGIN SELECT RAISE(ABORT, 'sandbox_policies is append-only: \(operation) refused'); END
+            """
+        },
+        // agentry_append_only() is migration 2's.
+        postgresOnly: [
+            """
+            CREATE TRIGGER sandbox_policies_append_only BEFORE UPDATE OR DELETE ON sandbox_policies
+            FOR EACH ROW EXECUTE FUNCTION agentry_append_only()
+            """
         ]
     )
 }

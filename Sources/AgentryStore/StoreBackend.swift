@@ -16,6 +16,8 @@ public protocol StoreBackend: Sendable {
     var ledger: any LedgerStore { get }
     /// Sealed provider credentials and the admins' model catalog.
     var gateway: any GatewayStore { get }
+    /// IT's Sandbox policy revisions and the users' personal Sandboxes.
+    var sandboxes: any SandboxStore { get }
     /// Applies every pending migration up to version `last`, each in its own transaction; returns
     /// the versions applied now. Stopping short of the newest exists for upgrade tests.
     func migrate(through last: Int) async throws -> [Int]

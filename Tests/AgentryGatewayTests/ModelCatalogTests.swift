@@ -100,7 +100,7 @@ struct ModelCatalogTests {
         ("", "(file): is empty"),
         ("models: [", "(file): not valid YAML"),
         ("models: 3", "models: is required"),
-        ("catalog: []", "(file).catalog: unknown field"),
+        ("catalog: []", "catalog: unknown field"),
         ("models:\n  - name: x", "models[0].prices: is required: a model without a price is never free"),
     ])
     func malformedFilesAreRefused(_ yaml: String, _ message: String) {

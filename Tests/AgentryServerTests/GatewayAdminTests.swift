@@ -29,7 +29,8 @@ struct GatewayAdminTests {
             let bodies = TextLog()
             try await TestUpstream.serve { upstream in
                 // No test credentials: the provider's key must come from the store.
-                let setup = GatewaySetup(catalog: upstream.setup.catalog)
+                var setup = GatewaySetup(catalog: upstream.setup.catalog)
+                setup.sandboxDefaults = upstream.setup.sandboxDefaults
                 try await fixture.application(gateway: setup, vault: vault).test(.live) { client in
                     func call(_ method: HTTPRequest.Method, _ path: String, token: String, body: String? = nil)
                         async throws -> JSONReply
@@ -142,6 +143,16 @@ struct GatewayAdminTests {
                     .put, "/api/v1/gateway/catalog", token: fixture.adminToken, body: json(["yaml": yaml]))
                 #expect(set.status == .ok, "\(set.text)")
                 #expect(set.json["source"] as? String == "admin")
+                // A model in the catalog is offered to Sandboxes only once the Sandbox policy approves it.
+                let unapproved = try await client.call(
+                    .post, "/v1/chat/completions", token: key,
+                    body: #"{"model":"acme/house-model","messages":[{"role":"user","content":"hi"}]}"#)
+                #expect(
+                    unapproved.status == .forbidden && unapproved.text.contains("Sandbox policy"), "\(unapproved.text)")
+                let approved = try await client.call(
+                    .put, "/api/v1/sandbox/policy", token: fixture.adminToken,
+                    body: json(["yaml": "models: [acme/*, sim/*]\nmax_data_classification: internal\ncaps: {}"]))
+                #expect(approved.status == .ok, "\(approved.text)")
                 let models = try await client.call(.get, "/v1/models", token: key)
                 #expect(
                     ((models.json["data"] as? [[String: Any]]) ?? []).map { $0["id"] as? String } == [

@@ -167,8 +167,11 @@ final class TestUpstream: Sendable {
             \(model("test/slow-simulator", "impatient", upstream: "sim-gpt-small@2500ms"))
             \(model("test/nowhere", "nowhere"))
             """
-        return GatewaySetup(
+        var setup = GatewaySetup(
             catalog: try! ModelCatalog(yaml: yaml), credentials: StaticCredentials(["upstream-key": Self.secret]))
+        setup.sandboxDefaults = try! SandboxDefaults(
+            yaml: "models: [test/*]\nmax_data_classification: restricted\ncaps: {}")
+        return setup
     }
 }
 

@@ -15,6 +15,11 @@ struct ConformanceTests {
         try await check.run(backend)
     }
 
+    @Test(arguments: SandboxConformance.cases, TestBackend.allCases)
+    func sandboxes(_ check: ConformanceCase, _ backend: TestBackend) async throws {
+        try await check.run(backend)
+    }
+
     @Test func bothBackendsReachTheSameLogicalSchema() async throws {
         let sqlite = try await StoreFixture.withStore(.sqlite) { try await $0.logicalSchema() }
         let postgres = try await StoreFixture.withStore(.postgres) { try await $0.logicalSchema() }
@@ -25,7 +30,7 @@ struct ConformanceTests {
                 "audit_payloads",
                 "audit_records", "audit_state", "gateway_credentials", "gateway_settings", "ledger_accounts",
                 "ledger_caps", "ledger_reservations",
-                "ledger_settings",
+                "ledger_settings", "sandbox_policies", "sandboxes",
                 "schema_migrations", "sign_ins",
                 "teams", "tokens", "user_roles", "users",
             ])

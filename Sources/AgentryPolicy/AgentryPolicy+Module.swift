@@ -1,3 +1,0 @@
-// AgentryPolicy: IT's policy (sandbox defaults, approval criteria) evaluated into a checklist. Pure.
-// This module's types arrive with the issue that builds it; the dependency arrows in
-// Package.swift are already final, so adding them is filling a room, not moving walls.

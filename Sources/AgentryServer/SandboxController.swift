@@ -1,0 +1,121 @@
+import AgentryGateway
+import AgentryIdentity
+import AgentryLedger
+import AgentryPolicy
+import Foundation
+import Hummingbird
+
+/// `/api/v1/sandbox`: the caller's own personal Sandbox (created on first use) and its keys, and
+/// `/api/v1/sandbox/policy`: IT's Sandbox defaults, readable by everyone, set by admins, each
+/// change an audited revision. Nobody sees another user's Sandbox.
+struct SandboxController: Sendable {
+    let sandboxes: SandboxService
+    let identity: IdentityService
+    let gateway: Gateway
+    let bodyBytesMax: Int
+
+    func register(on api: APIRouter) {
+        api.on(.get, "sandbox", show)
+        api.on(.post, "sandbox/keys", createKey)
+        api.on(.get, "sandbox/policy", policy)
+        api.on(.put, "sandbox/policy", setPolicy)
+        api.on(.delete, "sandbox/policy", resetPolicy)
+        api.on(.get, "sandbox/policy/revisions", revisions)
+    }
+
+    /// The caller's Sandbox: what it may use, its caps with this window's spend, and its keys.
+    @Sendable func show(_ request: Request, context: AgentryRequestContext) async throws -> Response {
+        let user = try context.caller().user
+        let sandbox = try await sandboxes.ensure(userID: user.id)
+        let revision = sandboxes.revision
+        let scope = try LedgerScope(.user, id: user.id)
+        let caps = try await ledger.store.caps()
+        let now = ledger.now()
+        var windows: [SandboxWindowView] = []
+        for window in [CapWindow.day, .month] {
+            let start = ledger.calendar.windowStart(window, containing: now)
+            let spend = try await ledger.store.spend(
+                SpendQuery(window: window, scope: scope, since: start, until: start + 1))
+            let balance = spend.first?.1 ?? Balance()
+            windows.append(
+                SandboxWindowView(window: window, cap: caps[CapKey(scope: scope, window: window)], balance: balance))
+        }
+        let keys = try await identity.store.tokens(userID: user.id).filter {
+            $0.kind == .sandbox && $0.revokedAt == nil
+        }
+        let models = gateway.catalog.models.values
+            .filter { $0.zones.contains(.sandbox) && revision.policy.allowsModel($0.name) }
+            .map(\.name).sorted()
+        return try JSONResponse.make(
+            SandboxView(
+                userId: user.id, createdAt: sandbox.createdAt, policyRevision: revision.number, models: models,
+                tools: revision.policy.tools.map(\.description),
+                maxDataClassification: revision.policy.maxDataClassification.rawValue,
+                runCap: revision.policy.caps.run?.decimalText, caps: windows, keys: keys.map(TokenView.init)))
+    }
+
+    /// Issues a Sandbox key for the caller's own Sandbox; the secret is shown once.
+    @Sendable func createKey(_ request: Request, context: AgentryRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        var request = request
+        let body = try await request.decodeJSON(CreateSandboxKeyBody.self, limit: bodyBytesMax)
+        _ = try await sandboxes.ensure(userID: caller.user.id)
+        let issued = try await identity.issuePersonalToken(
+            userID: caller.user.id, name: body.name ?? "sandbox",
+            lifetime: body.expiresInDays.map { TimeInterval($0) * 86_400 },
+            kind: .sandbox, by: caller.user.id)
+        context.logger.info("sandbox.key_created", metadata: ["token.id": .string(issued.record.id)])
+        return try JSONResponse.make(
+            CreatedTokenView(token: issued.secret, record: TokenView(issued.record)), status: .created)
+    }
+
+    /// The policy in effect, readable by every signed-in user: builders see what their Sandbox allows.
+    @Sendable func policy(_ request: Request, context: AgentryRequestContext) async throws -> Response {
+        _ = try context.caller()
+        return try JSONResponse.make(SandboxPolicyView(try await sandboxes.refresh()))
+    }
+
+    /// Appends a new revision from `{"yaml": …, "expected_revision": n}`.
+    @Sendable func setPolicy(_ request: Request, context: AgentryRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        try caller.require([.admin], to: "changing the Sandbox policy")
+        var request = request
+        let body = try await request.decodeJSON(SetSandboxPolicyBody.self, limit: bodyBytesMax)
+        let revision = try await sandboxes.setPolicy(
+            yaml: body.yaml, expected: body.expectedRevision, by: caller.user.id)
+        context.logger.info("sandbox.policy_changed", metadata: ["sandbox.policy.revision": "\(revision.number)"])
+        return try JSONResponse.make(SandboxPolicyView(revision))
+    }
+
+    /// Appends a revision that holds the base policy (revision 0: shipped or the installation's) again.
+    @Sendable func resetPolicy(_ request: Request, context: AgentryRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        try caller.require([.admin], to: "changing the Sandbox policy")
+        let revision = try await sandboxes.setPolicy(yaml: sandboxes.base.yaml, expected: nil, by: caller.user.id)
+        return try JSONResponse.make(SandboxPolicyView(revision))
+    }
+
+    /// Stored revisions, newest first (`before`, `limit`).
+    @Sendable func revisions(_ request: Request, context: AgentryRequestContext) async throws -> Response {
+        try context.caller().require([.admin, .auditor], to: "reading the Sandbox policy's history")
+        let paging = try Paging(request)
+        var before: Int64?
+        if let after = paging.after {
+            guard let number = Int64(after), number >= 1 else {
+                throw APIError.invalidQuery("after", "must be a revision number from a previous page's next_after")
+            }
+            before = number
+        }
+        let stored = try await sandboxes.store.policies(before: before, limit: paging.limit + 1)
+        let (items, next) = paging.page(stored) { String($0.revision) }
+        return try JSONResponse.make(
+            Page(
+                items: items.map {
+                    SandboxRevisionView(
+                        revision: $0.revision, yaml: $0.yaml, createdAt: $0.createdAt, createdBy: $0.createdBy)
+                },
+                nextAfter: next))
+    }
+
+    private var ledger: Ledger { sandboxes.ledger }
+}
