@@ -52,7 +52,11 @@ let package = Package(
         ),
         .target(
             name: "AgentryRegistry",
-            dependencies: ["AgentryIdentity", "AgentryLedger", "AgentryPolicy"],
+            dependencies: [
+                "AgentryIdentity", "AgentryLedger", "AgentryPolicy",
+                // Manifests are YAML (agent.yaml).
+                .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: strictSettings
         ),
         // Outer rings: stores, gateway, runtime, simulators, server, CLI.
@@ -123,6 +127,7 @@ let package = Package(
             name: "AgentryCLI",
             dependencies: [
                 "AgentryServer", "AgentryIdentity", "AgentryAudit", "AgentryLedger", "AgentryStore", "AgentryGateway",
+                "AgentryRegistry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -169,6 +174,11 @@ let package = Package(
         .testTarget(
             name: "AgentryGatewayTests",
             dependencies: ["AgentryGateway", "AgentryLedger"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "AgentryRegistryTests",
+            dependencies: ["AgentryRegistry", "AgentryPolicy", "AgentryLedger"],
             swiftSettings: strictSettings
         ),
         .testTarget(

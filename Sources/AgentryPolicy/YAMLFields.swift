@@ -37,6 +37,28 @@ public struct YAMLFields {
         self.values = values
     }
 
+    /// The fields of mapping `node` at `path`, noting a key not in `allowed` in `problems` and
+    /// reading on: a manifest reports every problem at once. Nil when `node` is not a mapping.
+    public init?(_ node: Node, at path: String, allowed: [String], problems: inout [FieldProblem]) {
+        guard let mapping = node.mapping else {
+            problems.append(FieldProblem(path: path, reason: "must be a mapping"))
+            return nil
+        }
+        var values: [String: Node] = [:]
+        for (key, value) in mapping {
+            guard let name = key.string, allowed.contains(name) else {
+                problems.append(
+                    FieldProblem(
+                        path: Self.path(path, key.string ?? "?"),
+                        reason: "unknown field; known: \(allowed.joined(separator: ", "))"))
+                continue
+            }
+            values[name] = value
+        }
+        self.path = path
+        self.values = values
+    }
+
     /// The path of field `key` of the mapping at `path` (the top's fields have no prefix).
     private static func path(_ path: String, _ key: String) -> String { path == "(file)" ? key : "\(path).\(key)" }
 

@@ -1,3 +1,0 @@
-// AgentryRegistry: agents, versions, manifests, packages, Sandboxes, Submissions, Reviews, Catalog, Runs.
-// This module's types arrive with the issue that builds it; the dependency arrows in
-// Package.swift are already final, so adding them is filling a room, not moving walls.
