@@ -50,12 +50,16 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
+        // zlib from the system, for the deflate streams of agent packages (docs/decisions/0010).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "AgentryRegistry",
             dependencies: [
-                "AgentryIdentity", "AgentryLedger", "AgentryPolicy",
+                "AgentryIdentity", "AgentryLedger", "AgentryPolicy", "CZlib",
                 // Manifests are YAML (agent.yaml).
                 .product(name: "Yams", package: "Yams"),
+                // The SHA-256 of packages and their files.
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),

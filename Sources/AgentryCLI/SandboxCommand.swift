@@ -38,8 +38,8 @@ struct SandboxCommand: AsyncParsableCommand {
                         ]
                     }))
             let keys = (sandbox["keys"] as? [[String: Any]]) ?? []
-            print("Keys: \(keys.isEmpty ? "none yet; create one with 'agentry sandbox key'" : "")")
-            for key in keys { print("  \(key["id"] ?? "?")  \(key["name"] ?? "")  …\(key["hint"] ?? "")") }
+            print(keys.isEmpty ? "Keys: none yet; create one with 'agentry sandbox key'" : "Keys:")
+            for key in keys { print("  \(key["id"] ?? "?")  \(key["name"] ?? "")  \(key["hint"] ?? "")…") }
         }
 
         static func dollars(_ value: Any?) -> String {
@@ -124,7 +124,7 @@ struct PolicyCommand: AsyncParsableCommand {
     struct History: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the stored revisions, newest first.")
         @OptionGroup var client: ClientOptions
-        @Option(help: "How many (1 to 100).") var limit = 20
+        @Option(help: "How many (1 to 500).") var limit = 20
 
         func run() async throws {
             try client.show(

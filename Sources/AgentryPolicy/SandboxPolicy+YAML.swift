@@ -42,7 +42,7 @@ extension SandboxPolicy {
 
     private static func cap(_ fields: YAMLFields, _ key: String) throws(FieldProblem) -> Microdollars? {
         guard fields.has(key) else { return nil }
-        let amount = try fields.dollars(key, per: "in dollars")
+        let amount = try fields.dollars(key, per: "")
         guard amount <= LedgerRules.amountMax else {
             throw FieldProblem(path: fields.path(of: key), reason: "must be at most \(LedgerRules.amountMax)")
         }

@@ -82,12 +82,12 @@ public struct YAMLFields {
         try scalar(key, what)
     }
 
-    /// Field `key` as a dollar amount (`"0.15"`, never a float); `what` says what it is per.
+    /// Field `key` as a dollar amount (`"0.15"`, never a float); `what` says what it is per, if anything.
     public func dollars(_ key: String, per what: String = "per million tokens") throws(FieldProblem) -> Microdollars {
-        let text = try scalar(key, "a dollar amount \(what), like \"0.15\"")
+        let described = what.isEmpty ? "a dollar amount" : "a dollar amount \(what)"
+        let text = try scalar(key, "\(described), like \"0.15\"")
         guard let amount = Microdollars(parsing: text) else {
-            throw FieldProblem(
-                path: path(of: key), reason: "must be a dollar amount \(what), like \"0.15\", not '\(text)'")
+            throw FieldProblem(path: path(of: key), reason: "must be \(described), like \"0.15\", not '\(text)'")
         }
         return amount
     }

@@ -91,7 +91,7 @@ struct ManifestReader {
     /// Dollar field `key` (a decimal string like `"0.50"`), within the ledger's limits.
     mutating func dollars(_ fields: YAMLFields, _ key: String, required: Bool) -> Microdollars? {
         guard fields.has(key) || required else { return nil }
-        guard let amount = attempt({ () throws(FieldProblem) in try fields.dollars(key, per: "in dollars") }) else {
+        guard let amount = attempt({ () throws(FieldProblem) in try fields.dollars(key, per: "") }) else {
             return nil
         }
         guard amount <= LedgerRules.amountMax else {

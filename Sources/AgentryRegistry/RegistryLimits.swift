@@ -29,3 +29,12 @@ public enum RegistryLimits {
     /// The largest `agent.yaml`.
     public static let manifestBytesMax = 256 << 10
 }
+
+extension RegistryLimits {
+    /// The largest package upload: agent code and prompts, not datasets or models.
+    public static let packageBytesMax = 20 << 20
+    /// Entries in a package: far more than any agent needs, far fewer than a denial of service.
+    public static let packageEntriesMax = 2000
+    /// All files of a package, unpacked: bounds what a zip bomb can make us allocate.
+    public static let unpackedBytesMax = 64 << 20
+}

@@ -41,7 +41,7 @@ struct SandboxController: Sendable {
                 SandboxWindowView(window: window, cap: caps[CapKey(scope: scope, window: window)], balance: balance))
         }
         let keys = try await identity.store.tokens(userID: user.id).filter {
-            $0.kind == .sandbox && $0.revokedAt == nil
+            $0.kind == .sandbox && $0.revokedAt == nil && ($0.expiresAt.map { $0 > now } ?? true)
         }
         let models = gateway.catalog.models.values
             .filter { $0.zones.contains(.sandbox) && revision.policy.allowsModel($0.name) }
@@ -59,11 +59,12 @@ struct SandboxController: Sendable {
         let caller = try context.caller()
         var request = request
         let body = try await request.decodeJSON(CreateSandboxKeyBody.self, limit: bodyBytesMax)
-        _ = try await sandboxes.ensure(userID: caller.user.id)
+        // The key first: a refused name or lifetime creates nothing.
         let issued = try await identity.issuePersonalToken(
             userID: caller.user.id, name: body.name ?? "sandbox",
             lifetime: body.expiresInDays.map { TimeInterval($0) * 86_400 },
             kind: .sandbox, by: caller.user.id)
+        _ = try await sandboxes.ensure(userID: caller.user.id)
         context.logger.info("sandbox.key_created", metadata: ["token.id": .string(issued.record.id)])
         return try JSONResponse.make(
             CreatedTokenView(token: issued.secret, record: TokenView(issued.record)), status: .created)

@@ -32,7 +32,8 @@ struct SetSandboxPolicyBody: ClosedJSONBody {
 /// The Sandbox policy in effect.
 struct SandboxPolicyView: Encodable, Sendable {
     let revision: Int64
-    /// `shipped` (revision 0) or `admin`.
+    /// `admin` (revisions 1, 2, …); for revision 0 `shipped`, or `installation` when the
+    /// installation gave its own base policy.
     let source: String
     let yaml: String
     let createdAt: Date?
@@ -45,7 +46,8 @@ struct SandboxPolicyView: Encodable, Sendable {
 
     init(_ revision: SandboxService.Revision) {
         self.revision = revision.number
-        source = revision.number == 0 ? "shipped" : "admin"
+        source =
+            revision.number > 0 ? "admin" : revision.yaml == SandboxPolicy.shippedYAML ? "shipped" : "installation"
         yaml = revision.yaml
         createdAt = revision.createdAt
         createdBy = revision.createdBy

@@ -443,7 +443,11 @@ public enum Migrations {
             """
             CREATE TRIGGER sandbox_policies_append_only BEFORE UPDATE OR DELETE ON sandbox_policies
             FOR EACH ROW EXECUTE FUNCTION agentry_append_only()
+            """,
             """
+            CREATE TRIGGER sandbox_policies_no_truncate BEFORE TRUNCATE ON sandbox_policies
+            FOR EACH STATEMENT EXECUTE FUNCTION agentry_append_only()
+            """,
         ]
     )
 }

@@ -38,7 +38,9 @@ public enum SandboxConformance {
                 let first = StoredSandboxPolicy(revision: 1, yaml: "models: [a]", createdAt: time, createdBy: "usr_a")
                 _ = try await store.sandboxes.appendPolicy(first, recording: [])
             }
-            for sql in ["UPDATE sandbox_policies SET yaml = 'models: [\"*\"]'", "DELETE FROM sandbox_policies"] {
+            for sql in ["UPDATE sandbox_policies SET yaml = 'models: [\"*\"]'", "DELETE FROM sandbox_policies"]
+                + (backend == .postgres ? ["TRUNCATE sandbox_policies"] : [])
+            {
                 _ = try await expectThrows { try await RawSQL.execute(sql, on: location) }
             }
             let kept = try await RawSQL.strings("SELECT yaml FROM sandbox_policies", on: location)
