@@ -66,13 +66,13 @@ let package = Package(
         // Outer rings: stores, gateway, runtime, simulators, server, CLI.
         .target(
             name: "AgentryStore",
-            dependencies: ["AgentryIdentity", "AgentryAudit", "AgentryLedger"],
+            dependencies: ["AgentryIdentity", "AgentryAudit", "AgentryLedger", "AgentryRegistry"],
             swiftSettings: strictSettings
         ),
         .target(
             name: "AgentrySQLite",
             dependencies: [
-                "AgentryStore", "AgentryIdentity", "AgentryAudit", "AgentryLedger",
+                "AgentryStore", "AgentryIdentity", "AgentryAudit", "AgentryLedger", "AgentryRegistry",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings
@@ -80,7 +80,7 @@ let package = Package(
         .target(
             name: "AgentryPostgres",
             dependencies: [
-                "AgentryStore", "AgentryIdentity", "AgentryAudit", "AgentryLedger",
+                "AgentryStore", "AgentryIdentity", "AgentryAudit", "AgentryLedger", "AgentryRegistry",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),

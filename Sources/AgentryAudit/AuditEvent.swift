@@ -25,6 +25,7 @@ public enum AuditEventKind: String, CaseIterable, Sendable, Codable {
     case catalogChanged = "catalog.changed"
     case sandboxPolicyChanged = "sandbox_policy.changed"
     case sandboxCreated = "sandbox.created"
+    case agentPushed = "agent.pushed"
 }
 
 /// A salted commitment to a payload kept outside the leaf: SHA-256(tag ‖ salt ‖ payload).

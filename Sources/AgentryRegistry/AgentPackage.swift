@@ -4,11 +4,18 @@ import Crypto
 /// files they run. Read whole and checked before anything is stored.
 public struct AgentPackage: Sendable {
     /// One file of the package with its SHA-256, for the delta between versions.
-    public struct File: Equatable, Sendable {
+    public struct File: Equatable, Sendable, Codable {
         public let path: String
         public let size: Int
         /// Lowercase hex.
         public let sha256: String
+
+        /// A file entry.
+        public init(path: String, size: Int, sha256: String) {
+            self.path = path
+            self.size = size
+            self.sha256 = sha256
+        }
     }
 
     /// The manifest read from `agent.yaml`.

@@ -23,6 +23,7 @@ public final class SQLiteStore: StoreBackend {
     /// Sealed provider credentials and the admins' catalog in this file.
     public var gateway: any GatewayStore { SQLiteGatewayStore(pool: pool) }
     public var sandboxes: any SandboxStore { SQLiteSandboxStore(pool: pool) }
+    public var registry: any RegistryStore { SQLiteRegistryStore(pool: pool) }
     /// Ledger rows the writer has committed, shared by every `ledger` handed out.
     private let ledgerCache = SQLiteLedgerCache()
 

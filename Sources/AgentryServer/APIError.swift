@@ -1,6 +1,7 @@
 import AgentryAudit
 import AgentryIdentity
 import AgentryLedger
+import AgentryRegistry
 import AgentryStore
 import HTTPTypes
 
@@ -79,6 +80,8 @@ extension APIError {
         case let error as AuthenticationError: from(error)
         case let error as StoreError: .init(.serviceUnavailable, "database_unavailable", error.message)
         case let error as LedgerError: from(error)
+        case let error as RegistryError: from(error)
+        case let error as PackageError: from(error)
         case let error as ProofError:
             switch error {
             case .invalidInput(let reason): .init(.badRequest, "invalid_query", reason)
@@ -105,6 +108,26 @@ extension APIError {
             case .existsWithDifferentAmount, .alreadyResolved, .reservationExpired: .conflict
             case .reservationNotFound: .notFound
             case .settleExceedsReserved, .invalidAmount, .invalidScope, .invalidRequest, .overflow: .badRequest
+            }
+        return .init(status, error.code, error.description)
+    }
+
+    private static func from(_ error: RegistryError) -> APIError {
+        let status: HTTPResponse.Status =
+            switch error {
+            case .invalidTransition, .versionImmutable, .versionNotNewer, .conflict, .suspended: .conflict
+            case .agentNotFound, .versionNotFound: .notFound
+            case .notOwner: .forbidden
+            case .ownerMismatch: .badRequest
+            }
+        return .init(status, error.code, error.description)
+    }
+
+    private static func from(_ error: PackageError) -> APIError {
+        let status: HTTPResponse.Status =
+            switch error {
+            case .tooLarge: .contentTooLarge
+            case .malformed, .unsafeEntry, .manifest: .badRequest
             }
         return .init(status, error.code, error.description)
     }

@@ -127,6 +127,11 @@ func buildRoutes(
         sandboxes: dependencies.sandboxes, identity: identity, gateway: dependencies.gateway,
         bodyBytesMax: max(limit, 1 << 20)
     ).register(on: api)
+    AgentsController(
+        registry: AgentRegistryService(
+            store: dependencies.store.registry, recorder: dependencies.changes, clock: dependencies.clock),
+        identity: identity
+    ).register(on: api)
     AuditController(
         store: dependencies.store.audit, log: audit, checkpointer: dependencies.checkpointer, bodyBytesMax: limit
     ).register(on: api)

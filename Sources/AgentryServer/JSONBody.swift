@@ -30,18 +30,7 @@ extension Request {
     mutating func decodeJSON<Body: ClosedJSONBody>(_ type: Body.Type, limit: Int) async throws -> Body {
         let mediaType = headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces)
         guard mediaType?.lowercased() == "application/json" else { throw APIError.unsupportedMediaType }
-        if let declared = headers[.contentLength].flatMap({ Int($0) }), declared > limit {
-            throw APIError.bodyTooLarge(limit: limit)
-        }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await collectBody(upTo: limit)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw APIError.bodyTooLarge(limit: limit)
-        } catch is NIOTooManyBytesError {
-            throw APIError.bodyTooLarge(limit: limit)
-        }
-        let bytes = Array(buffer.readableBytesView)
+        let bytes = try await bytes(limit: limit)
         guard String(validating: bytes, as: UTF8.self) != nil else {
             throw APIError.invalidJSON("the body is not valid UTF-8")
         }
@@ -89,6 +78,20 @@ extension Request {
         case is Int.Type, is Double.Type: "a number"
         case is [Any].Type, is [String].Type: "an array"
         default: "an object"
+        }
+    }
+
+    /// The whole body, refused with 413 `body_too_large` past `limit` bytes (declared or sent).
+    mutating func bytes(limit: Int) async throws -> [UInt8] {
+        if let declared = headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+            throw APIError.bodyTooLarge(limit: limit)
+        }
+        do {
+            return Array(try await collectBody(upTo: limit).readableBytesView)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError.bodyTooLarge(limit: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIError.bodyTooLarge(limit: limit)
         }
     }
 }

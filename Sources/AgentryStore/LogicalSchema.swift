@@ -55,11 +55,12 @@ public struct LogicalSchema: Equatable, Sendable, CustomStringConvertible {
     /// Creates a schema description.
     public init(tables: [Table]) { self.tables = tables.sorted { $0.name < $1.name } }
 
-    /// Normalises a declared column type to `integer` or `text` (or the lowercased original).
+    /// Normalises a declared column type to `integer`, `text` or `bytes` (or the lowercased original).
     public static func normalisedType(_ declared: String) -> String {
         switch declared.lowercased() {
         case "bigint", "integer", "int", "int8", "int4": "integer"
         case "text", "character varying", "varchar": "text"
+        case "blob", "bytea": "bytes"
         case let other: other
         }
     }

@@ -18,6 +18,8 @@ public protocol StoreBackend: Sendable {
     var gateway: any GatewayStore { get }
     /// IT's Sandbox policy revisions and the users' personal Sandboxes.
     var sandboxes: any SandboxStore { get }
+    /// Agents, their versions and packages.
+    var registry: any RegistryStore { get }
     /// Applies every pending migration up to version `last`, each in its own transaction; returns
     /// the versions applied now. Stopping short of the newest exists for upgrade tests.
     func migrate(through last: Int) async throws -> [Int]

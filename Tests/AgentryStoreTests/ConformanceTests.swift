@@ -20,13 +20,19 @@ struct ConformanceTests {
         try await check.run(backend)
     }
 
+    @Test(arguments: RegistryConformance.cases, TestBackend.allCases)
+    func registry(_ check: ConformanceCase, _ backend: TestBackend) async throws {
+        try await check.run(backend)
+    }
+
     @Test func bothBackendsReachTheSameLogicalSchema() async throws {
         let sqlite = try await StoreFixture.withStore(.sqlite) { try await $0.logicalSchema() }
         let postgres = try await StoreFixture.withStore(.postgres) { try await $0.logicalSchema() }
         #expect(sqlite == postgres, "SQLite:\n\(sqlite)\n\nPostgreSQL:\n\(postgres)")
         #expect(
             sqlite.tables.map(\.name) == [
-                "audit_checkpoints", "audit_hashes", "audit_index", "audit_index_state", "audit_outbox",
+                "agent_packages", "agent_versions", "agents", "audit_checkpoints", "audit_hashes", "audit_index",
+                "audit_index_state", "audit_outbox",
                 "audit_payloads",
                 "audit_records", "audit_state", "gateway_credentials", "gateway_settings", "ledger_accounts",
                 "ledger_caps", "ledger_reservations",

@@ -1,0 +1,85 @@
+import AgentryRegistry
+import AgentryStore
+import Foundation
+
+/// An agent as the API shows it: what the registry manages about it.
+struct AgentView: Encodable, Sendable {
+    let id: String
+    let name: String
+    let ownerId: String
+    let teamId: String?
+    let state: String
+    let publishedVersion: String?
+    let createdAt: Date
+    let updatedAt: Date
+
+    init(_ agent: StoredAgent) {
+        id = agent.id
+        name = agent.name
+        ownerId = agent.ownerID
+        teamId = agent.teamID
+        state = agent.state.rawValue
+        publishedVersion = agent.publishedVersion
+        createdAt = agent.createdAt
+        updatedAt = agent.updatedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, state
+        case ownerId = "owner_id"
+        case teamId = "team_id"
+        case publishedVersion = "published_version"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+
+    /// Writes `team_id` and `published_version` as explicit nulls.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(name, forKey: .name)
+        try container.encode(ownerId, forKey: .ownerId)
+        try container.encode(teamId, forKey: .teamId)
+        try container.encode(state, forKey: .state)
+        try container.encode(publishedVersion, forKey: .publishedVersion)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+    }
+}
+
+/// An agent with the versions the caller may see.
+struct AgentDetailView: Encodable, Sendable {
+    let agent: AgentView
+    let versions: [AgentVersionView]
+}
+
+/// One version: its state, package hash and files, and (in detail) the manifest as uploaded.
+struct AgentVersionView: Encodable, Sendable {
+    let agent: String
+    let version: String
+    let state: String
+    let packageSha256: String
+    let files: [AgentPackage.File]
+    let createdAt: Date
+    let updatedAt: Date
+    /// `agent.yaml` as uploaded; only in a version's own view.
+    let manifest: String?
+
+    init(_ version: StoredAgentVersion, agent: StoredAgent, manifest: Bool = false) {
+        self.agent = agent.name
+        self.version = version.version
+        state = version.state.rawValue
+        packageSha256 = version.packageSHA256
+        files = version.files
+        createdAt = version.createdAt
+        updatedAt = version.updatedAt
+        self.manifest = manifest ? version.manifest : nil
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case agent, version, state, files, manifest
+        case packageSha256 = "package_sha256"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+}
