@@ -15,6 +15,12 @@ struct APIClient {
 
     /// Sends `method path` with an optional JSON body; throws `CLIError` for transport and API errors.
     func send(_ method: HTTPMethod, _ path: String, json: [String: Any]? = nil) async throws -> Answer {
+        let body = try json.map { try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
+        return try await send(method, path, body: body.map { Array($0) }, contentType: "application/json")
+    }
+
+    /// Sends `method path` with a raw body of `contentType`; throws `CLIError` for transport and API errors.
+    func send(_ method: HTTPMethod, _ path: String, body bytes: [UInt8]?, contentType: String) async throws -> Answer {
         let base = credentials.server.hasSuffix("/") ? String(credentials.server.dropLast()) : credentials.server
         guard let url = URL(string: base + path), url.scheme == "http" || url.scheme == "https" else {
             throw CLIError("the server URL '\(credentials.server)' is not an http(s) URL; run 'agentry login' again")
@@ -23,14 +29,13 @@ struct APIClient {
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(credentials.token)")
         request.headers.add(name: "Accept", value: "application/json")
-        if let json {
-            let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: data))
+        if let bytes {
+            request.headers.add(name: "Content-Type", value: contentType)
+            request.body = .bytes(ByteBuffer(bytes: bytes))
         }
         let response: HTTPClientResponse
         do {
-            response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
         } catch {
             throw CLIError("cannot reach Agentry at \(base): \(Self.reason(error)); is 'agentry serve' running there?")
         }

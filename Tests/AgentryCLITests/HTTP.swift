@@ -28,4 +28,16 @@ enum HTTP {
         let body = try await response.body.collect(upTo: 1 << 20)
         return (Int(response.status.code), String(buffer: body))
     }
+
+    /// `POST url` with a zip body: status and body text.
+    static func upload(_ url: String, token: String, zip: [UInt8]) async throws -> (status: Int, body: String) {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Content-Type", value: "application/zip")
+        request.body = .bytes(ByteBuffer(bytes: zip))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return (Int(response.status.code), String(buffer: body))
+    }
 }
