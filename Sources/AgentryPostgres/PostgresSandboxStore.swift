@@ -9,53 +9,7 @@ struct PostgresSandboxStore: SandboxStore {
     let client: PostgresClient
     let logger: Logger
 
-    private typealias PolicyRow = (Int64, String, Int64, String)
     private typealias SandboxRow = (String, Int64, Int64?)
-
-    func currentPolicy() async throws -> StoredSandboxPolicy? {
-        let rows = try await client.query(
-            "SELECT revision, yaml, created_at, created_by FROM sandbox_policies ORDER BY revision DESC LIMIT 1",
-            logger: logger)
-        for try await row in rows.decode(PolicyRow.self) { return Self.policy(row) }
-        return nil
-    }
-
-    func policy(revision: Int64) async throws -> StoredSandboxPolicy? {
-        let rows = try await client.query(
-            "SELECT revision, yaml, created_at, created_by FROM sandbox_policies WHERE revision = \(revision)",
-            logger: logger)
-        for try await row in rows.decode(PolicyRow.self) { return Self.policy(row) }
-        return nil
-    }
-
-    func policies(before: Int64?, limit: Int) async throws -> [StoredSandboxPolicy] {
-        let rows = try await client.query(
-            """
-            SELECT revision, yaml, created_at, created_by FROM sandbox_policies WHERE revision < \(before ?? Int64.max)
-            ORDER BY revision DESC LIMIT \(Int64(limit))
-            """, logger: logger)
-        var policies: [StoredSandboxPolicy] = []
-        for try await row in rows.decode(PolicyRow.self) { policies.append(Self.policy(row)) }
-        return policies
-    }
-
-    func appendPolicy(_ policy: StoredSandboxPolicy, recording messages: [ChangeMessage]) async throws -> Bool {
-        let created = StoredTime.milliseconds(policy.createdAt)
-        return try await PostgresErrors.unwrapping {
-            try await client.withTransaction(logger: logger) { connection in
-                let rows = try await connection.query(
-                    """
-                    INSERT INTO sandbox_policies (revision, yaml, created_at, created_by)
-                    VALUES (\(policy.revision), \(policy.yaml), \(created), \(policy.createdBy))
-                    ON CONFLICT (revision) DO NOTHING RETURNING revision
-                    """, logger: logger)
-                var stored = false
-                for try await _ in rows.decode(Int64.self) { stored = true }
-                if stored { try await PostgresIdentityStore.record(messages, on: connection, logger: logger) }
-                return stored
-            }
-        }
-    }
 
     func sandbox(userID: String) async throws -> StoredSandbox? {
         let rows = try await client.query(
@@ -113,9 +67,5 @@ struct PostgresSandboxStore: SandboxStore {
 
     private static func sandbox(_ row: SandboxRow) -> StoredSandbox {
         StoredSandbox(userID: row.0, createdAt: StoredTime.date(row.1), capsRevision: row.2)
-    }
-
-    private static func policy(_ row: PolicyRow) -> StoredSandboxPolicy {
-        StoredSandboxPolicy(revision: row.0, yaml: row.1, createdAt: StoredTime.date(row.2), createdBy: row.3)
     }
 }

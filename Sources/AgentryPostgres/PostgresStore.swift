@@ -28,6 +28,7 @@ public final class PostgresStore: StoreBackend {
     }
     /// Sealed provider credentials and the admins' catalog in this database.
     public var gateway: any GatewayStore { PostgresGatewayStore(client: client, logger: logger) }
+    public var policies: any PolicyStore { PostgresPolicyStore(client: client, logger: logger) }
     public var sandboxes: any SandboxStore { PostgresSandboxStore(client: client, logger: logger) }
     public var registry: any RegistryStore { PostgresRegistryStore(client: client, logger: logger) }
     /// Accounts known to have rows (rows are never deleted), shared by every `ledger` handed out.

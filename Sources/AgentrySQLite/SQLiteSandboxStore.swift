@@ -7,53 +7,6 @@ import GRDB
 struct SQLiteSandboxStore: SandboxStore {
     let pool: DatabasePool
 
-    private static let policyColumns = "revision, yaml, created_at, created_by"
-
-    func currentPolicy() async throws -> StoredSandboxPolicy? {
-        try await pool.read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT \(Self.policyColumns) FROM sandbox_policies ORDER BY revision DESC LIMIT 1"
-            ).map(Self.policy)
-        }
-    }
-
-    func policy(revision: Int64) async throws -> StoredSandboxPolicy? {
-        try await pool.read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT \(Self.policyColumns) FROM sandbox_policies WHERE revision = ?", arguments: [revision]
-            ).map(Self.policy)
-        }
-    }
-
-    func policies(before: Int64?, limit: Int) async throws -> [StoredSandboxPolicy] {
-        try await pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT \(Self.policyColumns) FROM sandbox_policies WHERE revision < ?
-                    ORDER BY revision DESC LIMIT ?
-                    """,
-                arguments: [before ?? Int64.max, limit]
-            ).map(Self.policy)
-        }
-    }
-
-    func appendPolicy(_ policy: StoredSandboxPolicy, recording messages: [ChangeMessage]) async throws -> Bool {
-        try await pool.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO sandbox_policies (revision, yaml, created_at, created_by) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (revision) DO NOTHING
-                    """,
-                arguments: [
-                    policy.revision, policy.yaml, StoredTime.milliseconds(policy.createdAt), policy.createdBy,
-                ])
-            guard db.changesCount > 0 else { return false }
-            try SQLiteIdentityStore.record(messages, into: db)
-            return true
-        }
-    }
-
     func sandbox(userID: String) async throws -> StoredSandbox? {
         try await pool.read { db in try Self.sandbox(userID: userID, db) }
     }
@@ -112,9 +65,5 @@ struct SQLiteSandboxStore: SandboxStore {
 
     private static func sandbox(_ row: Row) -> StoredSandbox {
         StoredSandbox(userID: row[0], createdAt: StoredTime.date(row[1]), capsRevision: row[2])
-    }
-
-    private static func policy(_ row: Row) -> StoredSandboxPolicy {
-        StoredSandboxPolicy(revision: row[0], yaml: row[1], createdAt: StoredTime.date(row[2]), createdBy: row[3])
     }
 }

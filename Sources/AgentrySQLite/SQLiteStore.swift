@@ -22,6 +22,7 @@ public final class SQLiteStore: StoreBackend {
     public var ledger: any LedgerStore { SQLiteLedgerStore(pool: pool, cache: ledgerCache) }
     /// Sealed provider credentials and the admins' catalog in this file.
     public var gateway: any GatewayStore { SQLiteGatewayStore(pool: pool) }
+    public var policies: any PolicyStore { SQLitePolicyStore(pool: pool) }
     public var sandboxes: any SandboxStore { SQLiteSandboxStore(pool: pool) }
     public var registry: any RegistryStore { SQLiteRegistryStore(pool: pool) }
     /// Ledger rows the writer has committed, shared by every `ledger` handed out.

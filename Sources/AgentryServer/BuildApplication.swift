@@ -61,7 +61,8 @@ public struct ApplicationDependencies: Sendable {
         self.ledger = Ledger(store: store.ledger, calendar: ledgerCalendar, clock: clock)
         self.checkpointer = checkpointer
         self.sandboxes = SandboxService(
-            store: store.sandboxes, ledger: ledger, recorder: changes, defaults: setup.sandboxDefaults)
+            store: store.sandboxes, policies: store.policies, ledger: ledger, recorder: changes,
+            defaults: setup.sandboxDefaults)
         let listening = ListeningAddress()
         self.listening = listening
         self.vault = vault

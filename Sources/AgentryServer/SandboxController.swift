@@ -107,7 +107,7 @@ struct SandboxController: Sendable {
             }
             before = number
         }
-        let stored = try await sandboxes.store.policies(before: before, limit: paging.limit + 1)
+        let stored = try await sandboxes.policies.revisions(.sandbox, before: before, limit: paging.limit + 1)
         let (items, next) = paging.page(stored) { String($0.revision) }
         return try JSONResponse.make(
             Page(

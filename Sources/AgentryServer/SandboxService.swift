@@ -25,6 +25,8 @@ final class SandboxService: Sendable {
     }
 
     let store: any SandboxStore
+    /// Where the Sandbox policy's revisions are kept.
+    let policies: any PolicyStore
     let ledger: Ledger
     let recorder: AuditChangeRecorder
     /// Revision 0: the policy in effect until an admin sets one.
@@ -35,8 +37,12 @@ final class SandboxService: Sendable {
     static let capsBatchMax = 500
 
     /// The service over `store`, starting with `defaults` until `refresh` reads a stored revision.
-    init(store: any SandboxStore, ledger: Ledger, recorder: AuditChangeRecorder, defaults: SandboxDefaults) {
+    init(
+        store: any SandboxStore, policies: any PolicyStore, ledger: Ledger, recorder: AuditChangeRecorder,
+        defaults: SandboxDefaults
+    ) {
         self.store = store
+        self.policies = policies
         self.ledger = ledger
         self.recorder = recorder
         let base = Revision(number: 0, policy: defaults.policy, yaml: defaults.yaml, createdAt: nil, createdBy: nil)
@@ -50,7 +56,7 @@ final class SandboxService: Sendable {
     /// Reads the newest stored revision and puts it in effect (other instances change it too).
     @discardableResult
     func refresh() async throws -> Revision {
-        let stored = try await store.currentPolicy()
+        let stored = try await policies.current(.sandbox)
         let newest = try stored.map(Self.parse) ?? base
         return current.withLock { revision in
             if newest.number > revision.number { revision = newest }
@@ -75,13 +81,14 @@ final class SandboxService: Sendable {
             )
         }
         let time = ledger.now()
-        let stored = StoredSandboxPolicy(revision: base.number + 1, yaml: yaml, createdAt: time, createdBy: actor)
+        let stored = StoredPolicyRevision(
+            policy: .sandbox, revision: base.number + 1, yaml: yaml, createdAt: time, createdBy: actor)
         let message = try recorder.message(
             for: AuditEvent(
                 time: StoredTime.milliseconds(time), kind: .sandboxPolicyChanged, actor: actor,
                 subject: "revision:\(stored.revision)", outcome: "set"),
             at: time)
-        guard try await store.appendPolicy(stored, recording: [message]) else {
+        guard try await policies.append(stored, recording: [message]) else {
             throw APIError(
                 .conflict, "revision_conflict", "another change to the Sandbox policy landed first: read it again")
         }
@@ -170,11 +177,11 @@ final class SandboxService: Sendable {
 
     /// Revision `number`, parsed; the base policy for 0.
     private func policy(revision number: Int64) async throws -> SandboxPolicy {
-        guard number > 0, let stored = try await store.policy(revision: number) else { return base.policy }
+        guard number > 0, let stored = try await policies.revision(.sandbox, number) else { return base.policy }
         return try Self.parse(stored).policy
     }
 
-    private static func parse(_ stored: StoredSandboxPolicy) throws -> Revision {
+    private static func parse(_ stored: StoredPolicyRevision) throws -> Revision {
         Revision(
             number: stored.revision, policy: try SandboxPolicy(yaml: stored.yaml), yaml: stored.yaml,
             createdAt: stored.createdAt, createdBy: stored.createdBy)

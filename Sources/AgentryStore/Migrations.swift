@@ -409,18 +409,22 @@ public enum Migrations {
         ]
     )
 
-    /// 11: IT's Sandbox policy, one row per revision (a change appends, it never rewrites), and
-    /// each user's personal Sandbox with the policy revision whose default caps it has.
+    /// 11: IT's policies (the Sandbox policy, the approval criteria), one row per revision (a
+    /// change appends, it never rewrites), and each user's personal Sandbox with the Sandbox policy
+    /// revision whose default caps it has.
     static let sandboxes = Migration(
         version: 11, name: "sandboxes",
         statements: [
             """
-            CREATE TABLE sandbox_policies (
-                revision BIGINT NOT NULL PRIMARY KEY,
+            CREATE TABLE policy_revisions (
+                policy TEXT NOT NULL,
+                revision BIGINT NOT NULL,
                 yaml TEXT NOT NULL,
                 created_at BIGINT NOT NULL,
                 created_by TEXT NOT NULL,
-                CONSTRAINT sandbox_policies_revision CHECK (revision >= 1)
+                PRIMARY KEY (policy, revision),
+                CONSTRAINT policy_revisions_policy CHECK (policy IN ('sandbox', 'approval')),
+                CONSTRAINT policy_revisions_revision CHECK (revision >= 1)
             )
             """,
             """
@@ -435,18 +439,18 @@ public enum Migrations {
         ],
         sqliteOnly: ["UPDATE", "DELETE"].map { operation in
             """
-            CREATE TRIGGER sandbox_policies_no_\(operation.lowercased()) BEFORE \(operation) ON sandbox_policies
-            BEGIN SELECT RAISE(ABORT, 'sandbox_policies is append-only: \(operation) refused'); END
+            CREATE TRIGGER policy_revisions_no_\(operation.lowercased()) BEFORE \(operation) ON policy_revisions
+            BEGIN SELECT RAISE(ABORT, 'policy_revisions is append-only: \(operation) refused'); END
             """
         },
         // agentry_append_only() is migration 2's.
         postgresOnly: [
             """
-            CREATE TRIGGER sandbox_policies_append_only BEFORE UPDATE OR DELETE ON sandbox_policies
+            CREATE TRIGGER policy_revisions_append_only BEFORE UPDATE OR DELETE ON policy_revisions
             FOR EACH ROW EXECUTE FUNCTION agentry_append_only()
             """,
             """
-            CREATE TRIGGER sandbox_policies_no_truncate BEFORE TRUNCATE ON sandbox_policies
+            CREATE TRIGGER policy_revisions_no_truncate BEFORE TRUNCATE ON policy_revisions
             FOR EACH STATEMENT EXECUTE FUNCTION agentry_append_only()
             """,
         ]

@@ -16,7 +16,9 @@ public protocol StoreBackend: Sendable {
     var ledger: any LedgerStore { get }
     /// Sealed provider credentials and the admins' model catalog.
     var gateway: any GatewayStore { get }
-    /// IT's Sandbox policy revisions and the users' personal Sandboxes.
+    /// Revisions of IT's policies.
+    var policies: any PolicyStore { get }
+    /// The users' personal Sandboxes.
     var sandboxes: any SandboxStore { get }
     /// Agents, their versions and packages.
     var registry: any RegistryStore { get }

@@ -2,31 +2,40 @@ import AgentryIdentity
 import AgentryStore
 import Foundation
 
-/// The `SandboxStore` contract as executable cases; every backend must pass every case.
+/// The `PolicyStore` and `SandboxStore` contracts as executable cases; every backend must pass every case.
 public enum SandboxConformance {
     /// All cases, in a stable order.
     public static let cases: [ConformanceCase] = [policyRevisions, revisionsAreAppendOnly, sandboxesOncePerUser]
 
     private static let time = Date(timeIntervalSince1970: 1_790_000_000)
 
+    static func revision(_ number: Int64, _ yaml: String, policy: PolicyName = .sandbox) -> StoredPolicyRevision {
+        StoredPolicyRevision(policy: policy, revision: number, yaml: yaml, createdAt: time, createdBy: "usr_a")
+    }
+
     static let policyRevisions = ConformanceCase("policy revisions append in order; a taken one is refused") {
         backend in
         try await StoreFixture.withStore(backend) { backend in
-            let store = backend.sandboxes
-            try await ensure(try await store.currentPolicy() == nil, "a new store has no stored revision")
-            let first = StoredSandboxPolicy(revision: 1, yaml: "models: [a]", createdAt: time, createdBy: "usr_a")
-            try await ensure(try await store.appendPolicy(first, recording: []), "revision 1 was refused")
-            let rival = StoredSandboxPolicy(revision: 1, yaml: "models: [b]", createdAt: time, createdBy: "usr_b")
-            try await ensure(!(try await store.appendPolicy(rival, recording: [])), "a second revision 1 was stored")
-            let second = StoredSandboxPolicy(revision: 2, yaml: "models: [c]", createdAt: time, createdBy: "usr_a")
-            try await ensure(try await store.appendPolicy(second, recording: []), "revision 2 was refused")
-            try await ensure(try await store.currentPolicy() == second, "the newest revision is not current")
-            try await ensure(try await store.policy(revision: 1) == first, "revision 1 changed")
+            let store = backend.policies
+            try await ensure(try await store.current(.sandbox) == nil, "a new store has no stored revision")
+            let first = revision(1, "models: [a]")
+            try await ensure(try await store.append(first, recording: []), "revision 1 was refused")
+            let rival = revision(1, "models: [b]")
+            try await ensure(!(try await store.append(rival, recording: [])), "a second revision 1 was stored")
+            let second = revision(2, "models: [c]")
+            try await ensure(try await store.append(second, recording: []), "revision 2 was refused")
+            try await ensure(try await store.current(.sandbox) == second, "the newest revision is not current")
+            try await ensure(try await store.revision(.sandbox, 1) == first, "revision 1 changed")
             try await ensure(
-                try await store.policies(before: nil, limit: 5).map(\.revision) == [2, 1], "revisions not newest first")
-            try await ensure(try await store.policies(before: 2, limit: 5) == [first], "paging before 2")
-            let zero = StoredSandboxPolicy(revision: 0, yaml: "x", createdAt: time, createdBy: "usr_a")
-            _ = try await expectThrows { _ = try await store.appendPolicy(zero, recording: []) }
+                try await store.revisions(.sandbox, before: nil, limit: 5).map(\.revision) == [2, 1],
+                "revisions not newest first")
+            try await ensure(try await store.revisions(.sandbox, before: 2, limit: 5) == [first], "paging before 2")
+            let approval = revision(1, "rules: []", policy: .approval)
+            try await ensure(try await store.append(approval, recording: []), "each policy counts its own revisions")
+            try await ensure(try await store.current(.approval) == approval, "the approval policy's newest")
+            try await ensure(try await store.current(.sandbox) == second, "policies do not mix")
+            let zero = revision(0, "x")
+            _ = try await expectThrows { _ = try await store.append(zero, recording: []) }
         }
     }
 
@@ -35,15 +44,14 @@ public enum SandboxConformance {
             let store = try await StoreFixture.open(location)
             try await store.closing { store in
                 _ = try await store.migrate()
-                let first = StoredSandboxPolicy(revision: 1, yaml: "models: [a]", createdAt: time, createdBy: "usr_a")
-                _ = try await store.sandboxes.appendPolicy(first, recording: [])
+                _ = try await store.policies.append(revision(1, "models: [a]"), recording: [])
             }
-            for sql in ["UPDATE sandbox_policies SET yaml = 'models: [\"*\"]'", "DELETE FROM sandbox_policies"]
-                + (backend == .postgres ? ["TRUNCATE sandbox_policies"] : [])
+            for sql in ["UPDATE policy_revisions SET yaml = 'models: [\"*\"]'", "DELETE FROM policy_revisions"]
+                + (backend == .postgres ? ["TRUNCATE policy_revisions"] : [])
             {
                 _ = try await expectThrows { try await RawSQL.execute(sql, on: location) }
             }
-            let kept = try await RawSQL.strings("SELECT yaml FROM sandbox_policies", on: location)
+            let kept = try await RawSQL.strings("SELECT yaml FROM policy_revisions", on: location)
             try await ensure(kept == ["models: [a]"], "a revision was rewritten: \(kept)")
         }
     }

@@ -36,7 +36,7 @@ struct ConformanceTests {
                 "audit_payloads",
                 "audit_records", "audit_state", "gateway_credentials", "gateway_settings", "ledger_accounts",
                 "ledger_caps", "ledger_reservations",
-                "ledger_settings", "sandbox_policies", "sandboxes",
+                "ledger_settings", "policy_revisions", "sandboxes",
                 "schema_migrations", "sign_ins",
                 "teams", "tokens", "user_roles", "users",
             ])
