@@ -66,7 +66,7 @@ let package = Package(
         // Outer rings: stores, gateway, runtime, simulators, server, CLI.
         .target(
             name: "AgentryStore",
-            dependencies: ["AgentryIdentity", "AgentryAudit", "AgentryLedger", "AgentryRegistry"],
+            dependencies: ["AgentryIdentity", "AgentryAudit", "AgentryLedger", "AgentryPolicy", "AgentryRegistry"],
             swiftSettings: strictSettings
         ),
         .target(

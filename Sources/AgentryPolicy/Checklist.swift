@@ -1,7 +1,7 @@
 import AgentryLedger
 
 /// How one criterion judged a submission.
-public enum ChecklistResult: String, CaseIterable, Sendable, Comparable {
+public enum ChecklistResult: String, CaseIterable, Sendable, Comparable, Codable {
     case pass
     /// A human must look (and may still approve).
     case warn
@@ -26,13 +26,21 @@ public enum ChecklistResult: String, CaseIterable, Sendable, Comparable {
 /// what follows (a second reviewer, approval without one).
 public struct Checklist: Equatable, Sendable {
     /// One line of the checklist.
-    public struct Item: Equatable, Sendable {
+    public struct Item: Equatable, Sendable, Codable {
         /// The rule's id and kind.
         public let rule: String
         public let kind: String
         public let result: ChecklistResult
         /// Why, for a human: what was requested against what the rule allows.
         public let message: String
+
+        /// One judged rule.
+        public init(rule: String, kind: String, result: ChecklistResult, message: String) {
+            self.rule = rule
+            self.kind = kind
+            self.result = result
+            self.message = message
+        }
     }
 
     public let items: [Item]

@@ -17,10 +17,11 @@ struct SandboxController: Sendable {
     func register(on api: APIRouter) {
         api.on(.get, "sandbox", show)
         api.on(.post, "sandbox/keys", createKey)
-        api.on(.get, "sandbox/policy", policy)
-        api.on(.put, "sandbox/policy", setPolicy)
-        api.on(.delete, "sandbox/policy", resetPolicy)
-        api.on(.get, "sandbox/policy/revisions", revisions)
+        let sandboxes = self.sandboxes
+        PolicyRoutes(
+            book: sandboxes.book, path: "sandbox/policy", bodyBytesMax: bodyBytesMax, view: SandboxPolicyView.init,
+            afterChange: { try await sandboxes.bringCapsUpToDate() }
+        ).register(on: api)
     }
 
     /// The caller's Sandbox: what it may use, its caps with this window's spend, and its keys.
@@ -68,54 +69,6 @@ struct SandboxController: Sendable {
         context.logger.info("sandbox.key_created", metadata: ["token.id": .string(issued.record.id)])
         return try JSONResponse.make(
             CreatedTokenView(token: issued.secret, record: TokenView(issued.record)), status: .created)
-    }
-
-    /// The policy in effect, readable by every signed-in user: builders see what their Sandbox allows.
-    @Sendable func policy(_ request: Request, context: AgentryRequestContext) async throws -> Response {
-        _ = try context.caller()
-        return try JSONResponse.make(SandboxPolicyView(try await sandboxes.refresh()))
-    }
-
-    /// Appends a new revision from `{"yaml": …, "expected_revision": n}`.
-    @Sendable func setPolicy(_ request: Request, context: AgentryRequestContext) async throws -> Response {
-        let caller = try context.caller()
-        try caller.require([.admin], to: "changing the Sandbox policy")
-        var request = request
-        let body = try await request.decodeJSON(SetSandboxPolicyBody.self, limit: bodyBytesMax)
-        let revision = try await sandboxes.setPolicy(
-            yaml: body.yaml, expected: body.expectedRevision, by: caller.user.id)
-        context.logger.info("sandbox.policy_changed", metadata: ["sandbox.policy.revision": "\(revision.number)"])
-        return try JSONResponse.make(SandboxPolicyView(revision))
-    }
-
-    /// Appends a revision that holds the base policy (revision 0: shipped or the installation's) again.
-    @Sendable func resetPolicy(_ request: Request, context: AgentryRequestContext) async throws -> Response {
-        let caller = try context.caller()
-        try caller.require([.admin], to: "changing the Sandbox policy")
-        let revision = try await sandboxes.setPolicy(yaml: sandboxes.base.yaml, expected: nil, by: caller.user.id)
-        return try JSONResponse.make(SandboxPolicyView(revision))
-    }
-
-    /// Stored revisions, newest first (`before`, `limit`).
-    @Sendable func revisions(_ request: Request, context: AgentryRequestContext) async throws -> Response {
-        try context.caller().require([.admin, .auditor], to: "reading the Sandbox policy's history")
-        let paging = try Paging(request)
-        var before: Int64?
-        if let after = paging.after {
-            guard let number = Int64(after), number >= 1 else {
-                throw APIError.invalidQuery("after", "must be a revision number from a previous page's next_after")
-            }
-            before = number
-        }
-        let stored = try await sandboxes.policies.revisions(.sandbox, before: before, limit: paging.limit + 1)
-        let (items, next) = paging.page(stored) { String($0.revision) }
-        return try JSONResponse.make(
-            Page(
-                items: items.map {
-                    SandboxRevisionView(
-                        revision: $0.revision, yaml: $0.yaml, createdAt: $0.createdAt, createdBy: $0.createdBy)
-                },
-                nextAfter: next))
     }
 
     private var ledger: Ledger { sandboxes.ledger }

@@ -15,20 +15,6 @@ struct CreateSandboxKeyBody: ClosedJSONBody {
     }
 }
 
-/// `PUT /api/v1/sandbox/policy`.
-struct SetSandboxPolicyBody: ClosedJSONBody {
-    static let fields = ["yaml", "expected_revision"]
-    /// The policy in the YAML format of docs/sandboxes.md.
-    let yaml: String
-    /// The revision the change was made to; a newer one in the store is a conflict (409).
-    let expectedRevision: Int64?
-
-    enum CodingKeys: String, CodingKey {
-        case yaml
-        case expectedRevision = "expected_revision"
-    }
-}
-
 /// The Sandbox policy in effect.
 struct SandboxPolicyView: Encodable, Sendable {
     let revision: Int64
@@ -77,20 +63,6 @@ struct SandboxPolicyView: Encodable, Sendable {
         try container.encode(tools, forKey: .tools)
         try container.encode(maxDataClassification, forKey: .maxDataClassification)
         try container.encode(caps, forKey: .caps)
-    }
-}
-
-/// One stored revision of the Sandbox policy.
-struct SandboxRevisionView: Encodable, Sendable {
-    let revision: Int64
-    let yaml: String
-    let createdAt: Date
-    let createdBy: String
-
-    enum CodingKeys: String, CodingKey {
-        case revision, yaml
-        case createdAt = "created_at"
-        case createdBy = "created_by"
     }
 }
 

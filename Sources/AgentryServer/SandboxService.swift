@@ -5,33 +5,18 @@ import AgentryStore
 import Foundation
 import Logging
 import ServiceLifecycle
-import Synchronization
 
 /// The Sandbox policy in effect, and each user's personal Sandbox: created on first use, with
 /// caps that follow the policy's defaults until an admin sets them otherwise.
 final class SandboxService: Sendable {
-    /// One revision of the policy, parsed.
-    struct Revision: Sendable {
-        /// 0 for the shipped policy, then 1, 2, … per change.
-        let number: Int64
-        let policy: SandboxPolicy
-        let yaml: String
-        /// Who set it and when; nil for the shipped policy.
-        let createdAt: Date?
-        let createdBy: String?
-
-        /// Who cap changes made for this revision are attributed to.
-        var actor: String { createdBy ?? "agentry" }
-    }
+    /// One revision of the Sandbox policy, parsed.
+    typealias Revision = PolicyRevision<SandboxPolicy>
 
     let store: any SandboxStore
-    /// Where the Sandbox policy's revisions are kept.
-    let policies: any PolicyStore
+    /// The Sandbox policy's revisions.
+    let book: PolicyBook<SandboxPolicy>
     let ledger: Ledger
     let recorder: AuditChangeRecorder
-    /// Revision 0: the policy in effect until an admin sets one.
-    let base: Revision
-    private let current: Mutex<Revision>
 
     /// Sandboxes whose caps are brought up to date per transaction.
     static let capsBatchMax = 500
@@ -42,59 +27,33 @@ final class SandboxService: Sendable {
         defaults: SandboxDefaults
     ) {
         self.store = store
-        self.policies = policies
         self.ledger = ledger
         self.recorder = recorder
-        let base = Revision(number: 0, policy: defaults.policy, yaml: defaults.yaml, createdAt: nil, createdBy: nil)
-        self.base = base
-        self.current = Mutex(base)
+        do {
+            self.book = try PolicyBook(
+                .sandbox, title: "Sandbox policy", changeKind: .sandboxPolicyChanged, base: defaults.yaml,
+                store: policies, recorder: recorder, clock: ledger.now
+            ) { yaml throws(FieldProblem) in try SandboxPolicy(yaml: yaml) }
+        } catch {
+            preconditionFailure("SandboxDefaults holds a policy that parses: \(error)")
+        }
     }
 
     /// The revision in effect.
-    var revision: Revision { current.withLock { $0 } }
+    var revision: Revision { book.revision }
+    /// Revision 0.
+    var base: Revision { book.base }
+    /// Where the revisions are kept.
+    var policies: any PolicyStore { book.store }
 
     /// Reads the newest stored revision and puts it in effect (other instances change it too).
     @discardableResult
-    func refresh() async throws -> Revision {
-        let stored = try await policies.current(.sandbox)
-        let newest = try stored.map(Self.parse) ?? base
-        return current.withLock { revision in
-            if newest.number > revision.number { revision = newest }
-            return revision
-        }
-    }
+    func refresh() async throws -> Revision { try await book.refresh() }
 
     /// Appends `yaml` as the next revision, then brings every Sandbox's caps to its defaults.
     /// `expected`, when given, is the revision the admin edited: a newer one is a conflict.
     func setPolicy(yaml: String, expected: Int64?, by actor: String) async throws -> Revision {
-        let policy: SandboxPolicy
-        do {
-            policy = try SandboxPolicy(yaml: yaml)
-        } catch {
-            throw APIError(.badRequest, "invalid_policy", "yaml: \(error.description)")
-        }
-        let base = try await refresh()
-        if let expected, expected != base.number {
-            throw APIError(
-                .conflict, "revision_conflict",
-                "the Sandbox policy is at revision \(base.number), not \(expected): read it again and reapply your change"
-            )
-        }
-        let time = ledger.now()
-        let stored = StoredPolicyRevision(
-            policy: .sandbox, revision: base.number + 1, yaml: yaml, createdAt: time, createdBy: actor)
-        let message = try recorder.message(
-            for: AuditEvent(
-                time: StoredTime.milliseconds(time), kind: .sandboxPolicyChanged, actor: actor,
-                subject: "revision:\(stored.revision)", outcome: "set"),
-            at: time)
-        guard try await policies.append(stored, recording: [message]) else {
-            throw APIError(
-                .conflict, "revision_conflict", "another change to the Sandbox policy landed first: read it again")
-        }
-        try await recorder.deliver([message])
-        let revision = Revision(number: stored.revision, policy: policy, yaml: yaml, createdAt: time, createdBy: actor)
-        current.withLock { if revision.number > $0.number { $0 = revision } }
+        let revision = try await book.set(yaml: yaml, expected: expected, by: actor)
         try await bringCapsUpToDate()
         return revision
     }
@@ -146,7 +105,7 @@ final class SandboxService: Sendable {
         for sandbox in sandboxes {
             let old: SandboxPolicy?
             if let number = sandbox.capsRevision {
-                if previous[number] == nil { previous[number] = try await policy(revision: number) }
+                if previous[number] == nil { previous[number] = try await book.policy(revision: number) }
                 old = previous[number]
             } else {
                 old = nil
@@ -173,18 +132,6 @@ final class SandboxService: Sendable {
             try await recorder.deliver(messages)
         }
         try await store.setCapsRevision(revision.number, userIDs: sandboxes.map(\.userID))
-    }
-
-    /// Revision `number`, parsed; the base policy for 0.
-    private func policy(revision number: Int64) async throws -> SandboxPolicy {
-        guard number > 0, let stored = try await policies.revision(.sandbox, number) else { return base.policy }
-        return try Self.parse(stored).policy
-    }
-
-    private static func parse(_ stored: StoredPolicyRevision) throws -> Revision {
-        Revision(
-            number: stored.revision, policy: try SandboxPolicy(yaml: stored.yaml), yaml: stored.yaml,
-            createdAt: stored.createdAt, createdBy: stored.createdBy)
     }
 }
 

@@ -80,3 +80,67 @@ extension Migrations {
         ]
     )
 }
+
+extension Migrations {
+    /// 13: submissions of agent versions for review, with their checklist and grants, and each
+    /// submission's thread of comments and decisions (append-only).
+    static let reviews = Migration(
+        version: 13, name: "reviews",
+        statements: [
+            """
+            CREATE TABLE submissions (
+                id TEXT NOT NULL PRIMARY KEY,
+                agent_id TEXT NOT NULL,
+                version TEXT NOT NULL,
+                submitted_by TEXT NOT NULL REFERENCES users (id),
+                purpose TEXT NOT NULL,
+                checklist TEXT NOT NULL,
+                policy_revision BIGINT NOT NULL,
+                approvals_required BIGINT NOT NULL,
+                state TEXT NOT NULL,
+                grants TEXT,
+                created_at BIGINT NOT NULL,
+                decided_at BIGINT,
+                FOREIGN KEY (agent_id, version) REFERENCES agent_versions (agent_id, version),
+                CONSTRAINT submissions_state CHECK (state IN (
+                    'open', 'approved', 'rejected', 'changes_requested', 'withdrawn')),
+                CONSTRAINT submissions_approvals CHECK (approvals_required BETWEEN 1 AND 2),
+                CONSTRAINT submissions_grants CHECK ((state = 'approved') = (grants IS NOT NULL))
+            )
+            """,
+            "CREATE INDEX submissions_state ON submissions (state, created_at)",
+            "CREATE INDEX submissions_agent ON submissions (agent_id)",
+            // One published version per agent, whatever the code does.
+            "CREATE UNIQUE INDEX agent_versions_one_published ON agent_versions (agent_id) WHERE state = 'published'",
+            """
+            CREATE TABLE review_events (
+                submission_id TEXT NOT NULL REFERENCES submissions (id),
+                sequence BIGINT NOT NULL,
+                author_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                body TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (submission_id, sequence),
+                CONSTRAINT review_events_kind CHECK (kind IN (
+                    'comment', 'approve', 'reject', 'request_changes', 'withdraw', 'auto_approve'))
+            )
+            """,
+        ],
+        sqliteOnly: ["UPDATE", "DELETE"].map { operation in
+            """
+            CREATE TRIGGER review_events_no_\(operation.lowercased()) BEFORE \(operation) ON review_events
+            BEGIN SELECT RAISE(ABORT, 'review_events is append-only: \(operation) refused'); END
+            """
+        },
+        postgresOnly: [
+            """
+            CREATE TRIGGER review_events_append_only BEFORE UPDATE OR DELETE ON review_events
+            FOR EACH ROW EXECUTE FUNCTION agentry_append_only()
+            """,
+            """
+            CREATE TRIGGER review_events_no_truncate BEFORE TRUNCATE ON review_events
+            FOR EACH STATEMENT EXECUTE FUNCTION agentry_append_only()
+            """,
+        ]
+    )
+}

@@ -22,6 +22,8 @@ public protocol StoreBackend: Sendable {
     var sandboxes: any SandboxStore { get }
     /// Agents, their versions and packages.
     var registry: any RegistryStore { get }
+    /// Submissions, their checklists, threads and decisions.
+    var reviews: any ReviewStore { get }
     /// Applies every pending migration up to version `last`, each in its own transaction; returns
     /// the versions applied now. Stopping short of the newest exists for upgrade tests.
     func migrate(through last: Int) async throws -> [Int]
