@@ -26,6 +26,9 @@ public enum AuditEventKind: String, CaseIterable, Sendable, Codable {
     case sandboxPolicyChanged = "sandbox_policy.changed"
     case sandboxCreated = "sandbox.created"
     case agentPushed = "agent.pushed"
+    case approvalPolicyChanged = "approval_policy.changed"
+    case submissionCommented = "submission.commented"
+    case submissionWithdrawn = "submission.withdrawn"
 }
 
 /// A salted commitment to a payload kept outside the leaf: SHA-256(tag ‖ salt ‖ payload).

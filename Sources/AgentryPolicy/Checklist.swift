@@ -49,6 +49,13 @@ public struct Checklist: Equatable, Sendable {
     /// Whether the policy approves it without a reviewer.
     public let autoApprove: Bool
 
+    /// A checklist of `items` (as stored), with what follows from them.
+    public init(items: [Item], needsSecondReviewer: Bool = false, autoApprove: Bool = false) {
+        self.items = items
+        self.needsSecondReviewer = needsSecondReviewer
+        self.autoApprove = autoApprove
+    }
+
     /// The worst result of any item (`pass` for an empty checklist).
     public var result: ChecklistResult { items.map(\.result).max().map { max($0, .pass) } ?? .pass }
 }

@@ -2,6 +2,7 @@ import AgentryAudit
 import AgentryGateway
 import AgentryIdentity
 import AgentryLedger
+import AgentryPolicy
 import AgentryStore
 import Foundation
 import HTTPTypes
@@ -41,6 +42,8 @@ public struct ApplicationDependencies: Sendable {
     let storedCredentials: StoredCredentials
     /// IT's Sandbox policy and the users' personal Sandboxes.
     let sandboxes: SandboxService
+    /// IT's approval criteria.
+    let approvalPolicy: PolicyBook<ApprovalPolicy>
     /// The server's own address once it listens (the built-in simulators are reached there).
     public let listening: ListeningAddress
 
@@ -63,6 +66,15 @@ public struct ApplicationDependencies: Sendable {
         self.sandboxes = SandboxService(
             store: store.sandboxes, policies: store.policies, ledger: ledger, recorder: changes,
             defaults: setup.sandboxDefaults)
+        do {
+            self.approvalPolicy = try PolicyBook(
+                .approval, title: "approval policy", changeKind: .approvalPolicyChanged,
+                base: ApprovalPolicy.shippedYAML,
+                store: store.policies, recorder: changes, clock: clock
+            ) { yaml throws(FieldProblem) in try ApprovalPolicy(yaml: yaml) }
+        } catch {
+            preconditionFailure("the shipped approval policy parses (a test checks it): \(error)")
+        }
         let listening = ListeningAddress()
         self.listening = listening
         self.vault = vault
@@ -132,6 +144,12 @@ func buildRoutes(
         registry: AgentRegistryService(
             store: dependencies.store.registry, recorder: dependencies.changes, clock: dependencies.clock),
         identity: identity
+    ).register(on: api)
+    SubmissionsController(
+        reviews: ReviewService(
+            store: dependencies.store.reviews, registry: dependencies.store.registry, book: dependencies.approvalPolicy,
+            recorder: dependencies.changes, clock: dependencies.clock),
+        bodyBytesMax: max(limit, 1 << 20)
     ).register(on: api)
     AuditController(
         store: dependencies.store.audit, log: audit, checkpointer: dependencies.checkpointer, bodyBytesMax: limit

@@ -1,0 +1,215 @@
+import AgentryAudit
+import AgentryIdentity
+import AgentryPolicy
+import AgentryRegistry
+import AgentryStore
+import Foundation
+
+/// Submission and review: a draft is submitted with its purpose, checked against IT's approval
+/// criteria into a checklist, discussed in a thread, and decided by reviewers (or by the policy
+/// when it allows). Every step is an audit event written with the change.
+struct ReviewService: Sendable {
+    let store: any ReviewStore
+    let registry: any RegistryStore
+    let book: PolicyBook<ApprovalPolicy>
+    let recorder: AuditChangeRecorder
+    let clock: @Sendable () -> Date
+
+    /// Roles that decide submissions.
+    static let reviewers: [Role] = [.reviewer, .admin]
+    /// The longest purpose, comment or reason.
+    static let textCharactersMax = 4000
+
+    /// Submits `version` of the caller's agent `name` for review.
+    func submit(agent name: String, version number: String, purpose: String, by user: User) async throws
+        -> StoredSubmission
+    {
+        let purpose = try Self.text(purpose, field: "purpose")
+        guard let agent = try await registry.agent(name: name), agent.ownerID == user.id else {
+            throw RegistryError.agentNotFound(name)
+        }
+        guard agent.state != .suspended else { throw RegistryError.suspended(agent.name) }
+        guard let version = try await registry.version(agentID: agent.id, version: number) else {
+            throw RegistryError.versionNotFound(agent: agent.name, version: number)
+        }
+        _ = try version.state.after(.submit)
+        let manifest = try AgentManifest(yaml: version.manifest)
+        let policy = try await book.refresh()
+        let checklist = policy.policy.evaluate(SubmissionFacts(manifest))
+        let time = clock()
+        let submission = StoredSubmission(
+            id: RandomText.identifier(prefix: "sub"), agentID: agent.id, version: number, submittedBy: user.id,
+            purpose: purpose, checklist: checklist.items, policyRevision: policy.number,
+            approvalsRequired: checklist.needsSecondReviewer ? 2 : 1, state: .open, grants: nil, createdAt: time,
+            decidedAt: nil)
+        let message = try message(
+            .agentSubmitted, submission, agent: agent, by: user.id, outcome: checklist.result.rawValue, at: time)
+        guard try await store.submit(submission, recording: [message]) else {
+            throw RegistryError.conflict("\(agent.name) \(number)")
+        }
+        try await recorder.deliver([message])
+        guard checklist.autoApprove else { return submission }
+        return try await settle(
+            submission, agent: agent, decision: .approve, grants: Grants(requested: manifest), by: "agentry",
+            reason: "every approval criterion passed (policy revision \(policy.number))", kind: .autoApprove)
+    }
+
+    /// Adds a comment to the thread: by the submitter, the agent's owner, or a reviewer.
+    func comment(on id: String, body: String, by user: User) async throws -> StoredReviewEvent {
+        let body = try Self.text(body, field: "body")
+        let (submission, agent) = try await visible(id, to: user)
+        guard user.id == agent.ownerID || user.id == submission.submittedBy || Self.reviewers.contains(where: user.has)
+        else { throw APIError.forbidden("commenting on submissions", needs: Self.reviewers) }
+        let time = clock()
+        let message = try message(
+            .submissionCommented, submission, agent: agent, by: user.id, outcome: "comment", at: time)
+        guard
+            let event = try await store.append(
+                submissionID: id, authorID: user.id, kind: .comment, body: body, at: time, recording: [message])
+        else { throw APIError(.notFound, "submission_not_found", "no submission \(id)") }
+        try await recorder.deliver([message])
+        return event
+    }
+
+    /// A reviewer's decision, with its reason. An approval grants at most what was requested;
+    /// it takes effect once the required number of distinct reviewers approved.
+    func decide(
+        _ id: String, decision: ReviewDecision, reason: String, grants requested: Grants?, by user: User
+    ) async throws -> StoredSubmission {
+        guard Self.reviewers.contains(where: user.has) else {
+            throw APIError.forbidden("deciding submissions", needs: Self.reviewers)
+        }
+        let reason = try Self.text(reason, field: "reason")
+        let (submission, agent) = try await visible(id, to: user)
+        guard user.id != agent.ownerID, user.id != submission.submittedBy else {
+            throw APIError(.forbidden, "own_submission", "a reviewer cannot decide on their own agent")
+        }
+        try Self.requireOpen(submission)
+        guard decision == .approve else {
+            return try await settle(
+                submission, agent: agent, decision: decision, grants: nil, by: user.id, reason: reason)
+        }
+        if let failed = submission.checklist.first(where: { $0.result == .fail }) {
+            throw APIError(
+                .conflict, "checklist_failed",
+                "the approval criteria refuse this version (\(failed.rule): \(failed.message)); request changes or reject it"
+            )
+        }
+        guard let version = try await registry.version(agentID: agent.id, version: submission.version) else {
+            throw RegistryError.versionNotFound(agent: agent.name, version: submission.version)
+        }
+        let manifest = try AgentManifest(yaml: version.manifest)
+        let grants = requested ?? Grants(requested: manifest)
+        let problems = grants.problems(against: manifest)
+        guard problems.isEmpty else {
+            throw APIError(.badRequest, "invalid_grants", problems.joined(separator: "; "))
+        }
+        let time = clock()
+        let message = try message(.reviewDecided, submission, agent: agent, by: user.id, outcome: "approve", at: time)
+        _ = try await store.append(
+            submissionID: id, authorID: user.id, kind: .approve, body: reason, at: time, recording: [message])
+        try await recorder.deliver([message])
+        let approvers = Set(try await store.events(submissionID: id).filter { $0.kind == .approve }.map(\.authorID))
+        guard approvers.count >= submission.approvalsRequired else { return submission }
+        return try await settle(submission, agent: agent, decision: .approve, grants: grants, by: user.id, reason: nil)
+    }
+
+    /// The owner takes an open submission back; the version is a draft again.
+    func withdraw(_ id: String, by user: User) async throws -> StoredSubmission {
+        let (submission, agent) = try await visible(id, to: user)
+        guard user.id == agent.ownerID else { throw RegistryError.notOwner(agent: agent.name) }
+        try Self.requireOpen(submission)
+        let time = clock()
+        let message = try message(
+            .submissionWithdrawn, submission, agent: agent, by: user.id, outcome: "withdrawn", at: time)
+        guard
+            try await store.decide(
+                submissionID: id, outcome: SubmissionOutcome(state: .withdrawn, versionState: .draft, grants: nil),
+                at: time, recording: [message])
+        else { throw RegistryError.conflict("the submission \(id)") }
+        try await recorder.deliver([message])
+        return try await reload(id)
+    }
+
+    /// The submission `id` with its agent, if `user` may see it: its submitter and the agent's
+    /// owner, reviewers, admins and auditors. Others are told it does not exist.
+    func visible(_ id: String, to user: User) async throws -> (StoredSubmission, StoredAgent) {
+        guard let submission = try await store.submission(id: id),
+            let agent = try await registry.agent(id: submission.agentID),
+            user.id == submission.submittedBy || user.id == agent.ownerID
+                || (Self.reviewers + [.auditor]).contains(where: user.has)
+        else { throw APIError(.notFound, "submission_not_found", "no submission \(id)") }
+        return (submission, agent)
+    }
+
+    /// Makes `decision` take effect: the thread entry (unless the approvals already wrote theirs),
+    /// the submission and version states, publication, and their audit records.
+    private func settle(
+        _ submission: StoredSubmission, agent: StoredAgent, decision: ReviewDecision, grants: Grants?, by actor: String,
+        reason: String?, kind: StoredReviewEvent.Kind? = nil
+    ) async throws -> StoredSubmission {
+        let time = clock()
+        if let reason {
+            let entry = kind ?? StoredReviewEvent.Kind(rawValue: decision.rawValue) ?? .comment
+            let message = try message(
+                .reviewDecided, submission, agent: agent, by: actor, outcome: decision.rawValue, at: time)
+            _ = try await store.append(
+                submissionID: submission.id, authorID: actor, kind: entry, body: reason, at: time, recording: [message])
+            try await recorder.deliver([message])
+        }
+        let versionState = try AgentVersionState.submitted.after(decision.versionEvent)
+        var messages: [ChangeMessage] = []
+        if versionState == .published {
+            messages.append(
+                try message(.agentPublished, submission, agent: agent, by: actor, outcome: "published", at: time))
+        }
+        let outcome = SubmissionOutcome(state: decision.submissionState, versionState: versionState, grants: grants)
+        guard try await store.decide(submissionID: submission.id, outcome: outcome, at: time, recording: messages)
+        else {
+            let now = try await reload(submission.id)
+            guard now.state == decision.submissionState else {
+                throw RegistryError.conflict("the submission \(submission.id)")
+            }
+            return now
+        }
+        try await recorder.deliver(messages)
+        return try await reload(submission.id)
+    }
+
+    private func reload(_ id: String) async throws -> StoredSubmission {
+        guard let submission = try await store.submission(id: id) else {
+            throw APIError(.notFound, "submission_not_found", "no submission \(id)")
+        }
+        return submission
+    }
+
+    private static func requireOpen(_ submission: StoredSubmission) throws {
+        guard submission.state == .open else {
+            throw APIError(
+                .conflict, "submission_decided",
+                "the submission is \(submission.state.rawValue.replacingOccurrences(of: "_", with: " ")); nothing more can be decided"
+            )
+        }
+    }
+
+    /// `text`, trimmed, if it is 1 to 4000 characters.
+    static func text(_ text: String, field: String) throws -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed.count <= textCharactersMax else {
+            throw APIError(.badRequest, "invalid_field", "\(field): must be 1 to \(textCharactersMax) characters")
+        }
+        return trimmed
+    }
+
+    private func message(
+        _ kind: AuditEventKind, _ submission: StoredSubmission, agent: StoredAgent, by actor: String, outcome: String,
+        at time: Date
+    ) throws -> ChangeMessage {
+        try recorder.message(
+            for: AuditEvent(
+                time: StoredTime.milliseconds(time), kind: kind, actor: actor, subject: submission.id,
+                agent: agent.name,
+                agentVersion: submission.version, outcome: outcome),
+            at: time)
+    }
+}
