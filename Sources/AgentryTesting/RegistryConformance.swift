@@ -1,4 +1,5 @@
 import AgentryIdentity
+import AgentryPolicy
 import AgentryRegistry
 import AgentryStore
 import Foundation
@@ -6,7 +7,9 @@ import Foundation
 /// The `RegistryStore` contract as executable cases; every backend must pass every case.
 public enum RegistryConformance {
     /// All cases, in a stable order.
-    public static let cases: [ConformanceCase] = [agentsAndVersions, submittedVersionsAreFrozen]
+    public static let cases: [ConformanceCase] = [
+        agentsAndVersions, submittedVersionsAreFrozen, concurrentDecisions, onePublishedVersion,
+    ]
 
     private static let time = Date(timeIntervalSince1970: 1_790_000_000)
 
@@ -91,6 +94,104 @@ public enum RegistryConformance {
             }
             let kept = try await RawSQL.strings("SELECT manifest FROM agent_versions", on: location)
             try await ensure(kept == ["name: x\nversion: 1.0.0"], "a submitted version changed: \(kept)")
+        }
+    }
+
+    static func submission(_ id: String, agentID: String, version: String, by user: String) -> StoredSubmission {
+        StoredSubmission(
+            id: id, agentID: agentID, version: version, submittedBy: user, purpose: "p", checklist: [],
+            policyRevision: 0, approvalsRequired: 1, state: .open, grants: nil, createdAt: time, decidedAt: nil)
+    }
+
+    static let approval = SubmissionOutcome(
+        state: .approved, versionState: .published,
+        grants: Grants(models: ["m"], tools: [:], runCap: 1, dayCap: nil, monthCap: nil))
+
+    static let concurrentDecisions = ConformanceCase("of twenty concurrent decisions exactly one takes effect") {
+        backend in
+        try await StoreFixture.withStore(backend) { backend in
+            let owner = try IdentityFixtures.user("owner@example.com")
+            try await backend.identity.insertUser(owner)
+            let agent = Self.agent("race", owner: owner.id)
+            _ = try await backend.registry.createAgent(
+                agent, version: version(agent.id, "1.0.0"), package: [1], recording: [])
+            let store = backend.reviews
+            try await ensure(
+                try await store.submit(
+                    submission("sub_race", agentID: agent.id, version: "1.0.0", by: owner.id), recording: []),
+                "submit")
+            try await ensure(
+                !(try await store.submit(
+                    submission("sub_again", agentID: agent.id, version: "1.0.0", by: owner.id), recording: [])),
+                "a submitted version was submitted again")
+            let outcomes: [SubmissionOutcome] = (0..<20).map { index in
+                index.isMultiple(of: 2)
+                    ? approval : SubmissionOutcome(state: .rejected, versionState: .rejected, grants: nil)
+            }
+            let won = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for outcome in outcomes {
+                    group.addTask {
+                        try await store.decide(submissionID: "sub_race", outcome: outcome, at: time, recording: [])
+                    }
+                }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            try await ensure(won == 1, "\(won) decisions took effect")
+            let decided = try await store.submission(id: "sub_race")
+            let version = try await backend.registry.version(agentID: agent.id, version: "1.0.0")
+            try await ensure(
+                (decided?.state == .approved && version?.state == .published)
+                    || (decided?.state == .rejected && version?.state == .rejected),
+                "the submission and its version disagree: \(String(describing: decided?.state)) \(String(describing: version?.state))"
+            )
+            let events = try await withThrowingTaskGroup(of: Int64.self) { group in
+                for index in 0..<20 {
+                    group.addTask {
+                        try await store.append(
+                            submissionID: "sub_race", authorID: owner.id, kind: .comment, body: "\(index)", at: time,
+                            recording: [])?.sequence ?? 0
+                    }
+                }
+                return try await group.reduce(into: [Int64]()) { $0.append($1) }
+            }
+            try await ensure(events.sorted() == Array(1...20), "thread sequences collided: \(events.sorted())")
+        }
+    }
+
+    static let onePublishedVersion = ConformanceCase("publishing retires the version before; never two published") {
+        backend in
+        try await StoreFixture.withLocation(backend) { location in
+            let store = try await StoreFixture.open(location)
+            let agentID = try await store.closing { store in
+                _ = try await store.migrate()
+                let owner = try IdentityFixtures.user("owner@example.com")
+                try await store.identity.insertUser(owner)
+                let agent = Self.agent("serial", owner: owner.id)
+                _ = try await store.registry.createAgent(
+                    agent, version: version(agent.id, "1.0.0"), package: [1], recording: [])
+                _ = try await store.registry.putVersion(
+                    version(agent.id, "2.0.0"), package: [2], replacingDraft: false, recording: [])
+                for (id, number) in [("sub_1", "1.0.0"), ("sub_2", "2.0.0")] {
+                    _ = try await store.reviews.submit(
+                        submission(id, agentID: agent.id, version: number, by: owner.id), recording: [])
+                    _ = try await store.reviews.append(
+                        submissionID: id, authorID: owner.id, kind: .approve, body: "ok", at: time, recording: [])
+                    _ = try await store.reviews.decide(submissionID: id, outcome: approval, at: time, recording: [])
+                }
+                let states = try await store.registry.versions(agentID: agent.id).map(\.state)
+                try await ensure(states == [.retired, .published], "states after two approvals: \(states)")
+                try await ensure(
+                    try await store.registry.agent(id: agent.id)?.publishedVersion == "2.0.0", "the agent's version")
+                return agent.id
+            }
+            _ = try await expectThrows {
+                try await RawSQL.execute(
+                    "UPDATE agent_versions SET state = 'published' WHERE agent_id = '\(agentID)' AND version = '1.0.0'",
+                    on: location)
+            }
+            for sql in ["DELETE FROM review_events", "UPDATE review_events SET body = 'rewritten'"] {
+                _ = try await expectThrows { try await RawSQL.execute(sql, on: location) }
+            }
         }
     }
 }

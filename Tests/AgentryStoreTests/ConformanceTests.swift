@@ -36,8 +36,8 @@ struct ConformanceTests {
                 "audit_payloads",
                 "audit_records", "audit_state", "gateway_credentials", "gateway_settings", "ledger_accounts",
                 "ledger_caps", "ledger_reservations",
-                "ledger_settings", "policy_revisions", "sandboxes",
-                "schema_migrations", "sign_ins",
+                "ledger_settings", "policy_revisions", "review_events", "sandboxes",
+                "schema_migrations", "sign_ins", "submissions",
                 "teams", "tokens", "user_roles", "users",
             ])
         let users = try #require(sqlite.tables.first { $0.name == "users" })
