@@ -6,7 +6,7 @@ import Foundation
 struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent", abstract: "Create and check agent packages (format in docs/agents.md).",
-        subcommands: [Init.self, Validate.self, Push.self])
+        subcommands: [Init.self, Validate.self, Push.self, Submit.self])
 
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

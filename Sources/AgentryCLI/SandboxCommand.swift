@@ -5,7 +5,7 @@ import Foundation
 struct SandboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sandbox", abstract: "Your personal Sandbox, its keys, and the Sandbox policy.",
-        subcommands: [Show.self, Key.self, PolicyCommand.self])
+        subcommands: [Show.self, Key.self, PolicyCommand<SandboxPolicyTarget>.self])
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -73,77 +73,6 @@ struct SandboxCommand: AsyncParsableCommand {
             print("Point the vendors' SDKs at Agentry with it, for example:\n")
             print("    export OPENAI_BASE_URL=\(server)/v1 OPENAI_API_KEY=\(key)")
             print("    export ANTHROPIC_BASE_URL=\(server) ANTHROPIC_API_KEY=\(key)")
-        }
-    }
-}
-
-/// `agentry sandbox policy …`: IT's Sandbox defaults (admins change them; every change is a revision).
-struct PolicyCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "policy", abstract: "Show or change the Sandbox policy (format in docs/sandboxes.md).",
-        subcommands: [Show.self, Set.self, Reset.self, History.self])
-
-    struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the policy in effect as YAML.")
-        @OptionGroup var client: ClientOptions
-
-        func run() async throws {
-            try PolicyCommand.print(try await client.client().send(.GET, "/api/v1/sandbox/policy"), client, yaml: true)
-        }
-    }
-
-    struct Set: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Make a YAML file the next revision; it is checked first and carried to every Sandbox's caps.")
-        @OptionGroup var client: ClientOptions
-        @Argument(help: "The policy file.") var file: String
-        @Option(help: "Refuse the change unless the policy is still at this revision.") var expectedRevision: Int?
-
-        func run() async throws {
-            guard let yaml = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw CLIError("cannot read \(file)")
-            }
-            var body: [String: Any] = ["yaml": yaml]
-            if let expectedRevision { body["expected_revision"] = expectedRevision }
-            try PolicyCommand.print(
-                try await client.client().send(.PUT, "/api/v1/sandbox/policy", json: body), client, yaml: false)
-        }
-    }
-
-    struct Reset: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Make the policy Agentry started with the next revision.")
-        @OptionGroup var client: ClientOptions
-
-        func run() async throws {
-            try PolicyCommand.print(
-                try await client.client().send(.DELETE, "/api/v1/sandbox/policy"), client, yaml: false)
-        }
-    }
-
-    struct History: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the stored revisions, newest first.")
-        @OptionGroup var client: ClientOptions
-        @Option(help: "How many (1 to 500).") var limit = 20
-
-        func run() async throws {
-            try client.show(
-                try await client.client().send(.GET, "/api/v1/sandbox/policy/revisions?limit=\(limit)"),
-                columns: [("REVISION", "revision"), ("CREATED", "created_at"), ("BY", "created_by")])
-        }
-    }
-
-    static func print(_ answer: APIClient.Answer, _ client: ClientOptions, yaml: Bool) throws {
-        if client.json {
-            Swift.print(String(decoding: answer.body, as: UTF8.self))
-            return
-        }
-        let object = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any] ?? [:]
-        if yaml {
-            Swift.print("# revision \(object["revision"] ?? "?") (\(object["source"] ?? "?"))")
-            Swift.print(object["yaml"] as? String ?? "")
-        } else {
-            Swift.print("The Sandbox policy is at revision \(object["revision"] ?? "?").")
         }
     }
 }

@@ -1,0 +1,57 @@
+import AgentryTesting
+import Foundation
+import Testing
+
+/// `agentry agent submit` and `agentry review` against a real server.
+@Suite("agentry review")
+struct ReviewCommandTests {
+    @Test func submitCommentWithdrawAndAutoApproveFromTheCommandLine() async throws {
+        try await StoreFixture.withLocation(.sqlite) { location in
+            let files = try TemporaryDirectory(prefix: "agentry-review")
+            defer { files.remove() }
+            let server = try RunningProcess(["serve", "--port", "0"] + location.serveArguments)
+            defer { server.stop() }
+            let (url, token) = try await ServeProcessTests.started(server)
+            let auth = ["--server", url, "--token", try #require(token)]
+            let directory = files.file("weekly-notes")
+            _ = try await AgentryProcess.run(["agent", "init", directory])
+            #expect(try await AgentryProcess.run(["agent", "push", directory] + auth).status == 0)
+
+            let submitted = try await AgentryProcess.run(
+                ["agent", "submit", "weekly-notes", "0.1.0", "--purpose", "Weekly summaries"] + auth)
+            #expect(submitted.status == 0, "stderr: \(submitted.stderr)")
+            #expect(submitted.stdout.contains("weekly-notes 0.1.0 is open"), "\(submitted.stdout)")
+            #expect(submitted.stdout.contains("[pass] monthly-projection"), "\(submitted.stdout)")
+            let id = try #require(
+                submitted.stdout.split(separator: ":").first.map(String.init).flatMap {
+                    $0.hasPrefix("sub_") ? $0 : nil
+                })
+            let queue = try await AgentryProcess.run(["review", "queue", "--state", "open"] + auth)
+            #expect(queue.stdout.contains(id) && queue.stdout.contains("CHECKLIST"), "\(queue.stdout)")
+            let badState = try await AgentryProcess.run(["review", "queue", "--state", "pending"] + auth)
+            #expect(badState.status != 0 && badState.stderr.contains("state"), "\(badState.stderr)")
+            let commented = try await AgentryProcess.run(["review", "comment", id, "Ready when you are"] + auth)
+            #expect(commented.status == 0, "stderr: \(commented.stderr)")
+            let own = try await AgentryProcess.run(["review", "decide", id, "approve", "--reason", "mine"] + auth)
+            #expect(own.status != 0 && own.stderr.contains("own agent"), "\(own.stderr)")
+            let partial = try await AgentryProcess.run(
+                ["review", "decide", id, "approve", "--reason", "x", "--model", "sim/openai-small"] + auth)
+            #expect(partial.status != 0 && partial.stderr.contains("--run-cap"), "\(partial.stderr)")
+            let withdrawn = try await AgentryProcess.run(["review", "withdraw", id] + auth)
+            #expect(withdrawn.stdout.contains("is withdrawn"), "\(withdrawn.stdout)")
+            let shown = try await AgentryProcess.run(["review", "show", id] + auth)
+            #expect(shown.stdout.contains("comment: Ready when you are"), "\(shown.stdout)")
+
+            let policy = files.file("criteria.yaml")
+            try "rules:\n  - {id: cap, kind: max_run_cap, limit: '1'}\nauto_approve: when_all_pass\n".write(
+                toFile: policy, atomically: true, encoding: .utf8)
+            let set = try await AgentryProcess.run(["review", "policy", "set", policy] + auth)
+            #expect(set.stdout.contains("approval policy is at revision 1"), "\(set.stdout)\(set.stderr)")
+            let approved = try await AgentryProcess.run(
+                ["agent", "submit", "weekly-notes", "0.1.0", "--purpose", "Weekly summaries"] + auth)
+            #expect(approved.stdout.contains("is approved"), "\(approved.stdout)\(approved.stderr)")
+            let history = try await AgentryProcess.run(["review", "policy", "history"] + auth)
+            #expect(history.stdout.contains("REVISION"), "\(history.stdout)")
+        }
+    }
+}
