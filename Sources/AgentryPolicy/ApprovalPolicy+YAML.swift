@@ -9,7 +9,7 @@ extension ApprovalPolicy {
     /// naming their path, so a typo never silently waves a submission through.
     public init(yaml text: String) throws(FieldProblem) {
         let root = try YAMLFields.root(of: text, needs: "rules (a list) and optionally auto_approve")
-        let top = try YAMLFields(root, at: "(file)", allowed: ["rules", "auto_approve"])
+        let top = try YAMLFields(root, at: "(file)", allowed: ["rules", "auto_approve", "auto_approve_updates"])
         guard let list = top.node("rules")?.sequence else {
             throw FieldProblem(
                 path: "rules", reason: top.has("rules") ? "must be a list" : "is required: a list of rules")
@@ -26,7 +26,9 @@ extension ApprovalPolicy {
             rules.append(rule)
         }
         let autoApprove = top.has("auto_approve") ? try top.word("auto_approve", as: AutoApprove.self) : .never
-        self.init(rules: rules, autoApprove: autoApprove)
+        let updates =
+            top.has("auto_approve_updates") ? try top.word("auto_approve_updates", as: AutoApproveUpdates.self) : .never
+        self.init(rules: rules, autoApprove: autoApprove, autoApproveUpdates: updates)
     }
 
     private static func rule(_ node: Node, at path: String) throws(FieldProblem) -> Rule {
@@ -137,6 +139,9 @@ extension ApprovalPolicy {
             tools: [salesforce, hubspot]
         # never: a human always decides. when_all_pass: approved at once when every rule passes.
         auto_approve: never
+        # For updates of a published agent. when_risk_unchanged: approved at once, keeping the
+        # grants of the version it replaces, when it adds no models, tools, scopes, caps or code.
+        auto_approve_updates: never
 
         """
 

@@ -100,12 +100,24 @@ public struct ApprovalPolicy: Equatable, Sendable {
         case whenAllPass = "when_all_pass"
     }
 
+    /// When an update of a published agent is approved without a reviewer.
+    public enum AutoApproveUpdates: String, CaseIterable, Sendable {
+        /// Always a human.
+        case never
+        /// When the update raises no risk (no new models, tools or scopes, no higher caps or
+        /// classification, no changed code) and every criterion passes: it keeps the grants of
+        /// the version it replaces.
+        case whenRiskUnchanged = "when_risk_unchanged"
+    }
+
     public let rules: [Rule]
     public let autoApprove: AutoApprove
+    public let autoApproveUpdates: AutoApproveUpdates
 
     /// A policy of `rules`.
-    public init(rules: [Rule], autoApprove: AutoApprove) {
+    public init(rules: [Rule], autoApprove: AutoApprove, autoApproveUpdates: AutoApproveUpdates = .never) {
         self.rules = rules
         self.autoApprove = autoApprove
+        self.autoApproveUpdates = autoApproveUpdates
     }
 }

@@ -56,6 +56,11 @@ public struct Checklist: Equatable, Sendable {
         self.autoApprove = autoApprove
     }
 
+    /// Whether every item passed or did not apply.
+    public static func allPass(_ items: [Item]) -> Bool {
+        items.allSatisfy { $0.result == .pass || $0.result == .notApplicable }
+    }
+
     /// The worst result of any item (`pass` for an empty checklist).
     public var result: ChecklistResult { items.map(\.result).max().map { max($0, .pass) } ?? .pass }
 }
@@ -75,9 +80,9 @@ extension ApprovalPolicy {
             return Checklist.Item(
                 rule: rule.id, kind: rule.check.kind, result: breached ? rule.outcome : .pass, message: message)
         }
-        let clean = items.allSatisfy { $0.result == .pass || $0.result == .notApplicable }
         return Checklist(
-            items: items, needsSecondReviewer: second, autoApprove: autoApprove == .whenAllPass && clean && !second)
+            items: items, needsSecondReviewer: second,
+            autoApprove: autoApprove == .whenAllPass && Checklist.allPass(items) && !second)
     }
 
     /// Whether `check` is breached by `facts`, and the sentence that says so either way.

@@ -12,12 +12,12 @@ struct PostgresReviewStore: ReviewStore {
     let logger: Logger
 
     private typealias Row = (
-        String, String, String, String, String, String, Int64, Int64, String, String?, Int64, Int64?
+        String, String, String, String, String, String, Int64, Int64, String, String?, Int64, Int64?, String?
     )
     private typealias EventRow = (String, Int64, String, String, String, Int64)
     private static let columns = """
         id, agent_id, version, submitted_by, purpose, checklist, policy_revision, approvals_required, state, grants,
-        created_at, decided_at
+        created_at, decided_at, base_version
         """
 
     func submit(_ submission: StoredSubmission, recording messages: [ChangeMessage]) async throws -> Bool {
@@ -39,11 +39,11 @@ struct PostgresReviewStore: ReviewStore {
                 try await connection.query(
                     """
                     INSERT INTO submissions (id, agent_id, version, submitted_by, purpose, checklist, policy_revision,
-                        approvals_required, state, grants, created_at, decided_at)
+                        approvals_required, state, grants, created_at, decided_at, base_version)
                     VALUES (\(submission.id), \(submission.agentID), \(submission.version), \(submission.submittedBy),
                         \(submission.purpose), \(checklist), \(submission.policyRevision),
                         \(Int64(submission.approvalsRequired)), \(submission.state.rawValue), \(grants), \(created),
-                        \(decided))
+                        \(decided), \(submission.baseVersion))
                     """, logger: logger)
                 try await PostgresIdentityStore.record(messages, on: connection, logger: logger)
                 return true
@@ -65,7 +65,7 @@ struct PostgresReviewStore: ReviewStore {
         let rows = try await client.query(
             """
             SELECT id, agent_id, version, submitted_by, purpose, checklist, policy_revision, approvals_required, state,
-                grants, created_at, decided_at FROM submissions
+                grants, created_at, decided_at, base_version FROM submissions
             WHERE (\(state?.rawValue)::text IS NULL OR state = \(state?.rawValue))
                 AND (\(submittedBy)::text IS NULL OR submitted_by = \(submittedBy))
                 AND (\(after)::text IS NULL OR (created_at, id) < (SELECT created_at, id FROM submissions WHERE id = \(after)))
@@ -181,7 +181,7 @@ struct PostgresReviewStore: ReviewStore {
 
     private static func submission(_ row: Row) throws -> StoredSubmission {
         StoredSubmission(
-            id: row.0, agentID: row.1, version: row.2, submittedBy: row.3, purpose: row.4,
+            id: row.0, agentID: row.1, version: row.2, baseVersion: row.12, submittedBy: row.3, purpose: row.4,
             checklist: try RegistryRows.decode([Checklist.Item].self, row.5), policyRevision: row.6,
             approvalsRequired: Int(row.7), state: try RegistryRows.submissionState(row.8),
             grants: try row.9.map { try RegistryRows.decode(Grants.self, $0) }, createdAt: StoredTime.date(row.10),

@@ -92,4 +92,27 @@ public struct Grants: Equatable, Sendable, Codable {
         if models.isEmpty { problems.append("grants.models: grant at least one model") }
         return problems
     }
+
+    /// `previous` grants carried to an update: what is still requested, caps no higher than
+    /// before nor than now requested.
+    public static func carried(_ previous: Grants, to manifest: AgentManifest) -> Grants {
+        let requested = Grants(requested: manifest)
+        var tools: [String: [String]] = [:]
+        for (tool, scopes) in previous.tools {
+            guard let asked = requested.tools[tool] else { continue }
+            tools[tool] = scopes.filter(asked.contains)
+        }
+        func lower(_ a: Int64?, _ b: Int64?) -> Int64? {
+            switch (a, b) {
+            case (let a?, let b?): Swift.min(a, b)
+            case (let a?, nil): a
+            case (nil, let b?): b
+            case (nil, nil): nil
+            }
+        }
+        return Grants(
+            models: previous.models.filter(requested.models.contains), tools: tools,
+            runCap: Swift.min(previous.runCap, requested.runCap), dayCap: lower(previous.dayCap, requested.dayCap),
+            monthCap: lower(previous.monthCap, requested.monthCap))
+    }
 }

@@ -11,7 +11,7 @@ struct SQLiteReviewStore: ReviewStore {
 
     private static let columns = """
         id, agent_id, version, submitted_by, purpose, checklist, policy_revision, approvals_required, state, grants,
-        created_at, decided_at
+        created_at, decided_at, base_version
         """
 
     func submit(_ submission: StoredSubmission, recording messages: [ChangeMessage]) async throws -> Bool {
@@ -24,13 +24,13 @@ struct SQLiteReviewStore: ReviewStore {
                 arguments: [StoredTime.milliseconds(submission.createdAt), submission.agentID, submission.version])
             guard db.changesCount > 0 else { return false }
             try db.execute(
-                sql: "INSERT INTO submissions (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                sql: "INSERT INTO submissions (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 arguments: [
                     submission.id, submission.agentID, submission.version, submission.submittedBy, submission.purpose,
                     try RegistryRows.json(submission.checklist), submission.policyRevision,
                     submission.approvalsRequired, submission.state.rawValue,
                     try submission.grants.map(RegistryRows.json), StoredTime.milliseconds(submission.createdAt),
-                    submission.decidedAt.map(StoredTime.milliseconds),
+                    submission.decidedAt.map(StoredTime.milliseconds), submission.baseVersion,
                 ])
             try SQLiteIdentityStore.record(messages, into: db)
             return true
@@ -151,7 +151,7 @@ struct SQLiteReviewStore: ReviewStore {
     private static func submission(_ row: Row) throws -> StoredSubmission {
         let grants: String? = row[9]
         return StoredSubmission(
-            id: row[0], agentID: row[1], version: row[2], submittedBy: row[3], purpose: row[4],
+            id: row[0], agentID: row[1], version: row[2], baseVersion: row[12], submittedBy: row[3], purpose: row[4],
             checklist: try RegistryRows.decode([Checklist.Item].self, row[5]), policyRevision: row[6],
             approvalsRequired: row[7], state: try RegistryRows.submissionState(row[8]),
             grants: try grants.map { try RegistryRows.decode(Grants.self, $0) }, createdAt: StoredTime.date(row[10]),

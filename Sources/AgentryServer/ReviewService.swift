@@ -36,9 +36,11 @@ struct ReviewService: Sendable {
         let manifest = try AgentManifest(yaml: version.manifest)
         let policy = try await book.refresh()
         let checklist = policy.policy.evaluate(SubmissionFacts(manifest))
+        let base = try await published(agent, other: number)
         let time = clock()
         let submission = StoredSubmission(
-            id: RandomText.identifier(prefix: "sub"), agentID: agent.id, version: number, submittedBy: user.id,
+            id: RandomText.identifier(prefix: "sub"), agentID: agent.id, version: number,
+            baseVersion: base?.version, submittedBy: user.id,
             purpose: purpose, checklist: checklist.items, policyRevision: policy.number,
             approvalsRequired: checklist.needsSecondReviewer ? 2 : 1, state: .open, grants: nil, createdAt: time,
             decidedAt: nil)
@@ -48,10 +50,34 @@ struct ReviewService: Sendable {
             throw RegistryError.conflict("\(agent.name) \(number)")
         }
         try await recorder.deliver([message])
-        guard checklist.autoApprove else { return submission }
+        if checklist.autoApprove {
+            return try await settle(
+                submission, agent: agent, decision: .approve, grants: Grants(requested: manifest), by: "agentry",
+                reason: "every approval criterion passed (policy revision \(policy.number))", kind: .autoApprove)
+        }
+        guard let base, policy.policy.autoApproveUpdates == .whenRiskUnchanged, Checklist.allPass(checklist.items),
+            !checklist.needsSecondReviewer,
+            !VersionDelta(
+                from: try AgentManifest(yaml: base.manifest), files: base.files, to: manifest, files: version.files
+            )
+            .raisesRisk,
+            let previous = try await store.submissions(agentID: agent.id).last(where: {
+                $0.version == base.version && $0.state == .approved
+            })?.grants
+        else { return submission }
+        let grants = Grants.carried(previous, to: manifest)
+        guard grants.problems(against: manifest).isEmpty else { return submission }
         return try await settle(
-            submission, agent: agent, decision: .approve, grants: Grants(requested: manifest), by: "agentry",
-            reason: "every approval criterion passed (policy revision \(policy.number))", kind: .autoApprove)
+            submission, agent: agent, decision: .approve, grants: grants, by: "agentry",
+            reason:
+                "an update of \(base.version) that raises no risk keeps its grants (policy revision \(policy.number))",
+            kind: .autoApprove)
+    }
+
+    /// The version of `agent` in the Catalog, unless it is `other`.
+    func published(_ agent: StoredAgent, other: String) async throws -> StoredAgentVersion? {
+        guard let number = agent.publishedVersion, number != other else { return nil }
+        return try await registry.version(agentID: agent.id, version: number)
     }
 
     /// Adds a comment to the thread: by the submitter, the agent's owner, or a reviewer.

@@ -106,8 +106,12 @@ struct SubmissionView: Encodable, Sendable {
     let createdAt: Date
     let decidedAt: Date?
     let thread: [ReviewEventView]
+    /// For an update: the version it was compared with.
+    let baseVersion: String?
+    /// For an update: what changed since the published version.
+    let delta: DeltaView?
 
-    init(_ submission: StoredSubmission, agent: String, thread: [StoredReviewEvent]) {
+    init(_ submission: StoredSubmission, agent: String, thread: [StoredReviewEvent], delta: DeltaView?) {
         id = submission.id
         self.agent = agent
         version = submission.version
@@ -127,6 +131,8 @@ struct SubmissionView: Encodable, Sendable {
         createdAt = submission.createdAt
         decidedAt = submission.decidedAt
         self.thread = thread.map(ReviewEventView.init)
+        baseVersion = submission.baseVersion
+        self.delta = delta
     }
 }
 
@@ -167,5 +173,38 @@ struct ApprovalPolicyView: Encodable, Sendable {
         createdBy = revision.createdBy
         autoApprove = revision.policy.autoApprove.rawValue
         rules = revision.policy.rules.map { ["id": $0.id, "kind": $0.check.kind] }
+    }
+}
+
+/// What changed in an update, as the reviewer reads it.
+struct DeltaView: Encodable, Sendable {
+    let from: String
+    let to: String
+    let modelsAdded: [String]
+    let modelsRemoved: [String]
+    let toolsAdded: [String]
+    let toolsRemoved: [String]
+    let changes: [[String: String]]
+    let promptDiff: [String]
+    let filesAdded: [String]
+    let filesRemoved: [String]
+    let filesChanged: [String]
+    let raisesRisk: Bool
+    let risks: [String]
+
+    init(_ delta: VersionDelta) {
+        from = delta.from
+        to = delta.to
+        modelsAdded = delta.modelsAdded
+        modelsRemoved = delta.modelsRemoved
+        toolsAdded = delta.toolsAdded
+        toolsRemoved = delta.toolsRemoved
+        changes = delta.changes.map { ["field": $0.field, "before": $0.before, "after": $0.after] }
+        promptDiff = delta.promptDiff
+        filesAdded = delta.filesAdded
+        filesRemoved = delta.filesRemoved
+        filesChanged = delta.filesChanged
+        raisesRisk = delta.raisesRisk
+        risks = delta.risks
     }
 }

@@ -98,7 +98,19 @@ struct SubmissionsController: Sendable {
     private func view(_ submission: StoredSubmission, status: HTTPResponse.Status = .ok) async throws -> Response {
         let agent = try await reviews.registry.agent(id: submission.agentID)
         let thread = try await reviews.store.events(submissionID: submission.id)
+        var delta: VersionDelta?
+        if let base = submission.baseVersion,
+            let old = try await reviews.registry.version(agentID: submission.agentID, version: base),
+            let new = try await reviews.registry.version(agentID: submission.agentID, version: submission.version)
+        {
+            delta = VersionDelta(
+                from: try AgentManifest(yaml: old.manifest), files: old.files,
+                to: try AgentManifest(yaml: new.manifest),
+                files: new.files)
+        }
         return try JSONResponse.make(
-            SubmissionView(submission, agent: agent?.name ?? submission.agentID, thread: thread), status: status)
+            SubmissionView(
+                submission, agent: agent?.name ?? submission.agentID, thread: thread, delta: delta.map(DeltaView.init)),
+            status: status)
     }
 }

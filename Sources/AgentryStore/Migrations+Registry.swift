@@ -92,6 +92,7 @@ extension Migrations {
                 id TEXT NOT NULL PRIMARY KEY,
                 agent_id TEXT NOT NULL,
                 version TEXT NOT NULL,
+                base_version TEXT,
                 submitted_by TEXT NOT NULL REFERENCES users (id),
                 purpose TEXT NOT NULL,
                 checklist TEXT NOT NULL,

@@ -9,6 +9,8 @@ public struct StoredSubmission: Sendable, Equatable {
     public let id: String
     public let agentID: String
     public let version: String
+    /// The version published when it was submitted: what the delta is taken against.
+    public let baseVersion: String?
     public let submittedBy: String
     /// The builder's answer to "what is it for".
     public let purpose: String
@@ -24,13 +26,14 @@ public struct StoredSubmission: Sendable, Equatable {
 
     /// A stored submission.
     public init(
-        id: String, agentID: String, version: String, submittedBy: String, purpose: String,
+        id: String, agentID: String, version: String, baseVersion: String?, submittedBy: String, purpose: String,
         checklist: [Checklist.Item], policyRevision: Int64, approvalsRequired: Int, state: SubmissionState,
         grants: Grants?, createdAt: Date, decidedAt: Date?
     ) {
         self.id = id
         self.agentID = agentID
         self.version = version
+        self.baseVersion = baseVersion
         self.submittedBy = submittedBy
         self.purpose = purpose
         self.checklist = checklist

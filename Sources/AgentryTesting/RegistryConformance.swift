@@ -99,7 +99,8 @@ public enum RegistryConformance {
 
     static func submission(_ id: String, agentID: String, version: String, by user: String) -> StoredSubmission {
         StoredSubmission(
-            id: id, agentID: agentID, version: version, submittedBy: user, purpose: "p", checklist: [],
+            id: id, agentID: agentID, version: version, baseVersion: nil, submittedBy: user, purpose: "p",
+            checklist: [],
             policyRevision: 0, approvalsRequired: 1, state: .open, grants: nil, createdAt: time, decidedAt: nil)
     }
 

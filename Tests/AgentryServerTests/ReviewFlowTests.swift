@@ -215,4 +215,56 @@ struct ReviewFlowTests {
             }
         }
     }
+
+    @Test func onlyRiskRaisingUpdatesReachAHuman() async throws {
+        try await ServerFixture.with(.sqlite) { fixture in
+            let (_, builder) = try await fixture.member("alice@example.com")
+            let (_, reviewer) = try await fixture.member("carol@example.com", roles: [.reviewer])
+            try await fixture.application().test(.router) { client in
+                let set = try await client.call(
+                    .put, "/api/v1/review/policy", token: fixture.adminToken,
+                    body: json(["yaml": "rules: []\nauto_approve_updates: when_risk_unchanged"]))
+                #expect(set.status == .ok, "\(set.text)")
+                func submit(_ version: String) async throws -> JSONReply {
+                    try await client.call(
+                        .post, "/api/v1/agents/notes-summarizer/versions/\(version)/submit", token: builder,
+                        body: #"{"purpose":"Notes"}"#)
+                }
+                _ = try await client.push(Self.package("notes-summarizer", "1.0.0"), token: builder)
+                let first = try #require(try await submit("1.0.0").json["id"] as? String)
+                let approved = try await client.call(
+                    .post, "/api/v1/submissions/\(first)/decision", token: reviewer,
+                    body: json([
+                        "decision": "approve", "reason": "fine",
+                        "grants": ["models": ["sim/openai-small"], "tools": [:], "caps": ["run": "0.01"]],
+                    ]))
+                #expect(approved.json["state"] as? String == "approved", "a first version always needs a human")
+
+                // A prompt edit raises no risk: approved at once, keeping the grants the reviewer gave.
+                var writer = ZipWriter()
+                let edited = AgentTemplate.files(name: "notes-summarizer", kind: "declarative", owner: nil)[0].text
+                    .replacingOccurrences(of: "0.1.0", with: "1.1.0")
+                    .replacingOccurrences(of: "Keep names as written", with: "Keep every name as written")
+                writer.add(ZipWriter.Entry(path: "agent.yaml", bytes: Array(edited.utf8)))
+                _ = try await client.push(writer.bytes(), token: builder)
+                let quiet = try await submit("1.1.0")
+                #expect(quiet.json["state"] as? String == "approved", "\(quiet.text)")
+                #expect(
+                    (quiet.json["grants"] as? [String: Any])?["caps"] as? [String: String] == [
+                        "run": "0.01", "day": "1.00", "month": "10.00",
+                    ])
+                #expect(
+                    ((quiet.json["delta"] as? [String: Any])?["prompt_diff"] as? [String])?.contains {
+                        $0.hasPrefix("+ ")
+                    } == true)
+
+                // Adding a tool raises the risk: a reviewer decides.
+                _ = try await client.push(Self.package("notes-summarizer", "1.2.0", tool: "slack"), token: builder)
+                let risky = try await submit("1.2.0")
+                #expect(risky.json["state"] as? String == "open", "\(risky.text)")
+                #expect(
+                    ((risky.json["delta"] as? [String: Any])?["risks"] as? [String]) == ["adds tools or scopes: slack"])
+            }
+        }
+    }
 }
