@@ -10,7 +10,8 @@ extension AgentCommand {
         @OptionGroup var client: ClientOptions
         @Argument(help: "The agent's directory.") var directory = "."
 
-        /// Folders that are never part of a package: version control, caches, local environments.
+        /// Folders that are never part of a package: version control, caches, local environments
+        /// (and `.env` files, which hold local secrets).
         static let skipped: Set<String> = [
             ".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "node_modules", ".DS_Store",
         ]
@@ -55,6 +56,8 @@ extension AgentCommand {
             var found: [String] = []
             for name in try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
             where !skipped.contains(name) {
+                // Local secrets never leave the builder's machine.
+                if name == ".env" || name.hasPrefix(".env.") { continue }
                 let path = relative.isEmpty ? name : relative + "/" + name
                 let attributes = try FileManager.default.attributesOfItem(
                     atPath: root.appendingPathComponent(path).path)

@@ -165,7 +165,7 @@ struct PostgresReviewStore: ReviewStore {
                 var changed = false
                 for try await _ in moved.decode(String.self) { changed = true }
                 guard changed else {
-                    throw StoreError.unavailable(reason: "the version of submission \(submissionID) is not submitted")
+                    throw RegistryError.conflict("the version of submission \(submissionID), no longer submitted,")
                 }
                 try await PostgresIdentityStore.record(messages, on: connection, logger: logger)
                 return true

@@ -173,8 +173,13 @@ extension AgentManifest {
         let run = reader.dollars(fields, "run", required: true)
         let day = reader.dollars(fields, "day", required: false)
         let month = reader.dollars(fields, "month", required: false)
+        if let run, run == .zero {
+            reader.note("caps.run", "must be above $0: a run that may cost nothing cannot call a model")
+        }
         if let run, let day, day < run { reader.note("caps.day", "must be at least the run cap") }
-        if let day, let month, month < day { reader.note("caps.month", "must be at least the day cap") }
+        if let month, let floor = day ?? run, month < floor {
+            reader.note("caps.month", "must be at least the \(day == nil ? "run" : "day") cap")
+        }
         guard let run else { return nil }
         return RequestedCaps(run: run, day: day, month: month)
     }

@@ -9,6 +9,8 @@ public enum AgentVersionState: String, CaseIterable, Sendable {
     /// A reviewer asked for changes; the builder answers with a new version.
     case changesRequested = "changes_requested"
     case rejected
+    /// Its owner took the submission back; it never changes, a new version carries on.
+    case withdrawn
     /// Approved and serving in the Catalog.
     case published
     /// Replaced in the Catalog by a newer published version.
@@ -35,12 +37,13 @@ extension AgentVersionState {
         switch (self, event) {
         case (.draft, .repush): return .draft
         case (.draft, .submit): return .submitted
-        case (.submitted, .withdraw): return .draft
+        case (.submitted, .withdraw): return .withdrawn
         case (.submitted, .approve): return .published
         case (.submitted, .reject): return .rejected
         case (.submitted, .requestChanges): return .changesRequested
         case (.published, .retire): return .retired
-        case (.draft, _), (.submitted, _), (.changesRequested, _), (.rejected, _), (.published, _), (.retired, _):
+        case (.draft, _), (.submitted, _), (.changesRequested, _), (.rejected, _), (.withdrawn, _), (.published, _),
+            (.retired, _):
             throw .invalidTransition(from: self, event: event)
         }
     }

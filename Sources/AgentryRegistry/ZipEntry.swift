@@ -58,6 +58,8 @@ struct CentralDirectory {
 /// One central directory header (APPNOTE §4.3.12), checked.
 struct ZipEntry {
     let path: String
+    /// The name as stored, to compare with the local header's.
+    let name: [UInt8]
     let isDirectory: Bool
     let method: UInt16
     let crc32: UInt32
@@ -91,6 +93,7 @@ struct ZipEntry {
         }
         try Self.checkType(madeBy: madeBy, attributes: bytes.uint32(at: position + 38), isDirectory: isDirectory, name)
         self.path = path
+        self.name = Array(bytes[(position + 46)..<(position + 46 + nameLength)])
         self.isDirectory = isDirectory
         self.method = bytes.uint16(at: position + 10)
         self.crc32 = bytes.uint32(at: position + 16)
@@ -129,7 +132,14 @@ struct ZipEntry {
         guard position + 30 <= bytes.count, bytes.uint32(at: position) == 0x0403_4B50 else {
             throw .malformed("the local header of '\(path)' is missing or damaged")
         }
-        return position + 30 + Int(bytes.uint16(at: position + 26)) + Int(bytes.uint16(at: position + 28))
+        let nameLength = Int(bytes.uint16(at: position + 26))
+        let start = position + 30 + nameLength + Int(bytes.uint16(at: position + 28))
+        // The local header must name the same entry as the central directory: archivers that
+        // read one or the other must not unpack different files.
+        guard start <= bytes.count, Array(bytes[(position + 30)..<(position + 30 + nameLength)]) == name else {
+            throw .malformed("the local header of '\(path)' names another entry")
+        }
+        return start
     }
 }
 

@@ -26,16 +26,31 @@ public enum ZipReader {
             throw .tooLarge("\(declared) bytes unpacked; at most \(unpackedBytesMax)")
         }
         try checkNoOverlap(entries, in: bytes, centralDirectoryStart: directory.offset)
-        var seen: Set<String> = []
+        try checkNoCollisions(entries)
         var files: [File] = []
-        for entry in entries {
-            guard seen.insert(entry.path).inserted else {
-                throw .unsafeEntry(path: entry.path, reason: "the path appears twice")
-            }
-            if entry.isDirectory { continue }
+        for entry in entries where !entry.isDirectory {
             files.append(File(path: entry.path, bytes: try unpack(entry, from: bytes)))
         }
         return files
+    }
+
+    /// Refuses two entries that would land on one file: the same path, paths differing only in
+    /// case (one file on case-insensitive disks), or a file that other entries use as a folder.
+    private static func checkNoCollisions(_ entries: [ZipEntry]) throws(PackageError) {
+        var seen: Set<String> = []
+        for entry in entries where !seen.insert(entry.path.lowercased()).inserted {
+            throw .unsafeEntry(path: entry.path, reason: "the path appears twice (letter case aside)")
+        }
+        let files = Set(entries.filter { !$0.isDirectory }.map { $0.path.lowercased() })
+        for entry in entries {
+            var folder = ""
+            for part in entry.path.lowercased().split(separator: "/").dropLast() {
+                folder += folder.isEmpty ? String(part) : "/" + part
+                if files.contains(folder) {
+                    throw .unsafeEntry(path: entry.path, reason: "'\(folder)' is a file, so it cannot also be a folder")
+                }
+            }
+        }
     }
 
     /// Refuses entries whose data ranges overlap one another or the central directory.

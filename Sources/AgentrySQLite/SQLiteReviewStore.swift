@@ -141,7 +141,7 @@ struct SQLiteReviewStore: ReviewStore {
                     """,
                 arguments: [outcome.versionState.rawValue, milliseconds, agentID, version])
             guard db.changesCount > 0 else {
-                throw StoreError.unavailable(reason: "the version of submission \(submissionID) is not submitted")
+                throw RegistryError.conflict("the version of submission \(submissionID), no longer submitted,")
             }
             try SQLiteIdentityStore.record(messages, into: db)
             return true

@@ -109,7 +109,15 @@ struct AgentsController: Sendable {
         let number = try context.parameters.require("version")
         guard let version = try await registry.store.version(agentID: agent.id, version: number),
             Self.may(caller, see: version, of: agent)
-        else { throw RegistryError.versionNotFound(agent: agent.name, version: number) }
+        else {
+            // Whether the agent exists is not told to who may see none of its versions.
+            let visible = try await registry.store.versions(agentID: agent.id).contains {
+                Self.may(caller, see: $0, of: agent)
+            }
+            throw visible
+                ? RegistryError.versionNotFound(agent: agent.name, version: number)
+                : RegistryError.agentNotFound(agent.name)
+        }
         return (agent, version)
     }
 
@@ -120,7 +128,8 @@ struct AgentsController: Sendable {
         switch version.state {
         case .draft: return false
         case .published: return true
-        case .submitted, .changesRequested, .rejected, .retired: return overseers.contains(where: caller.user.has)
+        case .submitted, .changesRequested, .rejected, .withdrawn, .retired:
+            return overseers.contains(where: caller.user.has)
         }
     }
 }

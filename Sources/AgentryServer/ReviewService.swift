@@ -140,7 +140,8 @@ struct ReviewService: Sendable {
         return try await settle(submission, agent: agent, decision: .approve, grants: grants, by: user.id, reason: nil)
     }
 
-    /// The owner takes an open submission back; the version is a draft again.
+    /// The owner takes an open submission back; the version stays as it was submitted (withdrawn),
+    /// and a new version carries on.
     func withdraw(_ id: String, by user: User) async throws -> StoredSubmission {
         let (submission, agent) = try await visible(id, to: user)
         guard user.id == agent.ownerID else { throw RegistryError.notOwner(agent: agent.name) }
@@ -150,7 +151,7 @@ struct ReviewService: Sendable {
             .submissionWithdrawn, submission, agent: agent, by: user.id, outcome: "withdrawn", at: time)
         guard
             try await store.decide(
-                submissionID: id, outcome: SubmissionOutcome(state: .withdrawn, versionState: .draft, grants: nil),
+                submissionID: id, outcome: SubmissionOutcome(state: .withdrawn, versionState: .withdrawn, grants: nil),
                 at: time, recording: [message])
         else { throw RegistryError.conflict("the submission \(id)") }
         try await recorder.deliver([message])

@@ -31,7 +31,7 @@ extension Migrations {
                 updated_at BIGINT NOT NULL,
                 PRIMARY KEY (agent_id, version),
                 CONSTRAINT agent_versions_state CHECK (state IN (
-                    'draft', 'submitted', 'changes_requested', 'rejected', 'published', 'retired')),
+                    'draft', 'submitted', 'changes_requested', 'rejected', 'withdrawn', 'published', 'retired')),
                 CONSTRAINT agent_versions_sha256 CHECK (length(package_sha256) = 64)
             )
             """,

@@ -79,6 +79,8 @@ import Testing
         ("    required: true", "    required: maybe", "inputs[0].required"),
         ("  run: \"0.05\"", "  run: 0.05.1", "caps.run"),
         ("  run: \"0.05\"", "  run: \"5\"", "caps.day"),
+        ("  run: \"0.05\"", "  run: \"0\"", "caps.run"),
+        ("  run: \"0.05\"\n  day: \"1\"", "  run: \"20\"", "caps.month"),
         ("models: [sim/openai-small]", "models: []", "models"),
         ("models: [sim/openai-small]", "models: [sim/openai-small, 'sim/*']", "models[1]"),
         ("tools: []", "tools: [{name: slack}]", "tools[0].scopes"),

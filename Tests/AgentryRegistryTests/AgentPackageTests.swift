@@ -90,16 +90,54 @@ import Testing
     }
 
     @Test func overlappingEntriesAreRefused() {
-        var bytes = Self.zip(Self.template() + [ZipWriter.Entry(path: "b.txt", bytes: Array("hello".utf8))])
-        // Point the last central header at the first entry's local header.
-        let centralStart = Int(bytes.uint32(at: bytes.count - 6))
-        let lastHeader = centralStart + (Int(bytes.uint32(at: bytes.count - 10)) - (46 + 5))
-        bytes.replace(at: lastHeader + 42, with: 0)
+        // b.bin's central entry points at a copy of its local header nested inside a.bin's data:
+        // the names agree, so only the overlap check stands between this and double counting.
+        let payload = Array("hello".utf8)
+        let nested = Array(
+            Self.zip([ZipWriter.Entry(path: "b.bin", bytes: payload, deflate: false)]).prefix(30 + 5 + 5))
+        var bytes = Self.zip(
+            Self.template() + [
+                ZipWriter.Entry(path: "a.bin", bytes: nested, deflate: false),
+                ZipWriter.Entry(path: "b.bin", bytes: payload, deflate: false),
+            ])
+        var headers: [(name: String, at: Int)] = []
+        var position = Int(bytes.uint32(at: bytes.count - 6))
+        while bytes.uint32(at: position) == 0x0201_4B50 {
+            let length = Int(bytes[position + 28]) | Int(bytes[position + 29]) << 8
+            headers.append(
+                (String(decoding: bytes[(position + 46)..<(position + 46 + length)], as: UTF8.self), position))
+            position += 46 + length
+        }
+        let a = headers.first { $0.name == "a.bin" }!.at
+        let b = headers.first { $0.name == "b.bin" }!.at
+        bytes.replace(at: b + 42, with: bytes.uint32(at: a + 42) + 30 + 5)
         guard case .malformed(let reason)? = Self.refusal(bytes) else {
             Issue.record("overlapping entries were not refused: \(String(describing: Self.refusal(bytes)))")
             return
         }
-        #expect(reason.contains("overlap"))
+        #expect(reason.contains("overlap"), "\(reason)")
+    }
+
+    @Test(arguments: [("Main.py", "main.py"), ("lib", "lib/util.py"), ("LIB", "lib/util.py")])
+    func pathsThatCollideOnDiskAreRefused(first: String, second: String) {
+        let bytes = Self.zip(
+            Self.template("declarative") + [
+                ZipWriter.Entry(path: first, bytes: [1]), ZipWriter.Entry(path: second, bytes: [2]),
+            ])
+        guard case .unsafeEntry? = Self.refusal(bytes) else {
+            Issue.record("\(first) and \(second) were both accepted")
+            return
+        }
+    }
+
+    @Test func aLocalHeaderNamingAnotherEntryIsRefused() {
+        var bytes = Self.zip([ZipWriter.Entry(path: "agent.yaml", bytes: Array("x".utf8), deflate: false)])
+        bytes[30] = UInt8(ascii: "A")  // the local header now says "Agent.yaml"
+        guard case .malformed(let reason)? = Self.refusal(bytes) else {
+            Issue.record("a mismatched local header was accepted")
+            return
+        }
+        #expect(reason.contains("names another entry"))
     }
 
     @Test func otherDamageIsAClearRefusal() {

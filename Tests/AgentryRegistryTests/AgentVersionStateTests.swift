@@ -6,7 +6,9 @@ import Testing
 @Suite struct AgentVersionStateTests {
     static let allowed: [AgentVersionState: [AgentVersionEvent: AgentVersionState]] = [
         .draft: [.repush: .draft, .submit: .submitted],
-        .submitted: [.withdraw: .draft, .approve: .published, .reject: .rejected, .requestChanges: .changesRequested],
+        .submitted: [
+            .withdraw: .withdrawn, .approve: .published, .reject: .rejected, .requestChanges: .changesRequested,
+        ],
         .published: [.retire: .retired],
     ]
 
@@ -25,6 +27,6 @@ import Testing
         #expect(
             RegistryError.invalidTransition(from: .rejected, event: .approve).description
                 == "a rejected version cannot be approved")
-        #expect(Self.pairs.count == 42)
+        #expect(Self.pairs.count == 49)
     }
 }

@@ -61,11 +61,11 @@ struct AgentsAPITests {
                     "agent_not_found")
                 expectError(
                     try await client.call(.get, "/api/v1/agents/notes-summarizer/versions/0.1.0", token: bob),
-                    .notFound, "version_not_found")
+                    .notFound, "agent_not_found")
                 expectError(
                     try await client.call(
                         .get, "/api/v1/agents/notes-summarizer/versions/0.1.0", token: fixture.adminToken),
-                    .notFound, "version_not_found")
+                    .notFound, "agent_not_found")
                 let mine = try await client.call(.get, "/api/v1/agents", token: alice)
                 #expect(mine.items.map { $0["name"] as? String } == ["notes-summarizer"])
                 #expect(try await client.call(.get, "/api/v1/agents", token: bob).items.isEmpty)

@@ -156,9 +156,9 @@ struct ReviewFlowTests {
                     .forbidden, "not_owner")
                 let withdrawn = try await client.call(.post, "/api/v1/submissions/\(blocked)/withdraw", token: builder)
                 #expect(withdrawn.json["state"] as? String == "withdrawn", "\(withdrawn.text)")
-                #expect(
-                    try await client.push(Self.package("notes-summarizer", "0.4.0"), token: builder).status == .ok,
-                    "a draft again")
+                expectError(
+                    try await client.push(Self.package("notes-summarizer", "0.4.0"), token: builder), .conflict,
+                    "version_immutable")
 
                 // A reviewer's own agent is someone else's to decide.
                 #expect(
