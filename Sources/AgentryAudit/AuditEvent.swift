@@ -29,6 +29,9 @@ public enum AuditEventKind: String, CaseIterable, Sendable, Codable {
     case approvalPolicyChanged = "approval_policy.changed"
     case submissionCommented = "submission.commented"
     case submissionWithdrawn = "submission.withdrawn"
+    case agentSuspended = "agent.suspended"
+    case agentResumed = "agent.resumed"
+    case agentDeprecated = "agent.deprecated"
 }
 
 /// A salted commitment to a payload kept outside the leaf: SHA-256(tag ‖ salt ‖ payload).

@@ -156,6 +156,9 @@ struct PostgresReviewStore: ReviewStore {
                         UPDATE agents SET published_version = \(version), updated_at = \(milliseconds)
                         WHERE id = \(agentID)
                         """, logger: logger)
+                    if let entry = outcome.catalogEntry {
+                        try await PostgresCatalogStore.upsert(entry, on: connection, logger: logger)
+                    }
                 }
                 let moved = try await connection.query(
                     """

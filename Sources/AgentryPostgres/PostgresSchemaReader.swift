@@ -7,13 +7,15 @@ struct PostgresSchemaReader {
     let client: PostgresClient
     let logger: Logger
 
-    /// The logical schema of every table in the current schema.
+    /// The logical schema of every table in the current schema; full-text index columns
+    /// (tsvector) are each engine's own and left out, as SQLite's FTS5 tables are.
     func read() async throws -> LogicalSchema {
         var columns: [String: [LogicalSchema.Column]] = [:]
         let columnRows = try await client.query(
             """
             SELECT table_name::text, column_name::text, data_type::text, is_nullable::text
-            FROM information_schema.columns WHERE table_schema = current_schema()
+            FROM information_schema.columns
+            WHERE table_schema = current_schema() AND data_type <> 'tsvector'
             """, logger: logger)
         for try await (table, name, type, nullable) in columnRows.decode((String, String, String, String).self) {
             columns[table, default: []].append(

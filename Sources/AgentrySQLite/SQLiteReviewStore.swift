@@ -133,6 +133,7 @@ struct SQLiteReviewStore: ReviewStore {
                 try db.execute(
                     sql: "UPDATE agents SET published_version = ?, updated_at = ? WHERE id = ?",
                     arguments: [version, milliseconds, agentID])
+                if let entry = outcome.catalogEntry { try SQLiteCatalogStore.upsert(entry, db) }
             }
             try db.execute(
                 sql: """

@@ -7,7 +7,13 @@ enum SQLiteSchemaReader {
     /// The logical schema of every user table in `db`.
     static func read(_ db: Database) throws -> LogicalSchema {
         let tables = try Row.fetchAll(
-            db, sql: "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+            db,
+            // Full-text indexes are each engine's own (FTS5 virtual and shadow tables here, a
+            // tsvector column in PostgreSQL): the logical schema leaves them out.
+            sql: """
+                SELECT m.name, m.sql FROM sqlite_master m JOIN pragma_table_list t ON t.name = m.name
+                WHERE m.type = 'table' AND t.type = 'table' AND m.name NOT LIKE 'sqlite_%'
+                """)
         return LogicalSchema(tables: try tables.map { try table(db, name: $0["name"], sql: $0["sql"]) })
     }
 

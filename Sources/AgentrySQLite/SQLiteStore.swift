@@ -26,6 +26,7 @@ public final class SQLiteStore: StoreBackend {
     public var sandboxes: any SandboxStore { SQLiteSandboxStore(pool: pool) }
     public var registry: any RegistryStore { SQLiteRegistryStore(pool: pool) }
     public var reviews: any ReviewStore { SQLiteReviewStore(pool: pool) }
+    public var catalog: any CatalogStore { SQLiteCatalogStore(pool: pool) }
     /// Ledger rows the writer has committed, shared by every `ledger` handed out.
     private let ledgerCache = SQLiteLedgerCache()
 

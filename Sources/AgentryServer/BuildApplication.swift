@@ -145,6 +145,10 @@ func buildRoutes(
             store: dependencies.store.registry, recorder: dependencies.changes, clock: dependencies.clock),
         identity: identity
     ).register(on: api)
+    CatalogController(
+        catalog: dependencies.store.catalog, registry: dependencies.store.registry, reviews: dependencies.store.reviews,
+        identity: identity, ledger: dependencies.ledger, recorder: dependencies.changes, bodyBytesMax: limit
+    ).register(on: api)
     SubmissionsController(
         reviews: ReviewService(
             store: dependencies.store.reviews, registry: dependencies.store.registry, book: dependencies.approvalPolicy,

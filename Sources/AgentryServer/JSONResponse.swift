@@ -16,6 +16,21 @@ enum JSONResponse {
         return encoder
     }()
 
+    /// For documents whose format is someone else's (A2A's camelCase AgentCard): keys as declared.
+    private static let verbatimEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    /// A response with `value` as its JSON body, its keys as declared rather than snake_case.
+    static func verbatim(_ value: some Encodable) throws -> Response {
+        let data = try verbatimEncoder.encode(value)
+        return Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
     /// A response with `value` as its JSON body.
     static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
         let data = try encoder.encode(value)

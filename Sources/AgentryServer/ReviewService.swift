@@ -186,11 +186,17 @@ struct ReviewService: Sendable {
         }
         let versionState = try AgentVersionState.submitted.after(decision.versionEvent)
         var messages: [ChangeMessage] = []
+        var entry: CatalogEntry?
         if versionState == .published {
             messages.append(
                 try message(.agentPublished, submission, agent: agent, by: actor, outcome: "published", at: time))
+            guard let version = try await registry.version(agentID: agent.id, version: submission.version) else {
+                throw RegistryError.versionNotFound(agent: agent.name, version: submission.version)
+            }
+            entry = CatalogEntry(agent: agent, manifest: try AgentManifest(yaml: version.manifest), at: time)
         }
-        let outcome = SubmissionOutcome(state: decision.submissionState, versionState: versionState, grants: grants)
+        let outcome = SubmissionOutcome(
+            state: decision.submissionState, versionState: versionState, grants: grants, catalogEntry: entry)
         guard try await store.decide(submissionID: submission.id, outcome: outcome, at: time, recording: messages)
         else {
             let now = try await reload(submission.id)

@@ -145,3 +145,74 @@ extension Migrations {
         ]
     )
 }
+
+extension Migrations {
+    /// 14: the Catalog: one entry per agent with a published version, written in the transaction
+    /// that publishes it, with a full-text index each engine keeps itself (SQLite FTS5 through
+    /// triggers, a PostgreSQL tsvector column with a GIN index).
+    static let catalog = Migration(
+        version: 14, name: "catalog",
+        statements: [
+            """
+            CREATE TABLE catalog_entries (
+                agent_id TEXT NOT NULL PRIMARY KEY REFERENCES agents (id),
+                name TEXT NOT NULL,
+                title TEXT NOT NULL,
+                description TEXT NOT NULL,
+                department TEXT NOT NULL,
+                tags TEXT NOT NULL,
+                skills TEXT NOT NULL,
+                tools TEXT NOT NULL,
+                models TEXT NOT NULL,
+                owner_id TEXT NOT NULL,
+                team_id TEXT,
+                version TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                data_classification TEXT NOT NULL,
+                state TEXT NOT NULL,
+                published_at BIGINT NOT NULL,
+                CONSTRAINT catalog_entries_name UNIQUE (name),
+                CONSTRAINT catalog_entries_state CHECK (state IN ('active', 'suspended', 'deprecated'))
+            )
+            """,
+            "CREATE INDEX catalog_entries_department ON catalog_entries (department)",
+        ],
+        sqliteOnly: [
+            """
+            CREATE VIRTUAL TABLE catalog_search USING fts5(
+                name, title, description, skills, tags, tools, department,
+                content = 'catalog_entries', content_rowid = 'rowid', tokenize = 'unicode61 remove_diacritics 2')
+            """,
+            """
+            CREATE TRIGGER catalog_entries_search_insert AFTER INSERT ON catalog_entries BEGIN
+                INSERT INTO catalog_search (rowid, name, title, description, skills, tags, tools, department)
+                VALUES (new.rowid, new.name, new.title, new.description, new.skills, new.tags, new.tools, new.department);
+            END
+            """,
+            """
+            CREATE TRIGGER catalog_entries_search_delete AFTER DELETE ON catalog_entries BEGIN
+                INSERT INTO catalog_search (catalog_search, rowid, name, title, description, skills, tags, tools, department)
+                VALUES ('delete', old.rowid, old.name, old.title, old.description, old.skills, old.tags, old.tools,
+                    old.department);
+            END
+            """,
+            """
+            CREATE TRIGGER catalog_entries_search_update AFTER UPDATE ON catalog_entries BEGIN
+                INSERT INTO catalog_search (catalog_search, rowid, name, title, description, skills, tags, tools, department)
+                VALUES ('delete', old.rowid, old.name, old.title, old.description, old.skills, old.tags, old.tools,
+                    old.department);
+                INSERT INTO catalog_search (rowid, name, title, description, skills, tags, tools, department)
+                VALUES (new.rowid, new.name, new.title, new.description, new.skills, new.tags, new.tools, new.department);
+            END
+            """,
+        ],
+        postgresOnly: [
+            """
+            ALTER TABLE catalog_entries ADD COLUMN search tsvector GENERATED ALWAYS AS (to_tsvector('simple',
+                name || ' ' || title || ' ' || description || ' ' || skills || ' ' || tags || ' ' || tools || ' '
+                || department)) STORED
+            """,
+            "CREATE INDEX catalog_entries_search ON catalog_entries USING GIN (search)",
+        ]
+    )
+}

@@ -87,12 +87,17 @@ public struct SubmissionOutcome: Sendable, Equatable {
     public let versionState: AgentVersionState
     /// What was granted (approvals only).
     public let grants: Grants?
+    /// The Catalog entry the publication writes (approvals only).
+    public let catalogEntry: CatalogEntry?
 
     /// An outcome.
-    public init(state: SubmissionState, versionState: AgentVersionState, grants: Grants?) {
+    public init(
+        state: SubmissionState, versionState: AgentVersionState, grants: Grants?, catalogEntry: CatalogEntry? = nil
+    ) {
         self.state = state
         self.versionState = versionState
         self.grants = grants
+        self.catalogEntry = catalogEntry
     }
 }
 
