@@ -14,22 +14,21 @@ struct PostgresRegistryStore: RegistryStore {
     private typealias AgentRow = (String, String, String, String?, String, String?, Int64, Int64)
     private typealias VersionRow = (String, String, String, String, String, String, Int64, Int64)
 
-    func agent(name: String) async throws -> StoredAgent? {
-        let rows = try await client.query(
-            """
-            SELECT id, name, owner_id, team_id, state, published_version, created_at, updated_at FROM agents
-            WHERE name = \(name)
-            """, logger: logger)
-        for try await row in rows.decode(AgentRow.self) { return try Self.agent(row) }
-        return nil
-    }
+    func agent(name: String) async throws -> StoredAgent? { try await agent(where: "name", is: name) }
 
-    func agent(id: String) async throws -> StoredAgent? {
+    func agent(id: String) async throws -> StoredAgent? { try await agent(where: "id", is: id) }
+
+    /// The agent whose `column` (`id` or `name`, both unique) is `value`.
+    private func agent(where column: String, is value: String) async throws -> StoredAgent? {
+        var binds = PostgresBindings()
+        binds.append(value)
         let rows = try await client.query(
-            """
-            SELECT id, name, owner_id, team_id, state, published_version, created_at, updated_at FROM agents
-            WHERE id = \(id)
-            """, logger: logger)
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT id, name, owner_id, team_id, state, published_version, created_at, updated_at FROM agents
+                    WHERE \(column) = $1
+                    """, binds: binds),
+            logger: logger)
         for try await row in rows.decode(AgentRow.self) { return try Self.agent(row) }
         return nil
     }

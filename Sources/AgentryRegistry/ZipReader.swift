@@ -89,10 +89,9 @@ public enum ZipReader {
             throw .malformed(
                 "'\(entry.path)' uses compression method \(entry.method); only stored and deflate are read")
         }
-        let crc = output.withUnsafeBufferPointer { buffer in
-            UInt32(truncatingIfNeeded: crc32(0, buffer.baseAddress, uInt(buffer.count)))
+        guard Zlib.crc(output) == entry.crc32 else {
+            throw .malformed("the checksum of '\(entry.path)' does not match its data")
         }
-        guard crc == entry.crc32 else { throw .malformed("the checksum of '\(entry.path)' does not match its data") }
         return output
     }
 
@@ -106,16 +105,7 @@ public enum ZipReader {
             throw .malformed("the inflater could not start")
         }
         defer { inflateEnd(&stream) }
-        var input = Array(data)
-        let status = input.withUnsafeMutableBufferPointer { inputBuffer in
-            output.withUnsafeMutableBufferPointer { outputBuffer in
-                stream.next_in = inputBuffer.baseAddress
-                stream.avail_in = uInt(inputBuffer.count)
-                stream.next_out = outputBuffer.baseAddress
-                stream.avail_out = uInt(outputBuffer.count)
-                return CZlib.inflate(&stream, Z_FINISH)
-            }
-        }
+        let status = Zlib.finish(&stream, input: Array(data), output: &output) { CZlib.inflate($0, $1) }
         let produced = Int(stream.total_out)
         guard status == Z_STREAM_END else {
             if produced > expected {

@@ -32,9 +32,7 @@ public struct ZipWriter {
     /// Appends `entry`, compressing it as asked.
     public mutating func add(_ entry: Entry) {
         let data = entry.deflate ? Self.deflate(entry.bytes) : entry.bytes
-        let crc = entry.bytes.withUnsafeBufferPointer {
-            UInt32(truncatingIfNeeded: crc32(0, $0.baseAddress, uInt($0.count)))
-        }
+        let crc = Zlib.crc(entry.bytes)
         let name = Array(entry.path.utf8)
         let method: UInt16 = entry.deflate ? 8 : 0
         let offset = UInt32(output.count)
@@ -75,16 +73,7 @@ public struct ZipWriter {
         else { preconditionFailure("zlib refused to start a deflate stream") }
         defer { deflateEnd(&stream) }
         var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(bytes.count))))
-        var input = bytes
-        let status = input.withUnsafeMutableBufferPointer { inputBuffer in
-            output.withUnsafeMutableBufferPointer { outputBuffer in
-                stream.next_in = inputBuffer.baseAddress
-                stream.avail_in = uInt(inputBuffer.count)
-                stream.next_out = outputBuffer.baseAddress
-                stream.avail_out = uInt(outputBuffer.count)
-                return CZlib.deflate(&stream, Z_FINISH)
-            }
-        }
+        let status = Zlib.finish(&stream, input: bytes, output: &output) { CZlib.deflate($0, $1) }
         precondition(status == Z_STREAM_END, "deflateBound's output space was not enough")
         output.removeLast(output.count - Int(stream.total_out))
         return output

@@ -11,21 +11,21 @@ public enum RegistryRows {
         try decode([AgentPackage.File].self, text)
     }
 
-    /// A stored state, or an error naming the column's unexpected value.
-    public static func state(_ text: String) throws -> AgentVersionState {
-        guard let state = AgentVersionState(rawValue: text) else {
-            throw StoreError.unavailable(reason: "agent_versions.state holds '\(text)', unknown to this version")
+    /// The stored word `text` of `column` as a `Word`, or an error naming the unexpected value
+    /// (a database written by a newer Agentry).
+    public static func word<Word: RawRepresentable>(_ text: String, of column: String) throws -> Word
+    where Word.RawValue == String {
+        guard let word = Word(rawValue: text) else {
+            throw StoreError.unavailable(reason: "\(column) holds '\(text)', unknown to this version")
         }
-        return state
+        return word
     }
 
+    /// A stored version state.
+    public static func state(_ text: String) throws -> AgentVersionState { try word(text, of: "agent_versions.state") }
+
     /// A stored agent state.
-    public static func agentState(_ text: String) throws -> StoredAgent.State {
-        guard let state = StoredAgent.State(rawValue: text) else {
-            throw StoreError.unavailable(reason: "agents.state holds '\(text)', unknown to this version")
-        }
-        return state
-    }
+    public static func agentState(_ text: String) throws -> StoredAgent.State { try word(text, of: "agents.state") }
 
     /// Any Codable value as JSON text with sorted keys (checklists, grants).
     public static func json(_ value: some Encodable) throws -> String {
@@ -41,17 +41,11 @@ public enum RegistryRows {
 
     /// A stored submission state.
     public static func submissionState(_ text: String) throws -> SubmissionState {
-        guard let state = SubmissionState(rawValue: text) else {
-            throw StoreError.unavailable(reason: "submissions.state holds '\(text)', unknown to this version")
-        }
-        return state
+        try word(text, of: "submissions.state")
     }
 
     /// A stored thread entry kind.
     public static func eventKind(_ text: String) throws -> StoredReviewEvent.Kind {
-        guard let kind = StoredReviewEvent.Kind(rawValue: text) else {
-            throw StoreError.unavailable(reason: "review_events.kind holds '\(text)', unknown to this version")
-        }
-        return kind
+        try word(text, of: "review_events.kind")
     }
 }

@@ -27,6 +27,16 @@ public enum RegistryConformance {
             createdAt: time, updatedAt: time)
     }
 
+    /// A new owner in `store` with agent `name` and its draft 1.0.0.
+    static func seeded(_ store: any StoreBackend, agent name: String) async throws -> (StoredAgent, User) {
+        let owner = try IdentityFixtures.user("owner@example.com")
+        try await store.identity.insertUser(owner)
+        let agent = Self.agent(name, owner: owner.id)
+        _ = try await store.registry.createAgent(
+            agent, version: version(agent.id, "1.0.0"), package: [1], recording: [])
+        return (agent, owner)
+    }
+
     static let agentsAndVersions = ConformanceCase("agents, versions and packages round-trip; states compare-and-set") {
         backend in
         try await StoreFixture.withStore(backend) { backend in
@@ -76,11 +86,7 @@ public enum RegistryConformance {
             let store = try await StoreFixture.open(location)
             let agentID = try await store.closing { store in
                 _ = try await store.migrate()
-                let owner = try IdentityFixtures.user("owner@example.com")
-                try await store.identity.insertUser(owner)
-                let agent = Self.agent("frozen", owner: owner.id)
-                _ = try await store.registry.createAgent(
-                    agent, version: version(agent.id, "1.0.0"), package: [1], recording: [])
+                let (agent, _) = try await seeded(store, agent: "frozen")
                 _ = try await store.registry.setState(
                     agentID: agent.id, version: "1.0.0", from: .draft, to: .submitted, at: time, recording: [])
                 return agent.id
@@ -111,11 +117,7 @@ public enum RegistryConformance {
     static let concurrentDecisions = ConformanceCase("of twenty concurrent decisions exactly one takes effect") {
         backend in
         try await StoreFixture.withStore(backend) { backend in
-            let owner = try IdentityFixtures.user("owner@example.com")
-            try await backend.identity.insertUser(owner)
-            let agent = Self.agent("race", owner: owner.id)
-            _ = try await backend.registry.createAgent(
-                agent, version: version(agent.id, "1.0.0"), package: [1], recording: [])
+            let (agent, owner) = try await seeded(backend, agent: "race")
             let store = backend.reviews
             try await ensure(
                 try await store.submit(
@@ -165,11 +167,7 @@ public enum RegistryConformance {
             let store = try await StoreFixture.open(location)
             let agentID = try await store.closing { store in
                 _ = try await store.migrate()
-                let owner = try IdentityFixtures.user("owner@example.com")
-                try await store.identity.insertUser(owner)
-                let agent = Self.agent("serial", owner: owner.id)
-                _ = try await store.registry.createAgent(
-                    agent, version: version(agent.id, "1.0.0"), package: [1], recording: [])
+                let (agent, owner) = try await seeded(store, agent: "serial")
                 _ = try await store.registry.putVersion(
                     version(agent.id, "2.0.0"), package: [2], replacingDraft: false, recording: [])
                 for (id, number) in [("sub_1", "1.0.0"), ("sub_2", "2.0.0")] {

@@ -16,20 +16,13 @@ struct CatalogAPITests {
     static func package(_ name: String, title: String, description: String, department: String, tool: String?)
         -> [UInt8]
     {
-        var text = AgentTemplate.files(name: name, kind: "declarative", owner: nil)[0].text
-            .replacingOccurrences(of: "title: Meeting notes summarizer", with: "title: \(title)")
-            .replacingOccurrences(
-                of: "  Turns raw meeting notes into a short summary with decisions and action items.",
-                with: "  \(description)"
-            )
-            .replacingOccurrences(of: "department: Operations", with: "department: \(department)")
-        if let tool {
-            text = text.replacingOccurrences(
-                of: "tools: []\ndata", with: "tools: [{name: \(tool), scopes: [read]}]\ndata")
-        }
-        var writer = ZipWriter()
-        writer.add(ZipWriter.Entry(path: "agent.yaml", bytes: Array(text.utf8)))
-        return writer.bytes()
+        templatePackage(
+            name,
+            replacing: [
+                ("title: Meeting notes summarizer", "title: \(title)"),
+                ("  Turns raw meeting notes into a short summary with decisions and action items.", "  \(description)"),
+                ("department: Operations", "department: \(department)"),
+            ] + (tool.map { [requesting($0)] } ?? []))
     }
 
     /// Publishes three agents through the policy's auto-approval.

@@ -15,16 +15,10 @@ import Testing
 struct ReviewFlowTests {
     /// A declarative package of `name` at `version`, optionally requesting a tool and a run frequency.
     static func package(_ name: String, _ version: String, tool: String? = nil, runsPerDay: Int = 10) -> [UInt8] {
-        var text = AgentTemplate.files(name: name, kind: "declarative", owner: nil)[0].text
-            .replacingOccurrences(of: "0.1.0", with: version)
-            .replacingOccurrences(of: "runs: 10, per: day", with: "runs: \(runsPerDay), per: day")
-        if let tool {
-            text = text.replacingOccurrences(
-                of: "tools: []\ndata", with: "tools: [{name: \(tool), scopes: [notes.write]}]\ndata")
-        }
-        var writer = ZipWriter()
-        writer.add(ZipWriter.Entry(path: "agent.yaml", bytes: Array(text.utf8)))
-        return writer.bytes()
+        templatePackage(
+            name, version: version,
+            replacing: [("runs: 10, per: day", "runs: \(runsPerDay), per: day")]
+                + (tool.map { [requesting($0, scope: "notes.write")] } ?? []))
     }
 
     @Test(arguments: TestBackend.allCases)
@@ -241,12 +235,10 @@ struct ReviewFlowTests {
                 #expect(approved.json["state"] as? String == "approved", "a first version always needs a human")
 
                 // A prompt edit raises no risk: approved at once, keeping the grants the reviewer gave.
-                var writer = ZipWriter()
-                let edited = AgentTemplate.files(name: "notes-summarizer", kind: "declarative", owner: nil)[0].text
-                    .replacingOccurrences(of: "0.1.0", with: "1.1.0")
-                    .replacingOccurrences(of: "Keep names as written", with: "Keep every name as written")
-                writer.add(ZipWriter.Entry(path: "agent.yaml", bytes: Array(edited.utf8)))
-                _ = try await client.push(writer.bytes(), token: builder)
+                let edited = templatePackage(
+                    "notes-summarizer", version: "1.1.0",
+                    replacing: [("Keep names as written", "Keep every name as written")])
+                _ = try await client.push(edited, token: builder)
                 let quiet = try await submit("1.1.0")
                 #expect(quiet.json["state"] as? String == "approved", "\(quiet.text)")
                 #expect(
