@@ -90,7 +90,7 @@ struct ReviewCommand: AsyncParsableCommand {
 
     struct Withdraw: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Take your open submission back; the version is a draft again.")
+            abstract: "Take your open submission back; the version stays withdrawn, a new version carries on.")
         @OptionGroup var client: ClientOptions
         @Argument(help: "Submission id (sub_…).") var id: String
 

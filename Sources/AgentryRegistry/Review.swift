@@ -85,8 +85,18 @@ public struct Grants: Equatable, Sendable, Codable {
             problems.append("grants.caps.run: must be above $0 and at most the requested \(manifest.caps.run)")
         }
         for (name, granted, asked) in [("day", dayCap, requested.dayCap), ("month", monthCap, requested.monthCap)] {
-            if let granted, granted < 0 || (asked.map { granted > $0 } ?? false) {
-                problems.append("grants.caps.\(name): must be at most what was requested")
+            switch (granted, asked) {
+            case (nil, let asked?):
+                // No cap is more than any cap: a requested cap is granted, at most as high.
+                problems.append(
+                    "grants.caps.\(name): the manifest requests a \(name) cap; grant one of at most \(Microdollars(asked))"
+                )
+            case (let granted?, let asked?) where granted > asked || granted < 0:
+                problems.append("grants.caps.\(name): must be at most the requested \(Microdollars(asked))")
+            case (let granted?, nil) where granted < 0:
+                problems.append("grants.caps.\(name): must not be negative")
+            case (nil, nil), (.some, .some), (.some, nil):
+                break
             }
         }
         if models.isEmpty { problems.append("grants.models: grant at least one model") }

@@ -86,7 +86,7 @@ struct CatalogController: Sendable {
                 grants: grants.map(GrantsBody.init), spend: spend))
     }
 
-    /// The agent as an A2A AgentCard (protocol 0.3), for other agents' discovery.
+    /// The agent as an A2A AgentCard (protocol 1.0), for other agents' discovery.
     @Sendable func card(_ request: Request, context: AgentryRequestContext) async throws -> Response {
         let caller = try context.caller()
         let entry = try await entry(context, for: caller)
@@ -120,6 +120,18 @@ struct CatalogController: Sendable {
         guard let agent = try await registry.agent(name: name) else { throw RegistryError.agentNotFound(name) }
         guard roles.contains(where: caller.user.has) || (ownerToo && agent.ownerID == caller.user.id) else {
             throw APIError.forbidden("changing an agent's state", needs: roles)
+        }
+        // Only an admin's resume lifts a suspension; nothing else moves a suspended agent.
+        let allowed: [StoredAgent.State] =
+            switch state {
+            case .suspended: [.active, .deprecated]
+            case .active: [.suspended]
+            case .deprecated: [.active]
+            }
+        guard allowed.contains(agent.state) else {
+            throw APIError(
+                .conflict, "invalid_transition",
+                "the agent '\(agent.name)' is \(agent.state.rawValue); it cannot become \(state.rawValue)")
         }
         var request = request
         let body = try await request.decodeJSON(ReasonBody.self, limit: bodyBytesMax)

@@ -50,13 +50,10 @@ struct ReviewService: Sendable {
             throw RegistryError.conflict("\(agent.name) \(number)")
         }
         try await recorder.deliver([message])
-        if checklist.autoApprove {
-            return try await settle(
-                submission, agent: agent, decision: .approve, grants: Grants(requested: manifest), by: "agentry",
-                reason: "every approval criterion passed (policy revision \(policy.number))", kind: .autoApprove)
-        }
-        guard let base, policy.policy.autoApproveUpdates == .whenRiskUnchanged, Checklist.allPass(checklist.items),
-            !checklist.needsSecondReviewer,
+        // An update that raises no risk keeps what review granted the version it replaces, however
+        // it is approved: a reviewer's narrower grants are never widened without a human.
+        var carried: Grants?
+        if let base,
             !VersionDelta(
                 from: try AgentManifest(yaml: base.manifest), files: base.files, to: manifest, files: version.files
             )
@@ -64,9 +61,19 @@ struct ReviewService: Sendable {
             let previous = try await store.submissions(agentID: agent.id).last(where: {
                 $0.version == base.version && $0.state == .approved
             })?.grants
+        {
+            let grants = Grants.carried(previous, to: manifest)
+            carried = grants.problems(against: manifest).isEmpty ? grants : nil
+        }
+        if checklist.autoApprove {
+            return try await settle(
+                submission, agent: agent, decision: .approve, grants: carried ?? Grants(requested: manifest),
+                by: "agentry", reason: "every approval criterion passed (policy revision \(policy.number))",
+                kind: .autoApprove)
+        }
+        guard let base, let grants = carried, policy.policy.autoApproveUpdates == .whenRiskUnchanged,
+            Checklist.allPass(checklist.items), !checklist.needsSecondReviewer
         else { return submission }
-        let grants = Grants.carried(previous, to: manifest)
-        guard grants.problems(against: manifest).isEmpty else { return submission }
         return try await settle(
             submission, agent: agent, decision: .approve, grants: grants, by: "agentry",
             reason:
@@ -107,6 +114,7 @@ struct ReviewService: Sendable {
         }
         let reason = try Self.text(reason, field: "reason")
         let (submission, agent) = try await visible(id, to: user)
+        guard agent.state != .suspended else { throw RegistryError.suspended(agent.name) }
         guard user.id != agent.ownerID, user.id != submission.submittedBy else {
             throw APIError(.forbidden, "own_submission", "a reviewer cannot decide on their own agent")
         }
@@ -155,6 +163,9 @@ struct ReviewService: Sendable {
                 at: time, recording: [message])
         else { throw RegistryError.conflict("the submission \(id)") }
         try await recorder.deliver([message])
+        _ = try await store.append(
+            submissionID: id, authorID: user.id, kind: .withdraw, body: "withdrawn by its owner", at: time,
+            recording: [])
         return try await reload(id)
     }
 

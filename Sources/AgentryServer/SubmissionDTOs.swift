@@ -34,6 +34,30 @@ struct GrantsBody: Codable, Sendable {
     let tools: [String: [String]]
     let caps: [String: String]
 
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case models, tools, caps
+    }
+
+    /// Any key.
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// Decodes strictly: a field grants are not made of is refused, like in every other body.
+    init(from decoder: any Decoder) throws {
+        let allowed = CodingKeys.allCases.map(\.rawValue)
+        for key in try decoder.container(keyedBy: AnyKey.self).allKeys where !allowed.contains(key.stringValue) {
+            throw APIError.unknownField("grants.\(key.stringValue)", allowed: allowed.map { "grants.\($0)" })
+        }
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        models = try container.decode([String].self, forKey: .models)
+        tools = try container.decode([String: [String]].self, forKey: .tools)
+        caps = try container.decode([String: String].self, forKey: .caps)
+    }
+
     /// The grants, or a 400 naming the malformed cap.
     func grants() throws -> Grants {
         var amounts: [String: Int64] = [:]
@@ -161,6 +185,7 @@ struct ApprovalPolicyView: Encodable, Sendable {
     let createdAt: Date?
     let createdBy: String?
     let autoApprove: String
+    let autoApproveUpdates: String
     /// Each rule's id and kind.
     let rules: [[String: String]]
 
@@ -172,6 +197,7 @@ struct ApprovalPolicyView: Encodable, Sendable {
         createdAt = revision.createdAt
         createdBy = revision.createdBy
         autoApprove = revision.policy.autoApprove.rawValue
+        autoApproveUpdates = revision.policy.autoApproveUpdates.rawValue
         rules = revision.policy.rules.map { ["id": $0.id, "kind": $0.check.kind] }
     }
 }

@@ -76,6 +76,7 @@ struct SubmissionsController: Sendable {
 
     @Sendable func decide(_ request: Request, context: AgentryRequestContext) async throws -> Response {
         let caller = try context.caller()
+        try caller.require(ReviewService.reviewers, to: "deciding submissions")
         var request = request
         let body = try await request.decodeJSON(DecisionBody.self, limit: bodyBytesMax)
         guard let decision = ReviewDecision(rawValue: body.decision) else {

@@ -181,7 +181,7 @@ extension Migrations {
             """
             CREATE VIRTUAL TABLE catalog_search USING fts5(
                 name, title, description, skills, tags, tools, department,
-                content = 'catalog_entries', content_rowid = 'rowid', tokenize = 'unicode61 remove_diacritics 2')
+                content = 'catalog_entries', content_rowid = 'rowid', tokenize = 'unicode61 remove_diacritics 0')
             """,
             """
             CREATE TRIGGER catalog_entries_search_insert AFTER INSERT ON catalog_entries BEGIN

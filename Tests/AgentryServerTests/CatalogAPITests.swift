@@ -136,10 +136,19 @@ struct CatalogAPITests {
                         Self.package("ticket-triage", title: "T", description: "D", department: "Support", tool: nil)
                             .replacingVersion(), token: builder),
                     .conflict, "agent_suspended")
+                expectError(
+                    try await client.call(
+                        .post, "/api/v1/agents/ticket-triage/deprecate", token: builder, body: #"{"reason":"Mine"}"#),
+                    .conflict, "invalid_transition")
                 let resumed = try await client.call(
                     .post, "/api/v1/agents/ticket-triage/resume", token: fixture.adminToken,
                     body: #"{"reason":"Fixed"}"#)
                 #expect(resumed.json["state"] as? String == "active")
+                expectError(
+                    try await client.call(
+                        .post, "/api/v1/agents/ticket-triage/resume", token: fixture.adminToken,
+                        body: #"{"reason":"Again"}"#),
+                    .conflict, "invalid_transition")
                 let deprecated = try await client.call(
                     .post, "/api/v1/agents/invoice-checker/deprecate", token: builder,
                     body: #"{"reason":"Use the new one"}"#)

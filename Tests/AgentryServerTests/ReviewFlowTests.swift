@@ -106,12 +106,20 @@ struct ReviewFlowTests {
                     .badRequest, "invalid_field")
                 let approved = try await decide(
                     second, "approve", token: reviewer,
-                    grants: ["models": ["sim/openai-small"], "tools": [:], "caps": ["run": "0.02", "day": "0.5"]])
+                    grants: [
+                        "models": ["sim/openai-small"], "tools": [:],
+                        "caps": ["run": "0.02", "day": "0.5", "month": "10"],
+                    ])
                 #expect(approved.json["state"] as? String == "approved", "\(approved.text)")
                 #expect(
                     (approved.json["grants"] as? [String: Any])?["caps"] as? [String: String] == [
-                        "run": "0.02", "day": "0.50",
+                        "run": "0.02", "day": "0.50", "month": "10.00",
                     ])
+                expectError(
+                    try await decide(
+                        second, "approve", token: reviewer,
+                        grants: ["models": ["sim/openai-small"], "tools": [:], "caps": ["run": "0.02"], "extra": 1]),
+                    .badRequest, "unknown_field")
                 let published = try await client.call(.get, "/api/v1/agents/notes-summarizer", token: bystander)
                 #expect((published.json["agent"] as? [String: Any])?["published_version"] as? String == "0.2.0")
                 #expect((published.json["versions"] as? [[String: Any]])?.map { $0["version"] as? String } == ["0.2.0"])
@@ -230,7 +238,10 @@ struct ReviewFlowTests {
                     .post, "/api/v1/submissions/\(first)/decision", token: reviewer,
                     body: json([
                         "decision": "approve", "reason": "fine",
-                        "grants": ["models": ["sim/openai-small"], "tools": [:], "caps": ["run": "0.01"]],
+                        "grants": [
+                            "models": ["sim/openai-small"], "tools": [:],
+                            "caps": ["run": "0.01", "day": "1", "month": "10"],
+                        ],
                     ]))
                 #expect(approved.json["state"] as? String == "approved", "a first version always needs a human")
 
