@@ -69,7 +69,7 @@ struct ReviewCommand: AsyncParsableCommand {
 
         func run() async throws {
             var body: [String: Any] = ["decision": decision, "reason": reason]
-            if !model.isEmpty || !tool.isEmpty || runCap != nil {
+            if !model.isEmpty || !tool.isEmpty || runCap != nil || dayCap != nil || monthCap != nil {
                 guard let runCap else { throw CLIError("--run-cap is required when granting less than requested") }
                 var tools: [String: [String]] = [:]
                 for entry in tool {

@@ -53,6 +53,7 @@ struct ReviewService: Sendable {
         // An update that raises no risk keeps what review granted the version it replaces, however
         // it is approved: a reviewer's narrower grants are never widened without a human.
         var carried: Grants?
+        var narrowed = false
         if let base,
             !VersionDelta(
                 from: try AgentManifest(yaml: base.manifest), files: base.files, to: manifest, files: version.files
@@ -64,8 +65,10 @@ struct ReviewService: Sendable {
         {
             let grants = Grants.carried(previous, to: manifest)
             carried = grants.problems(against: manifest).isEmpty ? grants : nil
+            // Grants that cannot be carried (the update dropped all the reviewer allowed) go to a human.
+            narrowed = carried == nil
         }
-        if checklist.autoApprove {
+        if checklist.autoApprove, !narrowed {
             return try await settle(
                 submission, agent: agent, decision: .approve, grants: carried ?? Grants(requested: manifest),
                 by: "agentry", reason: "every approval criterion passed (policy revision \(policy.number))",
