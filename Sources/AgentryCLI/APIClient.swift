@@ -19,8 +19,12 @@ struct APIClient {
         return try await send(method, path, body: body.map { Array($0) }, contentType: "application/json")
     }
 
-    /// Sends `method path` with a raw body of `contentType`; throws `CLIError` for transport and API errors.
-    func send(_ method: HTTPMethod, _ path: String, body bytes: [UInt8]?, contentType: String) async throws -> Answer {
+    /// Sends `method path` with a raw body of `contentType`, waiting at most `timeout` (an
+    /// unreachable server is retried until then); throws `CLIError` for transport and API errors.
+    func send(
+        _ method: HTTPMethod, _ path: String, body bytes: [UInt8]?, contentType: String,
+        timeout: TimeAmount = .seconds(30)
+    ) async throws -> Answer {
         let base = credentials.server.hasSuffix("/") ? String(credentials.server.dropLast()) : credentials.server
         guard let url = URL(string: base + path), url.scheme == "http" || url.scheme == "https" else {
             throw CLIError("the server URL '\(credentials.server)' is not an http(s) URL; run 'agentry login' again")
@@ -35,7 +39,7 @@ struct APIClient {
         }
         let response: HTTPClientResponse
         do {
-            response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+            response = try await HTTPClient.shared.execute(request, timeout: timeout)
         } catch {
             throw CLIError("cannot reach Agentry at \(base): \(Self.reason(error)); is 'agentry serve' running there?")
         }

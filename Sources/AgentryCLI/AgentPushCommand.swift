@@ -19,7 +19,7 @@ extension AgentCommand {
         func run() async throws {
             let bytes = try Self.zip(directory: directory)
             let answer = try await client.client().send(
-                .POST, "/api/v1/agents", body: bytes, contentType: "application/zip")
+                .POST, "/api/v1/agents", body: bytes, contentType: "application/zip", timeout: .seconds(120))
             if client.json {
                 print(String(decoding: answer.body, as: UTF8.self))
                 return
