@@ -9,7 +9,6 @@ import Hummingbird
 /// see versions from submission on; everyone sees published ones.
 struct AgentsController: Sendable {
     let registry: AgentRegistryService
-    let identity: IdentityService
 
     /// Roles that see every submitted, decided and retired version.
     static let overseers: [Role] = [.reviewer, .admin, .auditor]

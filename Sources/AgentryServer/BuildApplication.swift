@@ -142,8 +142,7 @@ func buildRoutes(
     ).register(on: api)
     AgentsController(
         registry: AgentRegistryService(
-            store: dependencies.store.registry, recorder: dependencies.changes, clock: dependencies.clock),
-        identity: identity
+            store: dependencies.store.registry, recorder: dependencies.changes, clock: dependencies.clock)
     ).register(on: api)
     CatalogController(
         catalog: dependencies.store.catalog, registry: dependencies.store.registry, reviews: dependencies.store.reviews,

@@ -50,14 +50,6 @@ final class SandboxService: Sendable {
     @discardableResult
     func refresh() async throws -> Revision { try await book.refresh() }
 
-    /// Appends `yaml` as the next revision, then brings every Sandbox's caps to its defaults.
-    /// `expected`, when given, is the revision the admin edited: a newer one is a conflict.
-    func setPolicy(yaml: String, expected: Int64?, by actor: String) async throws -> Revision {
-        let revision = try await book.set(yaml: yaml, expected: expected, by: actor)
-        try await bringCapsUpToDate()
-        return revision
-    }
-
     /// The Sandbox of `userID`, created now if this is the user's first use; its caps follow the
     /// revision in effect.
     func ensure(userID: String) async throws -> StoredSandbox {

@@ -133,8 +133,8 @@ struct CatalogAPITests {
                 #expect(admin.json["total"] as? Int == 3)
                 expectError(
                     try await client.push(
-                        Self.package("ticket-triage", title: "T", description: "D", department: "Support", tool: nil)
-                            .replacingVersion(), token: builder),
+                        Self.package("ticket-triage", title: "T", description: "D", department: "Support", tool: nil),
+                        token: builder),
                     .conflict, "agent_suspended")
                 expectError(
                     try await client.call(
@@ -179,9 +179,4 @@ struct CatalogAPITests {
             }
         }
     }
-}
-
-extension Array where Element == UInt8 {
-    /// The package again, as is: a push of a suspended agent is refused before its version matters.
-    func replacingVersion() -> [UInt8] { self }
 }
