@@ -32,6 +32,9 @@ public enum AuditEventKind: String, CaseIterable, Sendable, Codable {
     case agentSuspended = "agent.suspended"
     case agentResumed = "agent.resumed"
     case agentDeprecated = "agent.deprecated"
+    case agentTransferRequested = "agent.transfer_requested"
+    case agentTransferDecided = "agent.transfer_decided"
+    case agentTransferWithdrawn = "agent.transfer_withdrawn"
 }
 
 /// A salted commitment to a payload kept outside the leaf: SHA-256(tag ‖ salt ‖ payload).

@@ -6,7 +6,9 @@ import Foundation
 import Logging
 
 /// `agentry-bench catalog`: Catalog search latency over a seeded Catalog (bench/seed_catalog.py
-/// writes the entries), through `CatalogStore.search` with its count and facets, per kind of query.
+/// writes the entries), through `CatalogSearch` (the server's: one revision read from the store,
+/// then the in-memory index) with its count and facets, per kind of query; and how long the
+/// index takes to load and the memory the process holds with it.
 struct CatalogBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "catalog", abstract: "Catalog search latency by kind of query (bench/run-catalog).")
@@ -51,16 +53,23 @@ struct CatalogBench: AsyncParsableCommand {
             ("tool", { CatalogQuery(text: nil, tool: tool()) }),
             ("browse_all", { CatalogQuery(text: nil) }),
         ]
-        let total = try await store.catalog.search(CatalogQuery(text: nil, limit: 1)).total
-        var fields: [String: Any] = ["store": store.kind, "entries": total, "queries_per_kind": queries]
+        let search = CatalogSearch(store: store.catalog)
+        let loading = ContinuousClock.now
+        let total = try await search.index().count
+        let loaded = ContinuousClock.now - loading
+        var fields: [String: Any] = [
+            "store": store.kind, "entries": total, "queries_per_kind": queries,
+            "load_ms": Double(loaded / .microseconds(1)) / 1000,
+            "resident_mib": Self.residentMiB(),
+        ]
         var targeted = Samples()
         for (name, make) in kinds {
             var samples = Samples()
-            for _ in 0..<min(20, queries) { _ = try await store.catalog.search(make()) }  // warm the caches
+            for _ in 0..<min(20, queries) { _ = try await search.search(make()) }  // warm the caches
             for _ in 0..<queries {
                 let query = make()
                 let start = ContinuousClock.now
-                _ = try await store.catalog.search(query)
+                _ = try await search.search(query)
                 samples.add(ContinuousClock.now - start)
             }
             fields["\(name)_p50_ms"] = samples.percentile(50)
@@ -70,5 +79,13 @@ struct CatalogBench: AsyncParsableCommand {
         fields["search_p50_ms"] = targeted.percentile(50)
         fields["search_p99_ms"] = targeted.percentile(99)
         try report(fields)
+    }
+
+    /// The process's resident memory in MiB (from /proc/self/statm).
+    static func residentMiB() -> Double {
+        guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+            let pages = statm.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
+        else { return 0 }
+        return pages * 4096 / 1_048_576
     }
 }

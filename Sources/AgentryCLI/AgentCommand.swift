@@ -6,7 +6,10 @@ import Foundation
 struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent", abstract: "Create and check agent packages (format in docs/agents.md).",
-        subcommands: [Init.self, Validate.self, Push.self, Submit.self])
+        subcommands: [
+            Init.self, Validate.self, Push.self, Submit.self, Suspend.self, Resume.self, Deprecate.self,
+            Transfer.self,
+        ])
 
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

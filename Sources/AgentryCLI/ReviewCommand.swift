@@ -7,7 +7,8 @@ struct ReviewCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "review", abstract: "Review submitted agents: queue, checklist, thread, decisions.",
         subcommands: [
-            Queue.self, Show.self, Comment.self, Decide.self, Withdraw.self, PolicyCommand<ApprovalPolicyTarget>.self,
+            Queue.self, Show.self, Comment.self, Decide.self, Withdraw.self, Transfers.self,
+            PolicyCommand<ApprovalPolicyTarget>.self,
         ])
 
     struct Queue: AsyncParsableCommand {

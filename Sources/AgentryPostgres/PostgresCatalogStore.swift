@@ -5,8 +5,7 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// `CatalogStore` over PostgreSQL, searching the `search` tsvector (GIN index, prefix terms,
-/// ts_rank ranking).
+/// `CatalogStore` over PostgreSQL; changes are read in one repeatable-read snapshot with their revision.
 struct PostgresCatalogStore: CatalogStore {
     let client: PostgresClient
     let logger: Logger
@@ -20,69 +19,37 @@ struct PostgresCatalogStore: CatalogStore {
         e.team_id, e.version, e.kind, e.data_classification, e.state, e.published_at
         """
 
-    func search(_ query: CatalogQuery) async throws -> CatalogPage {
-        let (filter, binds) = Self.matching(query)
-        let order =
-            query.words.isEmpty
-            ? "e.name COLLATE \"C\"" : "ts_rank(e.search, to_tsquery('simple', $1)) DESC, e.name COLLATE \"C\""
-        let (limit, offset) = (binds.count + 1, binds.count + 2)
-        var page = binds
-        page.append(Int64(query.limit))
-        page.append(Int64(query.offset))
-        var entries: [CatalogEntry] = []
-        let rows = try await client.query(
-            PostgresQuery(
-                unsafeSQL:
-                    "SELECT \(Self.columns) FROM catalog_entries e WHERE \(filter) ORDER BY \(order) LIMIT $\(limit) OFFSET $\(offset)",
-                binds: page),
-            logger: logger)
-        for try await row in rows.decode(Row.self) { entries.append(try Self.entry(row)) }
-        var total = 0
-        let counted = try await client.query(
-            PostgresQuery(unsafeSQL: "SELECT count(*) FROM catalog_entries e WHERE \(filter)", binds: binds),
-            logger: logger)
-        for try await count in counted.decode(Int64.self) { total = Int(count) }
-        let departments = try await facets(
-            "SELECT e.department, count(*) AS n FROM catalog_entries e WHERE \(filter) GROUP BY e.department "
-                + "ORDER BY n DESC, e.department COLLATE \"C\" LIMIT 20", binds)
-        let tools = try await facets(
-            "SELECT j.value, count(*) AS n FROM catalog_entries e, jsonb_array_elements_text(e.tools::jsonb) j(value) "
-                + "WHERE \(filter) GROUP BY j.value ORDER BY n DESC, j.value COLLATE \"C\" LIMIT 20", binds)
-        return CatalogPage(entries: entries, total: total, departments: departments, tools: tools)
+    func revision() async throws -> Int64 {
+        let rows = try await client.query("SELECT revision FROM catalog_revision", logger: logger)
+        for try await revision in rows.decode(Int64.self) { return revision }
+        return 0
     }
 
-    private func facets(_ sql: String, _ binds: PostgresBindings) async throws -> [FacetCount] {
-        var counts: [FacetCount] = []
-        let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
-        for try await (value, count) in rows.decode((String, Int64).self) {
-            counts.append(FacetCount(value: value, count: Int(count)))
+    func changes(after revision: Int64) async throws -> CatalogChanges {
+        try await PostgresErrors.unwrapping {
+            try await client.withTransaction(logger: logger) { connection in
+                // One snapshot for both reads: the entries are exactly those up to the revision read.
+                try await connection.query(
+                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+                var reached: Int64 = 0
+                for try await value in try await connection.query(
+                    "SELECT revision FROM catalog_revision", logger: logger
+                ).decode(Int64.self) { reached = value }
+                var entries: [CatalogEntry] = []
+                let rows = try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL:
+                            "SELECT \(Self.columns) FROM catalog_entries e WHERE e.revision > $1 ORDER BY e.revision",
+                        binds: {
+                            var binds = PostgresBindings()
+                            binds.append(revision)
+                            return binds
+                        }()),
+                    logger: logger)
+                for try await row in rows.decode(Row.self) { entries.append(try Self.entry(row)) }
+                return CatalogChanges(entries: entries, revision: reached)
+            }
         }
-        return counts
-    }
-
-    /// The WHERE of `query` and its bindings; with words, `$1` is the tsquery text.
-    private static func matching(_ query: CatalogQuery) -> (String, PostgresBindings) {
-        var conditions: [String] = []
-        var binds = PostgresBindings()
-        if !query.words.isEmpty {
-            // Words are letters and digits only, so the tsquery syntax cannot be injected.
-            binds.append(query.words.map { "\($0):*" }.joined(separator: " & "))
-            conditions.append("e.search @@ to_tsquery('simple', $\(binds.count))")
-        }
-        if !query.includeSuspended { conditions.append("e.state <> 'suspended'") }
-        if let department = query.department {
-            binds.append(department)
-            conditions.append("lower(e.department) = lower($\(binds.count))")
-        }
-        if let tool = query.tool {
-            binds.append(tool)
-            conditions.append("e.tools::jsonb ? $\(binds.count)")
-        }
-        if let tag = query.tag {
-            binds.append(tag)
-            conditions.append("e.tags::jsonb ? $\(binds.count)")
-        }
-        return (conditions.isEmpty ? "TRUE" : conditions.joined(separator: " AND "), binds)
     }
 
     func entry(name: String) async throws -> CatalogEntry? {
@@ -93,26 +60,6 @@ struct PostgresCatalogStore: CatalogStore {
             logger: logger)
         for try await row in rows.decode(Row.self) { return try Self.entry(row) }
         return nil
-    }
-
-    func setAgentState(agentID: String, state: StoredAgent.State, at time: Date, recording messages: [ChangeMessage])
-        async throws -> Bool
-    {
-        let updated = StoredTime.milliseconds(time)
-        return try await PostgresErrors.unwrapping {
-            try await client.withTransaction(logger: logger) { connection in
-                let rows = try await connection.query(
-                    "UPDATE agents SET state = \(state.rawValue), updated_at = \(updated) WHERE id = \(agentID) RETURNING id",
-                    logger: logger)
-                var changed = false
-                for try await _ in rows.decode(String.self) { changed = true }
-                guard changed else { return false }
-                try await connection.query(
-                    "UPDATE catalog_entries SET state = \(state.rawValue) WHERE agent_id = \(agentID)", logger: logger)
-                try await PostgresIdentityStore.record(messages, on: connection, logger: logger)
-                return true
-            }
-        }
     }
 
     /// Writes `entry` in place of the agent's previous one (in the publishing transaction).

@@ -4,7 +4,7 @@ import AgentryStore
 import Foundation
 import GRDB
 
-/// `CatalogStore` over a SQLite pool, searching with FTS5 (bm25 ranking, prefix terms).
+/// `CatalogStore` over a SQLite pool; a read transaction is one snapshot, so changes and their revision agree.
 struct SQLiteCatalogStore: CatalogStore {
     let pool: DatabasePool
 
@@ -13,61 +13,19 @@ struct SQLiteCatalogStore: CatalogStore {
         e.team_id, e.version, e.kind, e.data_classification, e.state, e.published_at
         """
 
-    func search(_ query: CatalogQuery) async throws -> CatalogPage {
-        try await pool.read { db in
-            let (from, filter, arguments) = Self.matching(query)
-            let order = query.words.isEmpty ? "e.name" : "bm25(catalog_search), e.name"
-            let entries = try Row.fetchAll(
-                db, sql: "SELECT \(Self.columns) FROM \(from) WHERE \(filter) ORDER BY \(order) LIMIT ? OFFSET ?",
-                arguments: arguments + [query.limit, query.offset]
-            ).map(Self.entry)
-            let total =
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM \(from) WHERE \(filter)", arguments: arguments) ?? 0
-            let departments = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT e.department, count(*) AS n FROM \(from) WHERE \(filter)
-                    GROUP BY e.department ORDER BY n DESC, e.department LIMIT 20
-                    """,
-                arguments: arguments
-            ).map { FacetCount(value: $0[0], count: $0[1]) }
-            let tools = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT j.value, count(*) AS n FROM \(from), json_each(e.tools) j WHERE \(filter)
-                    GROUP BY j.value ORDER BY n DESC, j.value LIMIT 20
-                    """,
-                arguments: arguments
-            ).map { FacetCount(value: $0[0], count: $0[1]) }
-            return CatalogPage(entries: entries, total: total, departments: departments, tools: tools)
-        }
+    func revision() async throws -> Int64 {
+        try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT revision FROM catalog_revision") ?? 0 }
     }
 
-    /// The FROM and WHERE of `query` and their arguments.
-    private static func matching(_ query: CatalogQuery) -> (String, String, StatementArguments) {
-        var from = "catalog_entries e"
-        var conditions: [String] = []
-        var arguments: StatementArguments = []
-        if !query.words.isEmpty {
-            from = "catalog_search JOIN catalog_entries e ON e.rowid = catalog_search.rowid"
-            conditions.append("catalog_search MATCH ?")
-            // Each word quoted (no FTS5 syntax gets through) and matched as a prefix.
-            _ = arguments.append(contentsOf: [query.words.map { "\"\($0)\"*" }.joined(separator: " ")])
+    func changes(after revision: Int64) async throws -> CatalogChanges {
+        try await pool.read { db in
+            let reached = try Int64.fetchOne(db, sql: "SELECT revision FROM catalog_revision") ?? 0
+            let entries = try Row.fetchAll(
+                db, sql: "SELECT \(Self.columns) FROM catalog_entries e WHERE e.revision > ? ORDER BY e.revision",
+                arguments: [revision]
+            ).map(Self.entry)
+            return CatalogChanges(entries: entries, revision: reached)
         }
-        if !query.includeSuspended { conditions.append("e.state <> 'suspended'") }
-        if let department = query.department {
-            conditions.append("lower(e.department) = lower(?)")
-            _ = arguments.append(contentsOf: [department])
-        }
-        if let tool = query.tool {
-            conditions.append("EXISTS (SELECT 1 FROM json_each(e.tools) WHERE value = ?)")
-            _ = arguments.append(contentsOf: [tool])
-        }
-        if let tag = query.tag {
-            conditions.append("EXISTS (SELECT 1 FROM json_each(e.tags) WHERE value = ?)")
-            _ = arguments.append(contentsOf: [tag])
-        }
-        return (from, conditions.isEmpty ? "1" : conditions.joined(separator: " AND "), arguments)
     }
 
     func entry(name: String) async throws -> CatalogEntry? {
@@ -76,21 +34,6 @@ struct SQLiteCatalogStore: CatalogStore {
                 db, sql: "SELECT \(Self.columns) FROM catalog_entries e WHERE e.name = ?", arguments: [name]
             )
             .map(Self.entry)
-        }
-    }
-
-    func setAgentState(agentID: String, state: StoredAgent.State, at time: Date, recording messages: [ChangeMessage])
-        async throws -> Bool
-    {
-        try await pool.write { db in
-            try db.execute(
-                sql: "UPDATE agents SET state = ?, updated_at = ? WHERE id = ?",
-                arguments: [state.rawValue, StoredTime.milliseconds(time), agentID])
-            guard db.changesCount > 0 else { return false }
-            try db.execute(
-                sql: "UPDATE catalog_entries SET state = ? WHERE agent_id = ?", arguments: [state.rawValue, agentID])
-            try SQLiteIdentityStore.record(messages, into: db)
-            return true
         }
     }
 

@@ -27,6 +27,7 @@ public final class SQLiteStore: StoreBackend {
     public var registry: any RegistryStore { SQLiteRegistryStore(pool: pool) }
     public var reviews: any ReviewStore { SQLiteReviewStore(pool: pool) }
     public var catalog: any CatalogStore { SQLiteCatalogStore(pool: pool) }
+    public var stewardship: any StewardshipStore { SQLiteStewardshipStore(pool: pool) }
     /// Ledger rows the writer has committed, shared by every `ledger` handed out.
     private let ledgerCache = SQLiteLedgerCache()
 

@@ -12,8 +12,10 @@ struct AgentView: Encodable, Sendable {
     let publishedVersion: String?
     let createdAt: Date
     let updatedAt: Date
+    /// The change that set the state, where the caller has just made one.
+    let stateChange: AgentStateChangeView?
 
-    init(_ agent: StoredAgent) {
+    init(_ agent: StoredAgent, stateChange: AgentStateChange? = nil) {
         id = agent.id
         name = agent.name
         ownerId = agent.ownerID
@@ -22,6 +24,7 @@ struct AgentView: Encodable, Sendable {
         publishedVersion = agent.publishedVersion
         createdAt = agent.createdAt
         updatedAt = agent.updatedAt
+        self.stateChange = stateChange.map(AgentStateChangeView.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -31,6 +34,7 @@ struct AgentView: Encodable, Sendable {
         case publishedVersion = "published_version"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
+        case stateChange = "state_change"
     }
 
     /// Writes `team_id` and `published_version` as explicit nulls.
@@ -44,6 +48,30 @@ struct AgentView: Encodable, Sendable {
         try container.encode(publishedVersion, forKey: .publishedVersion)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(updatedAt, forKey: .updatedAt)
+        try container.encodeIfPresent(stateChange, forKey: .stateChange)
+    }
+}
+
+/// One change of an agent's state: to what, why, by whom and when.
+struct AgentStateChangeView: Encodable, Sendable {
+    let sequence: Int64
+    let state: String
+    let reason: String
+    let actorId: String
+    let changedAt: Date
+
+    init(_ change: AgentStateChange) {
+        sequence = change.sequence
+        state = change.state.rawValue
+        reason = change.reason
+        actorId = change.actorID
+        changedAt = change.changedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case sequence, state, reason
+        case actorId = "actor_id"
+        case changedAt = "changed_at"
     }
 }
 
@@ -51,6 +79,13 @@ struct AgentView: Encodable, Sendable {
 struct AgentDetailView: Encodable, Sendable {
     let agent: AgentView
     let versions: [AgentVersionView]
+    /// Every suspension, resumption and deprecation, oldest first.
+    let stateChanges: [AgentStateChangeView]
+
+    enum CodingKeys: String, CodingKey {
+        case agent, versions
+        case stateChanges = "state_changes"
+    }
 }
 
 /// One version: its state, package hash and files, and (in detail) the manifest as uploaded.

@@ -9,6 +9,7 @@ import Hummingbird
 /// see versions from submission on; everyone sees published ones.
 struct AgentsController: Sendable {
     let registry: AgentRegistryService
+    let stewardship: any StewardshipStore
 
     /// Roles that see every submitted, decided and retired version.
     static let overseers: [Role] = [.reviewer, .admin, .auditor]
@@ -56,7 +57,7 @@ struct AgentsController: Sendable {
         }
         let agents = try await registry.store.agents(ownerID: owner, after: paging.after, limit: paging.limit + 1)
         let (items, next) = paging.page(agents, id: \.name)
-        return try JSONResponse.make(Page(items: items.map(AgentView.init), nextAfter: next))
+        return try JSONResponse.make(Page(items: items.map { AgentView($0) }, nextAfter: next))
     }
 
     /// An agent and the versions the caller may see.
@@ -70,7 +71,9 @@ struct AgentsController: Sendable {
             throw RegistryError.agentNotFound(agent.name)
         }
         return try JSONResponse.make(
-            AgentDetailView(agent: AgentView(agent), versions: versions.map { AgentVersionView($0, agent: agent) }))
+            AgentDetailView(
+                agent: AgentView(agent), versions: versions.map { AgentVersionView($0, agent: agent) },
+                stateChanges: try await stewardship.stateChanges(agentID: agent.id).map(AgentStateChangeView.init)))
     }
 
     /// One version: its manifest, files and hashes.

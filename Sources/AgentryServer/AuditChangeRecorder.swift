@@ -19,9 +19,10 @@ struct AuditChangeRecorder: ChangeRecorder {
             at: time)
     }
 
-    /// The outbox message of any audit event, for changes outside identity (caps).
-    func message(for event: AuditEvent, at time: Date) throws -> ChangeMessage {
-        try AuditOutboxMessage.make(for: event, at: time)
+    /// The outbox message of any audit event, for changes outside identity (caps), with its
+    /// erasable payloads (a reason).
+    func message(for event: AuditEvent, payloads: [AuditPayload] = [], at time: Date) throws -> ChangeMessage {
+        try AuditOutboxMessage.make(for: event, payloads: payloads, at: time)
     }
 
     func deliver(_ messages: [ChangeMessage]) async throws {
@@ -35,8 +36,10 @@ struct AuditChangeRecorder: ChangeRecorder {
 public enum AuditOutboxMessage {
     /// The outbox message of `event`; also for changes made where no log runs (the CLI on the
     /// store), which the next running instance's drainer appends.
-    public static func make(for event: AuditEvent, at time: Date) throws -> ChangeMessage {
-        let entry = AuditAppend(event: event)
+    public static func make(for event: AuditEvent, payloads: [AuditPayload] = [], at time: Date) throws
+        -> ChangeMessage
+    {
+        let entry = AuditAppend(event: event, payloads: payloads)
         try entry.event.validate()
         return ChangeMessage(id: RandomText.identifier(prefix: "obx"), createdAt: time, body: try entry.outboxBody())
     }

@@ -44,6 +44,8 @@ public struct ApplicationDependencies: Sendable {
     let sandboxes: SandboxService
     /// IT's approval criteria.
     let approvalPolicy: PolicyBook<ApprovalPolicy>
+    /// The Catalog searched in memory, kept level with the store.
+    let catalogSearch: CatalogSearch
     /// The server's own address once it listens (the built-in simulators are reached there).
     public let listening: ListeningAddress
 
@@ -75,6 +77,7 @@ public struct ApplicationDependencies: Sendable {
         } catch {
             preconditionFailure("the shipped approval policy parses (a test checks it): \(error)")
         }
+        self.catalogSearch = CatalogSearch(store: store.catalog)
         let listening = ListeningAddress()
         self.listening = listening
         self.vault = vault
@@ -142,11 +145,17 @@ func buildRoutes(
     ).register(on: api)
     AgentsController(
         registry: AgentRegistryService(
-            store: dependencies.store.registry, recorder: dependencies.changes, clock: dependencies.clock)
+            store: dependencies.store.registry, recorder: dependencies.changes, clock: dependencies.clock),
+        stewardship: dependencies.store.stewardship
     ).register(on: api)
     CatalogController(
-        catalog: dependencies.store.catalog, registry: dependencies.store.registry, reviews: dependencies.store.reviews,
+        catalog: dependencies.store.catalog, search: dependencies.catalogSearch, registry: dependencies.store.registry,
+        reviews: dependencies.store.reviews, stewardship: dependencies.store.stewardship,
         identity: identity, ledger: dependencies.ledger, recorder: dependencies.changes, bodyBytesMax: limit
+    ).register(on: api)
+    TransfersController(
+        stewardship: dependencies.store.stewardship, registry: dependencies.store.registry, identity: identity,
+        recorder: dependencies.changes, clock: dependencies.clock, bodyBytesMax: limit
     ).register(on: api)
     SubmissionsController(
         reviews: ReviewService(

@@ -11,8 +11,10 @@ import Hummingbird
 /// published: its owner deprecates it, admins suspend it (the kill switch) and resume it.
 struct CatalogController: Sendable {
     let catalog: any CatalogStore
+    let search: CatalogSearch
     let registry: any RegistryStore
     let reviews: any ReviewStore
+    let stewardship: any StewardshipStore
     let identity: IdentityService
     let ledger: Ledger
     let recorder: AuditChangeRecorder
@@ -22,7 +24,7 @@ struct CatalogController: Sendable {
     static let pageSizeMax = 100
 
     func register(on api: APIRouter) {
-        api.on(.get, "catalog", search)
+        api.on(.get, "catalog", find)
         api.on(.get, "catalog/{name}", show)
         api.on(.get, "catalog/{name}/agent-card", card)
         api.on(.post, "agents/{name}/suspend", suspend)
@@ -31,7 +33,7 @@ struct CatalogController: Sendable {
     }
 
     /// `?q=` words (prefixes), `department`, `tool`, `tag`, `limit`, `offset`; facets count the matches.
-    @Sendable func search(_ request: Request, context: AgentryRequestContext) async throws -> Response {
+    @Sendable func find(_ request: Request, context: AgentryRequestContext) async throws -> Response {
         let caller = try context.caller()
         let parameters = request.uri.queryParameters
         let limit = try QueryInteger.parse(
@@ -45,7 +47,7 @@ struct CatalogController: Sendable {
             tool: parameters["tool"].map(String.init),
             tag: parameters["tag"].map(String.init), limit: Int(limit), offset: Int(offset))
         query.includeSuspended = parameters["suspended"] == "include" && caller.user.has(.admin)
-        let page = try await catalog.search(query)
+        let page = try await search.search(query)
         let next = Int(offset) + page.entries.count < page.total ? Int(offset) + page.entries.count : nil
         return try JSONResponse.make(
             CatalogPageView(
@@ -83,7 +85,9 @@ struct CatalogController: Sendable {
                 entry: CatalogEntryView(entry),
                 owner: owner.map { CatalogOwnerView(id: $0.id, name: $0.displayName, email: $0.email.description) },
                 versions: versions.map { ["version": $0.version, "state": $0.state.rawValue] },
-                grants: grants.map(GrantsBody.init), spend: spend))
+                grants: grants.map(GrantsBody.init), spend: spend,
+                stateChanges: try await stewardship.stateChanges(agentID: entry.agentID).map(AgentStateChangeView.init))
+        )
     }
 
     /// The agent as an A2A AgentCard (protocol 1.0), for other agents' discovery.
@@ -135,22 +139,32 @@ struct CatalogController: Sendable {
         }
         var request = request
         let body = try await request.decodeJSON(ReasonBody.self, limit: bodyBytesMax)
-        _ = try ReviewService.text(body.reason, field: "reason")
+        let reason = try ReviewService.text(body.reason, field: "reason")
         let time = ledger.now()
+        // The reason is an erasable payload of the audit record, and kept with the agent's changes.
         let message = try recorder.message(
             for: AuditEvent(
                 time: StoredTime.milliseconds(time), kind: kind, actor: caller.user.id, subject: agent.name,
                 agent: agent.name, outcome: state.rawValue),
-            at: time)
-        guard try await catalog.setAgentState(agentID: agent.id, state: state, at: time, recording: [message]) else {
-            throw RegistryError.agentNotFound(name)
+            payloads: [AuditPayload(name: "reason", bytes: Array(reason.utf8))], at: time)
+        guard
+            try await stewardship.setAgentState(
+                agentID: agent.id, from: allowed, to: state, reason: reason, actor: caller.user.id, at: time,
+                recording: [message])
+        else {
+            // Another change came first: report the state it left.
+            let now = try await registry.agent(id: agent.id)
+            throw APIError(
+                .conflict, "invalid_transition",
+                "the agent '\(agent.name)' is \(now?.state.rawValue ?? "gone"); it cannot become \(state.rawValue)")
         }
         try await recorder.deliver([message])
         context.logger.info(
             "agent.state_changed",
             metadata: ["agent.name": .string(agent.name), "agent.state": .string(state.rawValue)])
         guard let changed = try await registry.agent(id: agent.id) else { throw RegistryError.agentNotFound(name) }
-        return try JSONResponse.make(AgentView(changed))
+        return try JSONResponse.make(
+            AgentView(changed, stateChange: try await stewardship.stateChanges(agentID: agent.id).last))
     }
 
     /// The entry of the path's agent; a suspended one only for admins.

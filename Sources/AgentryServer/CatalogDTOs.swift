@@ -96,6 +96,13 @@ struct CatalogDetailView: Encodable, Sendable {
     let grants: GrantsBody?
     /// This day's and month's spend of the agent, against its granted caps.
     let spend: [SandboxWindowView]
+    /// Every suspension, resumption and deprecation, oldest first, each with its reason.
+    let stateChanges: [AgentStateChangeView]
+
+    enum CodingKeys: String, CodingKey {
+        case entry, owner, versions, grants, spend
+        case stateChanges = "state_changes"
+    }
 }
 
 /// An A2A AgentCard (protocol 1.0, as the official `a2a-sdk` reads it): how other agents

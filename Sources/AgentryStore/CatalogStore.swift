@@ -74,19 +74,15 @@ public struct CatalogQuery: Sendable, Equatable {
     public var limit: Int
     public var offset: Int
 
-    /// The most words a query keeps, and the longest word.
+    /// The most words a query keeps.
     public static let wordsMax = 10
-    public static let wordCharactersMax = 64
 
-    /// A query of the words in `text`: letters and digits, lowercased; other characters separate words.
+    /// A query of the words in `text` (as `CatalogText` splits them).
     public init(
         text: String?, department: String? = nil, tool: String? = nil, tag: String? = nil,
         includeSuspended: Bool = false, limit: Int = 20, offset: Int = 0
     ) {
-        let words = (text ?? "").lowercased().split { !($0.isLetter || $0.isNumber) }.map {
-            String($0.prefix(Self.wordCharactersMax))
-        }
-        self.words = Array(words.prefix(Self.wordsMax))
+        self.words = CatalogText.words(text ?? "").prefix(Self.wordsMax).map(String.init)
         self.department = department
         self.tool = tool
         self.tag = tag
@@ -125,14 +121,26 @@ public struct FacetCount: Sendable, Equatable {
     }
 }
 
-/// The Catalog's entries and search. Entries are written by `ReviewStore.decide` (publication)
-/// and `setAgentState` (suspend, deprecate), in their transactions.
+/// The entries written after a Catalog revision, read in one snapshot with the revision they bring it to.
+public struct CatalogChanges: Sendable, Equatable {
+    public let entries: [CatalogEntry]
+    public let revision: Int64
+
+    /// Changes up to `revision`.
+    public init(entries: [CatalogEntry], revision: Int64) {
+        self.entries = entries
+        self.revision = revision
+    }
+}
+
+/// The Catalog's entries and their revisions; `CatalogSearch` searches them in memory. Entries
+/// are written by `ReviewStore.decide` (publication) and by `StewardshipStore` (state and owner
+/// changes), in their transactions, and every write takes the next revision (a trigger sees to it).
 public protocol CatalogStore: Sendable {
-    /// Matching entries, ranked by relevance when there are words, else by name.
-    func search(_ query: CatalogQuery) async throws -> CatalogPage
+    /// The revision of the newest change to any entry (0 before the first).
+    func revision() async throws -> Int64
+    /// Every entry written after `revision` (all of them for a negative one).
+    func changes(after revision: Int64) async throws -> CatalogChanges
     /// The entry of agent `name`.
     func entry(name: String) async throws -> CatalogEntry?
-    /// Sets an agent's state (and its entry's, if it has one) with `messages`; false when no agent has `agentID`.
-    func setAgentState(agentID: String, state: StoredAgent.State, at time: Date, recording messages: [ChangeMessage])
-        async throws -> Bool
 }

@@ -216,3 +216,119 @@ extension Migrations {
         ]
     )
 }
+
+extension Migrations {
+    /// 15: the Catalog is searched in memory (decision 0011), so the engines' full-text indexes go;
+    /// instead every change to an entry takes the next Catalog revision (one row, whose lock
+    /// orders the writers), so each instance can load only what changed since it last looked.
+    static let catalogRevisions = Migration(
+        version: 15, name: "catalog_revisions",
+        statements: [
+            """
+            CREATE TABLE catalog_revision (
+                id INTEGER NOT NULL PRIMARY KEY,
+                revision BIGINT NOT NULL,
+                CONSTRAINT catalog_revision_one_row CHECK (id = 1)
+            )
+            """,
+            "INSERT INTO catalog_revision (id, revision) VALUES (1, 0)",
+            "ALTER TABLE catalog_entries ADD COLUMN revision BIGINT NOT NULL DEFAULT 0",
+            "CREATE INDEX catalog_entries_revision ON catalog_entries (revision)",
+        ],
+        sqliteOnly: [
+            "DROP TRIGGER catalog_entries_search_insert",
+            "DROP TRIGGER catalog_entries_search_delete",
+            "DROP TRIGGER catalog_entries_search_update",
+            "DROP TABLE catalog_search",
+            """
+            CREATE TRIGGER catalog_entries_revise_insert AFTER INSERT ON catalog_entries BEGIN
+                UPDATE catalog_revision SET revision = revision + 1;
+                UPDATE catalog_entries SET revision = (SELECT revision FROM catalog_revision) WHERE rowid = new.rowid;
+            END
+            """,
+            """
+            CREATE TRIGGER catalog_entries_revise_update AFTER UPDATE OF agent_id, name, title, description, department,
+                tags, skills, tools, models, owner_id, team_id, version, kind, data_classification, state, published_at
+                ON catalog_entries BEGIN
+                UPDATE catalog_revision SET revision = revision + 1;
+                UPDATE catalog_entries SET revision = (SELECT revision FROM catalog_revision) WHERE rowid = new.rowid;
+            END
+            """,
+        ],
+        postgresOnly: [
+            "DROP INDEX catalog_entries_search",
+            "ALTER TABLE catalog_entries DROP COLUMN search",
+            """
+            CREATE FUNCTION catalog_entries_revise() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                UPDATE catalog_revision SET revision = revision + 1 RETURNING revision INTO NEW.revision;
+                RETURN NEW;
+            END
+            $$
+            """,
+            """
+            CREATE TRIGGER catalog_entries_revise BEFORE INSERT OR UPDATE ON catalog_entries
+            FOR EACH ROW EXECUTE FUNCTION catalog_entries_revise()
+            """,
+        ]
+    )
+}
+
+extension Migrations {
+    /// 16: an agent's stewardship: every change of its state with who made it and why
+    /// (append-only), and requests to hand an agent to a new owner, which a reviewer decides.
+    static let stewardship = Migration(
+        version: 16, name: "stewardship",
+        statements: [
+            """
+            CREATE TABLE agent_state_changes (
+                agent_id TEXT NOT NULL REFERENCES agents (id),
+                sequence BIGINT NOT NULL,
+                state TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                actor_id TEXT NOT NULL REFERENCES users (id),
+                changed_at BIGINT NOT NULL,
+                PRIMARY KEY (agent_id, sequence),
+                CONSTRAINT agent_state_changes_state CHECK (state IN ('active', 'suspended', 'deprecated'))
+            )
+            """,
+            """
+            CREATE TABLE ownership_transfers (
+                id TEXT NOT NULL PRIMARY KEY,
+                agent_id TEXT NOT NULL REFERENCES agents (id),
+                from_owner_id TEXT NOT NULL REFERENCES users (id),
+                to_owner_id TEXT NOT NULL REFERENCES users (id),
+                requested_by TEXT NOT NULL REFERENCES users (id),
+                reason TEXT NOT NULL,
+                state TEXT NOT NULL,
+                decided_by TEXT REFERENCES users (id),
+                decision_reason TEXT,
+                created_at BIGINT NOT NULL,
+                decided_at BIGINT,
+                CONSTRAINT ownership_transfers_state CHECK (state IN ('open', 'approved', 'rejected', 'withdrawn')),
+                CONSTRAINT ownership_transfers_decided CHECK ((state = 'open') = (decided_at IS NULL)),
+                CONSTRAINT ownership_transfers_someone_else CHECK (from_owner_id <> to_owner_id)
+            )
+            """,
+            "CREATE INDEX ownership_transfers_state ON ownership_transfers (state, created_at)",
+            // One open request per agent, whatever the code does.
+            "CREATE UNIQUE INDEX ownership_transfers_one_open ON ownership_transfers (agent_id) WHERE state = 'open'",
+        ],
+        sqliteOnly: ["UPDATE", "DELETE"].map { operation in
+            """
+            CREATE TRIGGER agent_state_changes_no_\(operation.lowercased()) BEFORE \(operation) ON agent_state_changes
+            BEGIN SELECT RAISE(ABORT, 'agent_state_changes is append-only: \(operation) refused'); END
+            """
+        },
+        postgresOnly: [
+            """
+            CREATE TRIGGER agent_state_changes_append_only BEFORE UPDATE OR DELETE ON agent_state_changes
+            FOR EACH ROW EXECUTE FUNCTION agentry_append_only()
+            """,
+            """
+            CREATE TRIGGER agent_state_changes_no_truncate BEFORE TRUNCATE ON agent_state_changes
+            FOR EACH STATEMENT EXECUTE FUNCTION agentry_append_only()
+            """,
+        ]
+    )
+}

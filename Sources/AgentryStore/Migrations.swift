@@ -4,7 +4,7 @@ public enum Migrations {
     public static let all: [Migration] = [
         identity, auditLog, auditDeferredIndex, signIns, auditOutbox, ledger, ledgerSpendIndex,
         ledgerHeldAccounts, ledgerSettings, gateway, sandboxes,
-        agents, reviews, catalog,
+        agents, reviews, catalog, catalogRevisions, stewardship,
     ]
 
     /// The newest version; `/readyz` reports ready only when the database has reached it.

@@ -27,6 +27,11 @@ public enum RegistryRows {
     /// A stored agent state.
     public static func agentState(_ text: String) throws -> StoredAgent.State { try word(text, of: "agents.state") }
 
+    /// A stored ownership transfer state.
+    public static func transferState(_ text: String) throws -> OwnershipTransfer.State {
+        try word(text, of: "ownership_transfers.state")
+    }
+
     /// Any Codable value as JSON text with sorted keys (checklists, grants).
     public static func json(_ value: some Encodable) throws -> String {
         let encoder = JSONEncoder()

@@ -56,6 +56,39 @@ struct ReviewCommandTests {
             #expect(approved.stdout.contains("is approved"), "\(approved.stdout)\(approved.stderr)")
             let history = try await AgentryProcess.run(["review", "policy", "history"] + auth)
             #expect(history.stdout.contains("REVISION"), "\(history.stdout)")
+
+            // The kill switch and deprecation, each with a reason; a change the state forbids fails.
+            let suspended = try await AgentryProcess.run(
+                ["agent", "suspend", "weekly-notes", "--reason", "Leaks"] + auth)
+            #expect(suspended.stdout.contains("weekly-notes is suspended"), "\(suspended.stdout)\(suspended.stderr)")
+            let again = try await AgentryProcess.run(["agent", "suspend", "weekly-notes", "--reason", "Again"] + auth)
+            #expect(again.status != 0 && again.stderr.contains("cannot become suspended"), "\(again.stderr)")
+            let noReason = try await AgentryProcess.run(["agent", "resume", "weekly-notes"] + auth)
+            #expect(noReason.status != 0 && noReason.stderr.contains("--reason"), "\(noReason.stderr)")
+            let resumed = try await AgentryProcess.run(["agent", "resume", "weekly-notes", "--reason", "Fixed"] + auth)
+            #expect(resumed.stdout.contains("weekly-notes is active"), "\(resumed.stdout)\(resumed.stderr)")
+            let deprecated = try await AgentryProcess.run(
+                ["agent", "deprecate", "weekly-notes", "--reason", "Use monthly-notes"] + auth)
+            #expect(deprecated.stdout.contains("is deprecated"), "\(deprecated.stdout)\(deprecated.stderr)")
+
+            // An ownership transfer: asked, listed, refused to its own asker, withdrawn.
+            let nobody = try await AgentryProcess.run(
+                ["agent", "transfer", "weekly-notes", "--to", "bob@example.com", "--reason", "Moving on"] + auth)
+            #expect(nobody.status != 0 && nobody.stderr.contains("no active user"), "\(nobody.stderr)")
+            #expect(
+                try await AgentryProcess.run(["users", "create", "--email", "bob@example.com", "--name", "Bob"] + auth)
+                    .status == 0)
+            let asked = try await AgentryProcess.run(
+                ["agent", "transfer", "weekly-notes", "--to", "bob@example.com", "--reason", "Moving on"] + auth)
+            #expect(asked.stdout.contains("is open"), "\(asked.stdout)\(asked.stderr)")
+            let transfer = try #require(asked.stdout.split(separator: ":").first.map(String.init))
+            let listed = try await AgentryProcess.run(["review", "transfers", "list", "--state", "open"] + auth)
+            #expect(listed.stdout.contains(transfer), "\(listed.stdout)\(listed.stderr)")
+            let ownDecision = try await AgentryProcess.run(
+                ["review", "transfers", "decide", transfer, "approve", "--reason", "Fine"] + auth)
+            #expect(ownDecision.status != 0 && ownDecision.stderr.contains("cannot decide"), "\(ownDecision.stderr)")
+            let taken = try await AgentryProcess.run(["review", "transfers", "withdraw", transfer] + auth)
+            #expect(taken.stdout.contains("is withdrawn"), "\(taken.stdout)\(taken.stderr)")
         }
     }
 }

@@ -13,11 +13,12 @@ import Testing
 @Suite("Catalog")
 struct CatalogAPITests {
     /// A declarative package with the given identity fields.
-    static func package(_ name: String, title: String, description: String, department: String, tool: String?)
-        -> [UInt8]
-    {
+    static func package(
+        _ name: String, title: String, description: String, department: String, tool: String?,
+        version: String = "0.1.0"
+    ) -> [UInt8] {
         templatePackage(
-            name,
+            name, version: version,
             replacing: [
                 ("title: Meeting notes summarizer", "title: \(title)"),
                 ("  Turns raw meeting notes into a short summary with decisions and action items.", "  \(description)"),
@@ -122,9 +123,18 @@ struct CatalogAPITests {
                         .post, "/api/v1/agents/ticket-triage/suspend", token: fixture.adminToken,
                         body: #"{"reason":""}"#),
                     .badRequest, "invalid_field")
-                let suspended = try await client.call(
+                // Two admins pull the switch at once: one suspension, the other told what it found.
+                async let first = client.call(
                     .post, "/api/v1/agents/ticket-triage/suspend", token: fixture.adminToken, body: reason)
+                async let second = client.call(
+                    .post, "/api/v1/agents/ticket-triage/suspend", token: fixture.adminToken, body: reason)
+                let both = try await [first, second]
+                let suspended = try #require(both.first { $0.status == .ok }, "\(both.map(\.text))")
+                #expect(both.filter { $0.status == .conflict }.count == 1, "\(both.map(\.text))")
                 #expect(suspended.json["state"] as? String == "suspended", "\(suspended.text)")
+                let change = try #require(suspended.json["state_change"] as? [String: Any], "\(suspended.text)")
+                #expect(change["reason"] as? String == "Leaking data to the wrong channel")
+                #expect(change["state"] as? String == "suspended" && change["sequence"] as? Int == 1)
                 #expect(try await client.call(.get, "/api/v1/catalog?tool=slack", token: reader).items.count == 1)
                 expectError(
                     try await client.call(.get, "/api/v1/catalog/ticket-triage", token: reader), .notFound,
@@ -158,6 +168,17 @@ struct CatalogAPITests {
                 let audited = try await client.call(
                     .get, "/api/v1/audit/records?kind=agent.suspended", token: fixture.adminToken)
                 #expect(audited.items.count == 1)
+                let event = audited.items.first?["event"] as? [String: Any]
+                let payloads = try #require(event?["payloads"] as? [[String: Any]], "\(audited.text)")
+                #expect(payloads.map { $0["name"] as? String } == ["reason"])
+                // The agent keeps its history of changes, each with its reason.
+                let history = try await client.call(.get, "/api/v1/agents/ticket-triage", token: builder)
+                let changes = try #require(history.json["state_changes"] as? [[String: Any]], "\(history.text)")
+                #expect(changes.map { $0["state"] as? String } == ["suspended", "active"])
+                #expect(changes.map { $0["reason"] as? String } == ["Leaking data to the wrong channel", "Fixed"])
+                let entry = try await client.call(.get, "/api/v1/catalog/invoice-checker", token: reader)
+                let notes = try #require(entry.json["state_changes"] as? [[String: Any]], "\(entry.text)")
+                #expect(notes.map { $0["reason"] as? String } == ["Use the new one"])
             }
         }
     }

@@ -31,14 +31,16 @@ struct ConformanceTests {
         #expect(sqlite == postgres, "SQLite:\n\(sqlite)\n\nPostgreSQL:\n\(postgres)")
         #expect(
             sqlite.tables.map(\.name) == [
-                "agent_packages", "agent_versions", "agents", "audit_checkpoints", "audit_hashes",
+                "agent_packages", "agent_state_changes", "agent_versions", "agents", "audit_checkpoints",
+                "audit_hashes",
                 "audit_index",
                 "audit_index_state", "audit_outbox",
                 "audit_payloads",
-                "audit_records", "audit_state", "catalog_entries", "gateway_credentials", "gateway_settings",
+                "audit_records", "audit_state", "catalog_entries", "catalog_revision", "gateway_credentials",
+                "gateway_settings",
                 "ledger_accounts",
                 "ledger_caps", "ledger_reservations",
-                "ledger_settings", "policy_revisions", "review_events", "sandboxes",
+                "ledger_settings", "ownership_transfers", "policy_revisions", "review_events", "sandboxes",
                 "schema_migrations", "sign_ins", "submissions",
                 "teams", "tokens", "user_roles", "users",
             ])
