@@ -8,7 +8,7 @@ struct AgentCommand: AsyncParsableCommand {
         commandName: "agent", abstract: "Create and check agent packages (format in docs/agents.md).",
         subcommands: [
             Init.self, Validate.self, Push.self, Submit.self, Suspend.self, Resume.self, Deprecate.self,
-            Transfer.self,
+            Transfer.self, Search.self,
         ])
 
     struct Init: AsyncParsableCommand {

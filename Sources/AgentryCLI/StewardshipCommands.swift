@@ -116,7 +116,8 @@ extension ReviewCommand {
         }
 
         struct Withdraw: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Take back a transfer you asked for.")
+            static let configuration = CommandConfiguration(
+                abstract: "Take back an open transfer (who asked for it, or the agent's owner).")
             @OptionGroup var client: ClientOptions
             @Argument(help: "Transfer id (trf_…).") var id: String
 
@@ -138,6 +139,40 @@ extension ReviewCommand {
             print("Reason: \(transfer["reason"] ?? "")")
             if let decision = transfer["decision_reason"] as? String {
                 print("Decided by \(transfer["decided_by"] ?? "?"): \(decision)")
+            }
+        }
+    }
+}
+
+extension AgentCommand {
+    /// `agentry agent search [WORDS…] [--department D] [--tool T] [--tag G]`: the Catalog.
+    struct Search: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Search the Catalog of published agents by words (prefixes), department, tool and tag.")
+        @OptionGroup var client: ClientOptions
+        @Argument(help: "Words every result must contain (each as a prefix).") var words: [String] = []
+        @Option(help: "Only this department (any letter case).") var department: String?
+        @Option(help: "Only agents that use this tool.") var tool: String?
+        @Option(help: "Only agents with this tag.") var tag: String?
+        @Option(help: "Results a page, 1 to 100.") var limit: Int = 20
+        @Option(help: "Skip this many results (the previous page's next_offset).") var offset: Int = 0
+
+        func run() async throws {
+            var query = ["limit=\(limit)", "offset=\(offset)"]
+            if !words.isEmpty { query.append("q=\(Query.escape(words.joined(separator: " ")))") }
+            if let department { query.append("department=\(Query.escape(department))") }
+            if let tool { query.append("tool=\(Query.escape(tool))") }
+            if let tag { query.append("tag=\(Query.escape(tag))") }
+            let answer = try await client.client().send(.GET, "/api/v1/catalog?" + query.joined(separator: "&"))
+            try client.show(
+                answer,
+                columns: [
+                    ("NAME", "name"), ("TITLE", "title"), ("DEPARTMENT", "department"), ("VERSION", "version"),
+                    ("STATE", "state"), ("TOOLS", "tools"),
+                ])
+            if !client.json, let page = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any] {
+                let next = (page["next_offset"] as? Int).map { "; next page: --offset \($0)" } ?? ""
+                print("\(page["total"] ?? 0) found\(next)")
             }
         }
     }

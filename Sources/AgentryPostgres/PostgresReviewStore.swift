@@ -14,7 +14,7 @@ struct PostgresReviewStore: ReviewStore {
     private typealias Row = (
         String, String, String, String, String, String, Int64, Int64, String, String?, Int64, Int64?, String?
     )
-    private typealias EventRow = (String, Int64, String, String, String, Int64)
+    private typealias EventRow = (String, Int64, String, String, String, Int64, String?)
     private static let columns = """
         id, agent_id, version, submitted_by, purpose, checklist, policy_revision, approvals_required, state, grants,
         created_at, decided_at, base_version
@@ -90,7 +90,7 @@ struct PostgresReviewStore: ReviewStore {
     func events(submissionID: String) async throws -> [StoredReviewEvent] {
         let rows = try await client.query(
             """
-            SELECT submission_id, sequence, author_id, kind, body, created_at FROM review_events
+            SELECT submission_id, sequence, author_id, kind, body, created_at, grants FROM review_events
             WHERE submission_id = \(submissionID) ORDER BY sequence
             """, logger: logger)
         var events: [StoredReviewEvent] = []
@@ -99,10 +99,11 @@ struct PostgresReviewStore: ReviewStore {
     }
 
     func append(
-        submissionID: String, authorID: String, kind: StoredReviewEvent.Kind, body: String, at time: Date,
-        recording messages: [ChangeMessage]
+        submissionID: String, authorID: String, kind: StoredReviewEvent.Kind, body: String, grants: Grants?,
+        at time: Date, recording messages: [ChangeMessage]
     ) async throws -> StoredReviewEvent? {
         let created = StoredTime.milliseconds(time)
+        let granted = try grants.map { try RegistryRows.json($0) }
         return try await PostgresErrors.unwrapping {
             try await client.withTransaction(logger: logger) { connection in
                 // Locking the submission serialises appends to its thread, so sequences never collide.
@@ -113,9 +114,9 @@ struct PostgresReviewStore: ReviewStore {
                 guard exists else { return nil }
                 let rows = try await connection.query(
                     """
-                    INSERT INTO review_events (submission_id, sequence, author_id, kind, body, created_at)
+                    INSERT INTO review_events (submission_id, sequence, author_id, kind, body, created_at, grants)
                     SELECT \(submissionID), COALESCE(MAX(sequence), 0) + 1, \(authorID), \(kind.rawValue), \(body),
-                        \(created)
+                        \(created), \(granted)
                     FROM review_events WHERE submission_id = \(submissionID)
                     RETURNING sequence
                     """, logger: logger)
@@ -124,7 +125,7 @@ struct PostgresReviewStore: ReviewStore {
                 try await PostgresIdentityStore.record(messages, on: connection, logger: logger)
                 return StoredReviewEvent(
                     submissionID: submissionID, sequence: sequence, authorID: authorID, kind: kind, body: body,
-                    createdAt: time)
+                    grants: grants, createdAt: time)
             }
         }
     }
@@ -194,6 +195,6 @@ struct PostgresReviewStore: ReviewStore {
     private static func event(_ row: EventRow) throws -> StoredReviewEvent {
         StoredReviewEvent(
             submissionID: row.0, sequence: row.1, authorID: row.2, kind: try RegistryRows.eventKind(row.3), body: row.4,
-            createdAt: StoredTime.date(row.5))
+            grants: try row.6.map { try RegistryRows.decode(Grants.self, $0) }, createdAt: StoredTime.date(row.5))
     }
 }

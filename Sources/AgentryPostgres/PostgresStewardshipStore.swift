@@ -20,7 +20,7 @@ struct PostgresStewardshipStore: StewardshipStore {
     func setAgentState(
         agentID: String, from: [StoredAgent.State], to state: StoredAgent.State, reason: String, actor: String,
         at time: Date, recording messages: [ChangeMessage]
-    ) async throws -> Bool {
+    ) async throws -> AgentStateChange? {
         let at = StoredTime.milliseconds(time)
         let allowed = from.map(\.rawValue)
         return try await PostgresErrors.unwrapping {
@@ -32,17 +32,20 @@ struct PostgresStewardshipStore: StewardshipStore {
                     """, logger: logger)
                 var changed = false
                 for try await _ in rows.decode(String.self) { changed = true }
-                guard changed else { return false }
+                guard changed else { return nil }
                 try await connection.query(
                     "UPDATE catalog_entries SET state = \(state.rawValue) WHERE agent_id = \(agentID)", logger: logger)
-                try await connection.query(
+                let inserted = try await connection.query(
                     """
                     INSERT INTO agent_state_changes (agent_id, sequence, state, reason, actor_id, changed_at)
                     SELECT \(agentID), coalesce(max(sequence), 0) + 1, \(state.rawValue), \(reason), \(actor), \(at)
-                    FROM agent_state_changes WHERE agent_id = \(agentID)
+                    FROM agent_state_changes WHERE agent_id = \(agentID) RETURNING sequence
                     """, logger: logger)
+                var sequence: Int64 = 0
+                for try await value in inserted.decode(Int64.self) { sequence = value }
                 try await PostgresIdentityStore.record(messages, on: connection, logger: logger)
-                return true
+                return AgentStateChange(
+                    agentID: agentID, sequence: sequence, state: state, reason: reason, actorID: actor, changedAt: time)
             }
         }
     }

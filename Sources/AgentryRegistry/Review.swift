@@ -64,6 +64,25 @@ public struct Grants: Equatable, Sendable, Codable {
             runCap: manifest.caps.run.value, dayCap: manifest.caps.day?.value, monthCap: manifest.caps.month?.value)
     }
 
+    /// What both grant: the models and tool scopes in both (a tool left with no scope goes), and
+    /// the lower of each cap.
+    public func intersection(_ other: Grants) -> Grants {
+        func lower(_ mine: Int64?, _ theirs: Int64?) -> Int64? {
+            switch (mine, theirs) {
+            case (let mine?, let theirs?): min(mine, theirs)
+            default: mine ?? theirs
+            }
+        }
+        var tools: [String: [String]] = [:]
+        for (tool, scopes) in self.tools {
+            let both = scopes.filter { other.tools[tool]?.contains($0) ?? false }
+            if !both.isEmpty { tools[tool] = both }
+        }
+        return Grants(
+            models: models.filter(other.models.contains), tools: tools, runCap: min(runCap, other.runCap),
+            dayCap: lower(dayCap, other.dayCap), monthCap: lower(monthCap, other.monthCap))
+    }
+
     /// The problems that keep these grants from being given for `manifest`: each grant must be
     /// within what was requested (a subset of models, tools and scopes; caps no higher).
     public func problems(against manifest: AgentManifest) -> [String] {

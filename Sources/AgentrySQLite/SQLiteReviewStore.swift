@@ -75,7 +75,7 @@ struct SQLiteReviewStore: ReviewStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT submission_id, sequence, author_id, kind, body, created_at FROM review_events
+                    SELECT submission_id, sequence, author_id, kind, body, created_at, grants FROM review_events
                     WHERE submission_id = ? ORDER BY sequence
                     """,
                 arguments: [submissionID]
@@ -84,24 +84,25 @@ struct SQLiteReviewStore: ReviewStore {
     }
 
     func append(
-        submissionID: String, authorID: String, kind: StoredReviewEvent.Kind, body: String, at time: Date,
-        recording messages: [ChangeMessage]
+        submissionID: String, authorID: String, kind: StoredReviewEvent.Kind, body: String, grants: Grants?,
+        at time: Date, recording messages: [ChangeMessage]
     ) async throws -> StoredReviewEvent? {
-        try await pool.write { db in
+        let granted = try grants.map { try RegistryRows.json($0) }
+        return try await pool.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM submissions WHERE id = ?", arguments: [submissionID]) != nil
             else { return nil }
             let last = try Int64.fetchOne(
                 db, sql: "SELECT MAX(sequence) FROM review_events WHERE submission_id = ?", arguments: [submissionID])
             let event = StoredReviewEvent(
                 submissionID: submissionID, sequence: (last ?? 0) + 1, authorID: authorID, kind: kind, body: body,
-                createdAt: time)
+                grants: grants, createdAt: time)
             try db.execute(
                 sql: """
-                    INSERT INTO review_events (submission_id, sequence, author_id, kind, body, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT INTO review_events (submission_id, sequence, author_id, kind, body, created_at, grants)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    submissionID, event.sequence, authorID, kind.rawValue, body, StoredTime.milliseconds(time),
+                    submissionID, event.sequence, authorID, kind.rawValue, body, StoredTime.milliseconds(time), granted,
                 ])
             try SQLiteIdentityStore.record(messages, into: db)
             return event
@@ -162,6 +163,7 @@ struct SQLiteReviewStore: ReviewStore {
     private static func event(_ row: Row) throws -> StoredReviewEvent {
         StoredReviewEvent(
             submissionID: row[0], sequence: row[1], authorID: row[2], kind: try RegistryRows.eventKind(row[3]),
-            body: row[4], createdAt: StoredTime.date(row[5]))
+            body: row[4], grants: try (row[6] as String?).map { try RegistryRows.decode(Grants.self, $0) },
+            createdAt: StoredTime.date(row[5]))
     }
 }

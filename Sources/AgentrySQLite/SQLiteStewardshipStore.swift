@@ -15,14 +15,14 @@ struct SQLiteStewardshipStore: StewardshipStore {
     func setAgentState(
         agentID: String, from: [StoredAgent.State], to state: StoredAgent.State, reason: String, actor: String,
         at time: Date, recording messages: [ChangeMessage]
-    ) async throws -> Bool {
+    ) async throws -> AgentStateChange? {
         let at = StoredTime.milliseconds(time)
         return try await pool.write { db in
             let allowed = from.map { "'\($0.rawValue)'" }.joined(separator: ", ")
             try db.execute(
                 sql: "UPDATE agents SET state = ?, updated_at = ? WHERE id = ? AND state IN (\(allowed))",
                 arguments: [state.rawValue, at, agentID])
-            guard db.changesCount > 0 else { return false }
+            guard db.changesCount > 0 else { return nil }
             try db.execute(
                 sql: "UPDATE catalog_entries SET state = ? WHERE agent_id = ?", arguments: [state.rawValue, agentID])
             try db.execute(
@@ -31,8 +31,13 @@ struct SQLiteStewardshipStore: StewardshipStore {
                     SELECT ?, coalesce(max(sequence), 0) + 1, ?, ?, ?, ? FROM agent_state_changes WHERE agent_id = ?
                     """,
                 arguments: [agentID, state.rawValue, reason, actor, at, agentID])
+            let sequence =
+                try Int64.fetchOne(
+                    db, sql: "SELECT max(sequence) FROM agent_state_changes WHERE agent_id = ?", arguments: [agentID])
+                ?? 0
             try SQLiteIdentityStore.record(messages, into: db)
-            return true
+            return AgentStateChange(
+                agentID: agentID, sequence: sequence, state: state, reason: reason, actorID: actor, changedAt: time)
         }
     }
 

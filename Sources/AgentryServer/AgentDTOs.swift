@@ -1,3 +1,4 @@
+import AgentryIdentity
 import AgentryRegistry
 import AgentryStore
 import Foundation
@@ -72,6 +73,17 @@ struct AgentStateChangeView: Encodable, Sendable {
         case sequence, state, reason
         case actorId = "actor_id"
         case changedAt = "changed_at"
+    }
+
+    /// The agent's changes `user` may read: all of them for its owner, reviewers, admins and
+    /// auditors; for anyone else only deprecations (why a suspension happened stays with those
+    /// who govern it).
+    static func visible(_ store: any StewardshipStore, agentID: String, owner: String, to user: User) async throws
+        -> [AgentStateChangeView]
+    {
+        let everything = user.id == owner || [Role.reviewer, .admin, .auditor].contains(where: user.has)
+        return try await store.stateChanges(agentID: agentID).filter { everything || $0.state == .deprecated }
+            .map(AgentStateChangeView.init)
     }
 }
 

@@ -73,7 +73,8 @@ struct AgentsController: Sendable {
         return try JSONResponse.make(
             AgentDetailView(
                 agent: AgentView(agent), versions: versions.map { AgentVersionView($0, agent: agent) },
-                stateChanges: try await stewardship.stateChanges(agentID: agent.id).map(AgentStateChangeView.init)))
+                stateChanges: try await AgentStateChangeView.visible(
+                    stewardship, agentID: agent.id, owner: agent.ownerID, to: caller.user)))
     }
 
     /// One version: its manifest, files and hashes.

@@ -86,7 +86,8 @@ struct CatalogController: Sendable {
                 owner: owner.map { CatalogOwnerView(id: $0.id, name: $0.displayName, email: $0.email.description) },
                 versions: versions.map { ["version": $0.version, "state": $0.state.rawValue] },
                 grants: grants.map(GrantsBody.init), spend: spend,
-                stateChanges: try await stewardship.stateChanges(agentID: entry.agentID).map(AgentStateChangeView.init))
+                stateChanges: try await AgentStateChangeView.visible(
+                    stewardship, agentID: entry.agentID, owner: entry.ownerID, to: caller.user))
         )
     }
 
@@ -148,7 +149,7 @@ struct CatalogController: Sendable {
                 agent: agent.name, outcome: state.rawValue),
             payloads: [AuditPayload(name: "reason", bytes: Array(reason.utf8))], at: time)
         guard
-            try await stewardship.setAgentState(
+            let made = try await stewardship.setAgentState(
                 agentID: agent.id, from: allowed, to: state, reason: reason, actor: caller.user.id, at: time,
                 recording: [message])
         else {
@@ -164,7 +165,7 @@ struct CatalogController: Sendable {
             metadata: ["agent.name": .string(agent.name), "agent.state": .string(state.rawValue)])
         guard let changed = try await registry.agent(id: agent.id) else { throw RegistryError.agentNotFound(name) }
         return try JSONResponse.make(
-            AgentView(changed, stateChange: try await stewardship.stateChanges(agentID: agent.id).last))
+            AgentView(changed, stateChange: made))
     }
 
     /// The entry of the path's agent; a suspended one only for admins.

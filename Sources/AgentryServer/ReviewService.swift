@@ -141,14 +141,25 @@ struct ReviewService: Sendable {
         guard problems.isEmpty else {
             throw APIError(.badRequest, "invalid_grants", problems.joined(separator: "; "))
         }
+        // Where two must approve, neither gives more than they granted: only what all granted,
+        // which must still be something that can be given.
+        let earlier = try await store.events(submissionID: id).filter { $0.kind == .approve && $0.authorID != user.id }
+        let granted = earlier.compactMap(\.grants).reduce(grants) { $0.intersection($1) }
+        let completes = Set(earlier.map(\.authorID)).count + 1 >= submission.approvalsRequired
+        if completes, case let disagreements = granted.problems(against: manifest), !disagreements.isEmpty {
+            throw APIError(
+                .conflict, "grants_disagree",
+                "what both reviewers granted cannot be given (\(disagreements.joined(separator: "; "))); grant what the first approval granted or less"
+            )
+        }
         let time = clock()
         let message = try message(.reviewDecided, submission, agent: agent, by: user.id, outcome: "approve", at: time)
         _ = try await store.append(
-            submissionID: id, authorID: user.id, kind: .approve, body: reason, at: time, recording: [message])
+            submissionID: id, authorID: user.id, kind: .approve, body: reason, grants: grants, at: time,
+            recording: [message])
         try await recorder.deliver([message])
-        let approvers = Set(try await store.events(submissionID: id).filter { $0.kind == .approve }.map(\.authorID))
-        guard approvers.count >= submission.approvalsRequired else { return submission }
-        return try await settle(submission, agent: agent, decision: .approve, grants: grants, by: user.id, reason: nil)
+        guard completes else { return submission }
+        return try await settle(submission, agent: agent, decision: .approve, grants: granted, by: user.id, reason: nil)
     }
 
     /// The owner takes an open submission back; the version stays as it was submitted (withdrawn),

@@ -166,6 +166,8 @@ struct ReviewEventView: Encodable, Sendable {
     let authorId: String
     let kind: String
     let body: String
+    /// What an approval granted.
+    let grants: GrantsBody?
     let createdAt: Date
 
     init(_ event: StoredReviewEvent) {
@@ -173,6 +175,7 @@ struct ReviewEventView: Encodable, Sendable {
         authorId = event.authorID
         kind = event.kind.rawValue
         body = event.body
+        grants = event.grants.map(GrantsBody.init)
         createdAt = event.createdAt
     }
 }

@@ -6,8 +6,8 @@ import Foundation
 import Hummingbird
 
 /// Ownership transfers: an agent's owner (or an admin) asks to hand it to another user, and a
-/// reviewer who is none of the three decides, with a reason; on approval the agent, its drafts
-/// and its Catalog entry change owner at once. Each step is an audit record whose reason is an
+/// reviewer who is none of the three decides, with a reason; on approval the agent (and with it
+/// its drafts and pushes) and its Catalog entry change owner at once. Each step is an audit record whose reason is an
 /// erasable payload.
 struct TransfersController: Sendable {
     let stewardship: any StewardshipStore
@@ -105,8 +105,8 @@ struct TransfersController: Sendable {
     /// owner, nor the recipient, nor the requester.
     @Sendable func decide(_ request: Request, context: AgentryRequestContext) async throws -> Response {
         let caller = try context.caller()
-        let (transfer, agent) = try await visible(context, to: caller.user)
         try caller.require(ReviewService.reviewers, to: "deciding ownership transfers")
+        let (transfer, agent) = try await visible(context, to: caller.user)
         guard ![transfer.fromOwnerID, transfer.toOwnerID, transfer.requestedBy].contains(caller.user.id) else {
             throw APIError(
                 .forbidden, "own_transfer", "a reviewer cannot decide a transfer they asked for, give or receive")
@@ -177,7 +177,7 @@ struct TransfersController: Sendable {
         guard let transfer = try await stewardship.transfer(id: id),
             let agent = try await registry.agent(id: transfer.agentID),
             Self.overseers.contains(where: user.has)
-                || [transfer.fromOwnerID, transfer.toOwnerID, transfer.requestedBy, agent.ownerID].contains(user.id)
+                || [transfer.fromOwnerID, transfer.toOwnerID, transfer.requestedBy].contains(user.id)
         else { throw APIError(.notFound, "transfer_not_found", "no ownership transfer \(id)") }
         return (transfer, agent)
     }

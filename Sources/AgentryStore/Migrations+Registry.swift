@@ -332,3 +332,12 @@ extension Migrations {
         ]
     )
 }
+
+extension Migrations {
+    /// 17: each approval in a submission's thread keeps what it granted, so that where two
+    /// reviewers must approve, only what both granted is given.
+    static let reviewEventGrants = Migration(
+        version: 17, name: "review_event_grants",
+        statements: ["ALTER TABLE review_events ADD COLUMN grants TEXT"]
+    )
+}

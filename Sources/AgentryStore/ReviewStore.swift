@@ -66,10 +66,16 @@ public struct StoredReviewEvent: Sendable, Equatable {
     public let kind: Kind
     /// The comment or the reason: every decision carries one.
     public let body: String
+    /// What an approval granted (approvals only).
+    public let grants: Grants?
     public let createdAt: Date
 
     /// A stored entry.
-    public init(submissionID: String, sequence: Int64, authorID: String, kind: Kind, body: String, createdAt: Date) {
+    public init(
+        submissionID: String, sequence: Int64, authorID: String, kind: Kind, body: String, grants: Grants? = nil,
+        createdAt: Date
+    ) {
+        self.grants = grants
         self.submissionID = submissionID
         self.sequence = sequence
         self.authorID = authorID
@@ -117,14 +123,27 @@ public protocol ReviewStore: Sendable {
     func submissions(agentID: String) async throws -> [StoredSubmission]
     /// The thread, oldest first.
     func events(submissionID: String) async throws -> [StoredReviewEvent]
-    /// Appends an entry to the thread (its sequence is the next one); nil when the submission does not exist.
+    /// Appends an entry to the thread (its sequence is the next one), with what an approval
+    /// grants; nil when the submission does not exist.
     func append(
-        submissionID: String, authorID: String, kind: StoredReviewEvent.Kind, body: String, at time: Date,
-        recording messages: [ChangeMessage]
+        submissionID: String, authorID: String, kind: StoredReviewEvent.Kind, body: String, grants: Grants?,
+        at time: Date, recording messages: [ChangeMessage]
     ) async throws -> StoredReviewEvent?
     /// Decides an open submission: its state and grants, its version's state, and on approval the
     /// agent's published version (the one before retired). False when it is no longer open.
     func decide(
         submissionID: String, outcome: SubmissionOutcome, at time: Date, recording messages: [ChangeMessage]
     ) async throws -> Bool
+}
+
+extension ReviewStore {
+    /// Appends an entry that grants nothing (a comment, a rejection, a withdrawal).
+    public func append(
+        submissionID: String, authorID: String, kind: StoredReviewEvent.Kind, body: String, at time: Date,
+        recording messages: [ChangeMessage]
+    ) async throws -> StoredReviewEvent? {
+        try await append(
+            submissionID: submissionID, authorID: authorID, kind: kind, body: body, grants: nil, at: time,
+            recording: messages)
+    }
 }

@@ -86,11 +86,11 @@ public struct TransferDecision: Sendable, Equatable {
 /// An agent's stewardship: its state changes (append-only) and its ownership transfers.
 public protocol StewardshipStore: Sendable {
     /// Sets the agent's state (and its Catalog entry's) from one of `from`, appending the change
-    /// with its reason; false (nothing written) when the agent's state is not in `from`.
+    /// with its reason; nil (nothing written) when the agent's state is not in `from`.
     func setAgentState(
         agentID: String, from: [StoredAgent.State], to state: StoredAgent.State, reason: String, actor: String,
         at time: Date, recording messages: [ChangeMessage]
-    ) async throws -> Bool
+    ) async throws -> AgentStateChange?
     /// The agent's state changes, oldest first.
     func stateChanges(agentID: String) async throws -> [AgentStateChange]
     /// Stores an open request; false (nothing written) when the agent already has one open.

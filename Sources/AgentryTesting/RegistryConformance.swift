@@ -294,17 +294,17 @@ public enum RegistryConformance {
                 try await ensure(
                     try await stewardship.setAgentState(
                         agentID: agent.id, from: [.active], to: .suspended, reason: "leak", actor: owner.id, at: time,
-                        recording: []), "suspend")
+                        recording: [])?.sequence == 1, "suspend")
                 try await ensure(
-                    !(try await stewardship.setAgentState(
+                    try await stewardship.setAgentState(
                         agentID: agent.id, from: [.active], to: .suspended, reason: "again", actor: owner.id, at: time,
-                        recording: [])), "a second suspension from active")
+                        recording: []) == nil, "a second suspension from active")
                 let resumed = try await withThrowingTaskGroup(of: Bool.self) { group in
                     for index in 0..<10 {
                         group.addTask {
                             try await stewardship.setAgentState(
                                 agentID: agent.id, from: [.suspended], to: .active, reason: "fixed \(index)",
-                                actor: owner.id, at: time, recording: [])
+                                actor: owner.id, at: time, recording: []) != nil
                         }
                     }
                     return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }

@@ -67,6 +67,12 @@ struct ReviewCommandTests {
             #expect(noReason.status != 0 && noReason.stderr.contains("--reason"), "\(noReason.stderr)")
             let resumed = try await AgentryProcess.run(["agent", "resume", "weekly-notes", "--reason", "Fixed"] + auth)
             #expect(resumed.stdout.contains("weekly-notes is active"), "\(resumed.stdout)\(resumed.stderr)")
+            let found = try await AgentryProcess.run(["agent", "search", "weekly"] + auth)
+            #expect(found.stdout.contains("weekly-notes") && found.stdout.contains("1 found"), "\(found.stdout)")
+            let none = try await AgentryProcess.run(["agent", "search", "--department", "Nowhere"] + auth)
+            #expect(none.stdout.contains("0 found"), "\(none.stdout)\(none.stderr)")
+            let badLimit = try await AgentryProcess.run(["agent", "search", "--limit", "0"] + auth)
+            #expect(badLimit.status != 0 && badLimit.stderr.contains("limit"), "\(badLimit.stderr)")
             let deprecated = try await AgentryProcess.run(
                 ["agent", "deprecate", "weekly-notes", "--reason", "Use monthly-notes"] + auth)
             #expect(deprecated.stdout.contains("is deprecated"), "\(deprecated.stdout)\(deprecated.stderr)")

@@ -47,3 +47,21 @@ import Testing
         #expect(carried.problems(against: Self.manifest).isEmpty)
     }
 }
+
+@Suite("Grants of two approvals")
+struct GrantsIntersectionTests {
+    @Test("only what both granted: common models and scopes, the lower of each cap, a tool left with no scope gone")
+    func intersection() {
+        let first = Grants(
+            models: ["a", "b"], tools: ["slack": ["read", "write"], "drive": ["read"]], runCap: 5, dayCap: 50,
+            monthCap: nil)
+        let second = Grants(
+            models: ["b", "c"], tools: ["slack": ["read"], "drive": ["write"]], runCap: 3, dayCap: 80, monthCap: 100)
+        let both = first.intersection(second)
+        #expect(both.models == ["b"])
+        #expect(both.tools == ["slack": ["read"]])
+        #expect(both.runCap == 3 && both.dayCap == 50 && both.monthCap == 100)
+        #expect(first.intersection(first) == first)
+        #expect(second.intersection(first).tools == both.tools)
+    }
+}

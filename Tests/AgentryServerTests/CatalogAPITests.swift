@@ -176,6 +176,9 @@ struct CatalogAPITests {
                 let changes = try #require(history.json["state_changes"] as? [[String: Any]], "\(history.text)")
                 #expect(changes.map { $0["state"] as? String } == ["suspended", "active"])
                 #expect(changes.map { $0["reason"] as? String } == ["Leaking data to the wrong channel", "Fixed"])
+                // Why it was suspended stays with its owner and those who govern it.
+                let outside = try await client.call(.get, "/api/v1/catalog/ticket-triage", token: reader)
+                #expect((outside.json["state_changes"] as? [Any])?.isEmpty == true, "\(outside.text)")
                 let entry = try await client.call(.get, "/api/v1/catalog/invoice-checker", token: reader)
                 let notes = try #require(entry.json["state_changes"] as? [[String: Any]], "\(entry.text)")
                 #expect(notes.map { $0["reason"] as? String } == ["Use the new one"])

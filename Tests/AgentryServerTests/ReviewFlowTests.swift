@@ -133,12 +133,24 @@ struct ReviewFlowTests {
                 #expect(
                     third.json["approvals_required"] as? Int == 2 && third.json["checklist_result"] as? String == "warn"
                 )
-                #expect(try await decide(update, "approve", token: reviewer).json["state"] as? String == "open")
+                // The first reviewer grants a lower run cap and the second everything: only what both
+                // granted is given.
+                let lower: [String: Any] = [
+                    "models": ["sim/openai-small"], "tools": ["hubspot": ["notes.write"]],
+                    "caps": ["run": "0.02", "day": "1", "month": "10"],
+                ]
+                let firstApproval = try await decide(update, "approve", token: reviewer, grants: lower)
+                #expect(firstApproval.json["state"] as? String == "open", "\(firstApproval.text)")
+                let granted = (firstApproval.json["thread"] as? [[String: Any]])?.last?["grants"] as? [String: Any]
+                #expect((granted?["caps"] as? [String: Any])?["run"] as? String == "0.02", "\(firstApproval.text)")
                 let twice = try await decide(update, "approve", token: reviewer)
                 #expect(
                     twice.json["state"] as? String == "open" && twice.json["approved_by"] as? [String] == [carol.id])
                 let done = try await decide(update, "approve", token: admin)
                 #expect(done.json["state"] as? String == "approved", "\(done.text)")
+                let both = done.json["grants"] as? [String: Any]
+                #expect((both?["caps"] as? [String: Any])?["run"] as? String == "0.02", "\(done.text)")
+                #expect(both?["tools"] as? [String: [String]] == ["hubspot": ["notes.write"]], "\(done.text)")
                 let versions = try await client.call(.get, "/api/v1/agents/notes-summarizer", token: builder)
                 #expect(
                     (versions.json["versions"] as? [[String: Any]])?.map { $0["state"] as? String } == [
