@@ -35,6 +35,7 @@ public enum AuditEventKind: String, CaseIterable, Sendable, Codable {
     case agentTransferRequested = "agent.transfer_requested"
     case agentTransferDecided = "agent.transfer_decided"
     case agentTransferWithdrawn = "agent.transfer_withdrawn"
+    case toolCatalogChanged = "tool_catalog.changed"
 }
 
 /// A salted commitment to a payload kept outside the leaf: SHA-256(tag ‖ salt ‖ payload).

@@ -11,7 +11,9 @@ import Logging
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agentry-bench", abstract: "Agentry benchmarks (see bench/README.md).",
-        subcommands: [AppendBench.self, VerifyBench.self, LedgerBench.self, GatewayBench.self, CatalogBench.self])
+        subcommands: [
+            AppendBench.self, VerifyBench.self, LedgerBench.self, GatewayBench.self, CatalogBench.self, ToolBench.self,
+        ])
 }
 
 /// Where a benchmark's store lives.

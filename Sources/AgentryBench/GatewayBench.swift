@@ -63,40 +63,8 @@ struct GatewayBench: AsyncParsableCommand {
         setup.sandboxDefaults = try SandboxDefaults(
             yaml: "models: [bench/*]\nmax_data_classification: internal\ncaps: {}")
         setup.governed = !ungoverned
-        let signer = try NoteSigner.generate(name: "bench.local/audit").signer
-        let checkpointer = AuditCheckpointer(
-            store: store.audit, signer: signer, file: CheckpointFile(path: directory + "/checkpoints.jsonl"),
-            logger: quiet, clock: { Int64(Date().timeIntervalSince1970 * 1000) })
-        let dependencies = ApplicationDependencies(
-            store: store, logger: quiet, checkpointer: checkpointer, gateway: setup)
-        guard let admin = try await dependencies.identity.bootstrapAdmin(email: "bench@example.com") else {
-            throw ValidationError("the bench store was not empty")
-        }
-        let key = try await dependencies.identity.issuePersonalToken(
-            userID: admin.record.userID, name: "bench", lifetime: nil, kind: .sandbox, by: admin.record.userID
-        ).secret
-        // Caps on every scope of the call, high enough never to refuse: each call checks and holds them all.
-        for scope in [LedgerScope.org, try LedgerScope(.user, id: admin.record.userID)] {
-            try await dependencies.ledger.setCaps([
-                CapChange(key: CapKey(scope: scope, window: .day), limit: Microdollars(dollars: 1_000_000)!),
-                CapChange(key: CapKey(scope: scope, window: .month), limit: Microdollars(dollars: 1_000_000)!),
-            ])
-        }
-        var configuration = ServerConfiguration()
-        configuration.port = 0
-        let (ports, portReady) = AsyncStream.makeStream(of: Int.self)
-        let app = buildApplication(
-            configuration: configuration, dependencies: dependencies,
-            onServerRunning: { channel in
-                portReady.yield(channel.localAddress?.port ?? 0)
-                portReady.finish()
-            })
-        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: quiet)
-        let serving = Task { try await group.run() }
-        var port = 0
-        for await value in ports { port = value }
-        defer { serving.cancel() }
-
+        let server = try await BenchServer.start(store: store, directory: directory, setup: setup, logger: quiet)
+        let (port, key) = (server.port, server.key)
         let levels = connections.split(separator: ",").compactMap { Int($0) }
         for stream in [false, true] {
             let body = try Load.body(stream: stream)
@@ -119,9 +87,62 @@ struct GatewayBench: AsyncParsableCommand {
                 try report(fields)
             }
         }
+        await server.stop()
+        try await store.close()
+    }
+}
+
+/// Agentry on a free loopback port over a bench store, with an admin whose Sandbox key the
+/// load uses and caps on every scope of a call, high enough never to refuse.
+struct BenchServer {
+    let port: Int
+    let key: String
+    private let group: ServiceGroup
+    private let serving: Task<Void, any Error>
+
+    /// Starts the server with `setup`, its checkpoints in `directory`.
+    static func start(store: SQLiteStore, directory: String, setup: GatewaySetup, logger: Logger) async throws
+        -> BenchServer
+    {
+        let signer = try NoteSigner.generate(name: "bench.local/audit").signer
+        let checkpointer = AuditCheckpointer(
+            store: store.audit, signer: signer, file: CheckpointFile(path: directory + "/checkpoints.jsonl"),
+            logger: logger, clock: { Int64(Date().timeIntervalSince1970 * 1000) })
+        let dependencies = ApplicationDependencies(
+            store: store, logger: logger, checkpointer: checkpointer, gateway: setup)
+        guard let admin = try await dependencies.identity.bootstrapAdmin(email: "bench@example.com") else {
+            throw ValidationError("the bench store was not empty")
+        }
+        let key = try await dependencies.identity.issuePersonalToken(
+            userID: admin.record.userID, name: "bench", lifetime: nil, kind: .sandbox, by: admin.record.userID
+        ).secret
+        // Each call checks and holds every cap of its scopes.
+        for scope in [LedgerScope.org, try LedgerScope(.user, id: admin.record.userID)] {
+            try await dependencies.ledger.setCaps([
+                CapChange(key: CapKey(scope: scope, window: .day), limit: Microdollars(dollars: 1_000_000)!),
+                CapChange(key: CapKey(scope: scope, window: .month), limit: Microdollars(dollars: 1_000_000)!),
+            ])
+        }
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        let (ports, portReady) = AsyncStream.makeStream(of: Int.self)
+        let app = buildApplication(
+            configuration: configuration, dependencies: dependencies,
+            onServerRunning: { channel in
+                portReady.yield(channel.localAddress?.port ?? 0)
+                portReady.finish()
+            })
+        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
+        let serving = Task { try await group.run() }
+        var port = 0
+        for await value in ports { port = value }
+        return BenchServer(port: port, key: key, group: group, serving: serving)
+    }
+
+    /// Stops the server and waits for it.
+    func stop() async {
         await group.triggerGracefulShutdown()
         _ = try? await serving.value
-        try await store.close()
     }
 }
 

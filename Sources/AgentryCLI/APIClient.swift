@@ -63,7 +63,7 @@ struct APIClient {
         guard let envelope = try? JSONDecoder().decode(Envelope.self, from: body) else {
             return "the server answered HTTP \(status) without an Agentry error body; is the URL an Agentry server?"
         }
-        let hint = status == 401 ? " (run 'agentry login' with a valid token)" : ""
+        let hint = status == 401 ? " (run 'agentry login' with a valid token, or pass a valid key with --token)" : ""
         return
             "\(envelope.error.message)\(hint) [\(envelope.error.code), HTTP \(status), request \(envelope.error.request_id ?? "-")]"
     }

@@ -9,6 +9,20 @@ protocol PolicyTarget {
     static var title: String { get }
     /// Where its format is documented.
     static var document: String { get }
+    /// The subcommand's name (`policy` unless the target says otherwise).
+    static var commandName: String { get }
+}
+
+extension PolicyTarget {
+    static var commandName: String { "policy" }
+}
+
+/// `agentry tools catalog`.
+enum ToolCatalogTarget: PolicyTarget {
+    static let path = "/api/v1/tools/catalog"
+    static let title = "tool catalog"
+    static let document = "docs/tools.md"
+    static let commandName = "catalog"
 }
 
 /// `agentry sandbox policy`.
@@ -29,7 +43,8 @@ enum ApprovalPolicyTarget: PolicyTarget {
 struct PolicyCommand<Target: PolicyTarget>: AsyncParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
-            commandName: "policy", abstract: "Show or change the \(Target.title) (format in \(Target.document)).",
+            commandName: Target.commandName,
+            abstract: "Show or change the \(Target.title) (format in \(Target.document)).",
             subcommands: [Show.self, Set.self, Reset.self, History.self])
     }
 

@@ -15,11 +15,19 @@ public struct GatewayCaller: Sendable {
     public let scopes: [LedgerScope]
     /// The models a Sandbox caller may use beyond the catalog's own rules; nil outside Sandboxes.
     public let sandboxPolicy: SandboxPolicy?
+    /// Outside Sandboxes: the tool scopes the agent's version was granted, by tool.
+    public let toolScopes: [String: [String]]
+    /// The agent, version and run a call is made for, when it is made by an agent's run.
+    public let agent: String?
+    public let agentVersion: String?
+    public let run: String?
 
-    /// A caller; a Sandbox caller's models are also limited by `sandboxPolicy`.
+    /// A caller; a Sandbox caller's models and tools are also limited by `sandboxPolicy`, an
+    /// agent's tools by `toolScopes`.
     public init(
         userID: String, teamID: String?, zone: ModelZone, classification: DataClassification, scopes: [LedgerScope],
-        sandboxPolicy: SandboxPolicy? = nil
+        sandboxPolicy: SandboxPolicy? = nil, toolScopes: [String: [String]] = [:], agent: String? = nil,
+        agentVersion: String? = nil, run: String? = nil
     ) {
         self.userID = userID
         self.teamID = teamID
@@ -27,6 +35,10 @@ public struct GatewayCaller: Sendable {
         self.classification = classification
         self.scopes = scopes
         self.sandboxPolicy = sandboxPolicy
+        self.toolScopes = toolScopes
+        self.agent = agent
+        self.agentVersion = agentVersion
+        self.run = run
     }
 
     /// Whether the catalog and the caller's policy let this caller use `model`.

@@ -186,18 +186,19 @@ public final class ProviderClient: Sendable {
         }
     }
 
-    /// A transport failure as a gateway error that names the provider but never a URL's secrets.
-    static func transportError(_ error: any Error, provider: String) -> GatewayError {
+    /// A transport failure as a gateway error that names the provider (or tool, per `noun`) but
+    /// never a URL's secrets.
+    static func transportError(_ error: any Error, provider: String, noun: String = "provider") -> GatewayError {
         if let error = error as? HTTPClientError,
             [.connectTimeout, .readTimeout, .deadlineExceeded].contains(error)
         {
             return GatewayError(
-                .upstreamTimeout, code: "upstream_timeout", "provider \(provider) did not answer in time")
+                .upstreamTimeout, code: "upstream_timeout", "\(noun) \(provider) did not answer in time")
         }
         if error is CancellationError {
-            return GatewayError(.upstream, code: "cancelled", "the call to provider \(provider) was cancelled")
+            return GatewayError(.upstream, code: "cancelled", "the call to \(noun) \(provider) was cancelled")
         }
-        return GatewayError(.upstream, code: "upstream_unreachable", "provider \(provider) could not be reached")
+        return GatewayError(.upstream, code: "upstream_unreachable", "\(noun) \(provider) could not be reached")
     }
 
     private func url(upstreamModel: String, _ operation: Operation) throws(GatewayError) -> String {

@@ -49,15 +49,17 @@ extension SandboxPolicy {
         return amount
     }
 
-    /// The policy Agentry ships with, in effect until an admin sets one: the simulated models,
-    /// no tools, internal data, and small caps, so a new installation cannot run up a bill.
+    /// The policy Agentry ships with, in effect until an admin sets one: the simulated models and
+    /// tools, internal data, and small caps, so a new installation cannot run up a bill.
     public static let shippedYAML = """
         # Sandbox defaults: what every builder's personal Sandbox may use (docs/sandboxes.md).
         # Model names are the catalog's public names; a trailing * matches a prefix.
         models:
           - sim/*
-        # Tools in scope for Sandboxes (the tool gateway's names).
-        tools: []
+        # Tools in scope for Sandboxes (the tool catalog's names; a trailing * matches a prefix):
+        # the built-in simulators.
+        tools:
+          - sim-*
         # The most sensitive data a Sandbox may send: public, internal, confidential or restricted.
         max_data_classification: internal
         # The caps each Sandbox starts with, in dollars; omit a window for no cap.

@@ -12,11 +12,6 @@ struct PostgresStewardshipStore: StewardshipStore {
     private typealias TransferRow = (
         String, String, String, String, String, String, String, String?, String?, Int64, Int64?
     )
-    private static let transferColumns = """
-        id, agent_id, from_owner_id, to_owner_id, requested_by, reason, state, decided_by, decision_reason,
-        created_at, decided_at
-        """
-
     func setAgentState(
         agentID: String, from: [StoredAgent.State], to state: StoredAgent.State, reason: String, actor: String,
         at time: Date, recording messages: [ChangeMessage]
@@ -93,7 +88,8 @@ struct PostgresStewardshipStore: StewardshipStore {
         binds.append(id)
         let rows = try await client.query(
             PostgresQuery(
-                unsafeSQL: "SELECT \(Self.transferColumns) FROM ownership_transfers WHERE id = $1", binds: binds),
+                unsafeSQL: "SELECT \(RegistryRows.transferColumns) FROM ownership_transfers WHERE id = $1", binds: binds
+            ),
             logger: logger)
         for try await row in rows.decode(TransferRow.self) { return try Self.transfer(row) }
         return nil
@@ -104,8 +100,7 @@ struct PostgresStewardshipStore: StewardshipStore {
     {
         let rows = try await client.query(
             """
-            SELECT id, agent_id, from_owner_id, to_owner_id, requested_by, reason, state, decided_by, decision_reason,
-                created_at, decided_at FROM ownership_transfers
+            SELECT \(unescaped: RegistryRows.transferColumns) FROM ownership_transfers
             WHERE (\(state?.rawValue)::text IS NULL OR state = \(state?.rawValue))
                 AND (\(userID)::text IS NULL OR \(userID) IN (from_owner_id, to_owner_id, requested_by))
                 AND (\(after)::text IS NULL

@@ -7,11 +7,6 @@ import GRDB
 struct SQLiteStewardshipStore: StewardshipStore {
     let pool: DatabasePool
 
-    private static let transferColumns = """
-        id, agent_id, from_owner_id, to_owner_id, requested_by, reason, state, decided_by, decision_reason,
-        created_at, decided_at
-        """
-
     func setAgentState(
         agentID: String, from: [StoredAgent.State], to state: StoredAgent.State, reason: String, actor: String,
         at time: Date, recording messages: [ChangeMessage]
@@ -80,7 +75,7 @@ struct SQLiteStewardshipStore: StewardshipStore {
     func transfer(id: String) async throws -> OwnershipTransfer? {
         try await pool.read { db in
             try Row.fetchOne(
-                db, sql: "SELECT \(Self.transferColumns) FROM ownership_transfers WHERE id = ?", arguments: [id]
+                db, sql: "SELECT \(RegistryRows.transferColumns) FROM ownership_transfers WHERE id = ?", arguments: [id]
             ).map(Self.transfer)
         }
     }
@@ -92,7 +87,7 @@ struct SQLiteStewardshipStore: StewardshipStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT \(Self.transferColumns) FROM ownership_transfers
+                    SELECT \(RegistryRows.transferColumns) FROM ownership_transfers
                     WHERE (? IS NULL OR state = ?)
                         AND (? IS NULL OR ? IN (from_owner_id, to_owner_id, requested_by))
                         AND (? IS NULL OR (created_at, id) < (SELECT created_at, id FROM ownership_transfers WHERE id = ?))

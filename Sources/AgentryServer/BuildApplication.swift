@@ -46,6 +46,9 @@ public struct ApplicationDependencies: Sendable {
     let approvalPolicy: PolicyBook<ApprovalPolicy>
     /// The Catalog searched in memory, kept level with the store.
     let catalogSearch: CatalogSearch
+    /// The tool gateway, and the tool catalog admins write that it follows.
+    let tools: ToolGateway
+    let toolCatalog: PolicyBook<ToolCatalog>
     /// The server's own address once it listens (the built-in simulators are reached there).
     public let listening: ListeningAddress
 
@@ -85,6 +88,20 @@ public struct ApplicationDependencies: Sendable {
         self.storedCredentials = stored
         let credentials = LayeredCredentials(first: setup.credentials, then: stored)
         self.shippedCatalog = setup.catalog
+        do {
+            self.toolCatalog = try PolicyBook(
+                .tools, title: "tool catalog", changeKind: .toolCatalogChanged, base: ToolCatalog.shippedYAML,
+                store: store.policies, recorder: changes, clock: clock
+            ) { yaml throws(FieldProblem) in try ToolCatalog(yaml: yaml) }
+        } catch {
+            preconditionFailure("the shipped tool catalog parses (a test checks it): \(error)")
+        }
+        self.tools = ToolGateway(
+            catalog: ToolCatalog.shipped, ledger: ledger, audit: audit,
+            credentials: LayeredCredentials(
+                first: StaticCredentials([ToolGateway.builtinCredential: "sim-builtin"]), then: credentials),
+            governed: setup.governed
+        ) { kind in (listening.url ?? "http://127.0.0.1:0") + BuiltinSimulators.basePath(forTool: kind) }
         self.gateway = Gateway(catalog: setup.catalog, ledger: ledger, audit: audit, governed: setup.governed) {
             catalog in
             GatewaySetup.providerClients(for: catalog, listening: listening, credentials: credentials)
@@ -114,10 +131,11 @@ func buildRoutes(
             routes: catalog, bodyBytesMax: configuration.bodyBytesMax, store: dependencies.store))
     HealthController(store: dependencies.store, metrics: dependencies.metrics, checkpointer: dependencies.checkpointer)
         .register(on: router, catalog: &routes)
-    GatewayController(
-        gateway: dependencies.gateway, identity: identity, sandboxes: dependencies.sandboxes, keys: GatewayKeyCache(),
-        bodyBytesMax: max(configuration.bodyBytesMax, 8 << 20)
-    ).register(on: router, catalog: &routes)
+    let gatewayRoutes = GatewayController(
+        gateway: dependencies.gateway, tools: dependencies.tools, identity: identity, sandboxes: dependencies.sandboxes,
+        keys: GatewayKeyCache(), bodyBytesMax: max(configuration.bodyBytesMax, 8 << 20))
+    gatewayRoutes.register(on: router, catalog: &routes)
+    gatewayRoutes.registerTools(on: router, catalog: &routes)
     BuiltinSimulators.register(on: router)
     let group = router.group("api/v1").add(
         middleware: AuthenticationMiddleware(
@@ -138,6 +156,13 @@ func buildRoutes(
         store: dependencies.store.gateway, gateway: dependencies.gateway, shippedCatalog: dependencies.shippedCatalog,
         vault: dependencies.vault, credentials: dependencies.storedCredentials, recorder: dependencies.changes,
         bodyBytesMax: max(limit, 1 << 20)
+    ).register(on: api)
+    let (toolCatalog, tools) = (dependencies.toolCatalog, dependencies.tools)
+    PolicyRoutes(
+        book: toolCatalog, path: "tools/catalog", bodyBytesMax: max(limit, 1 << 20), view: ToolCatalogView.init,
+        afterChange: { try await ToolCatalogService.apply(toolCatalog, to: tools) },
+        // It names credentials and internal URLs; builders see what their key may call at GET /v1/tools.
+        readers: [.admin, .reviewer, .auditor]
     ).register(on: api)
     SandboxController(
         sandboxes: dependencies.sandboxes, identity: identity, gateway: dependencies.gateway,
@@ -188,6 +213,7 @@ public func buildApplication(
                 store: dependencies.store.gateway, gateway: dependencies.gateway, shipped: dependencies.shippedCatalog,
                 logger: dependencies.logger),
             SandboxPolicyService(sandboxes: dependencies.sandboxes, logger: dependencies.logger),
+            ToolCatalogService(book: dependencies.toolCatalog, tools: dependencies.tools, logger: dependencies.logger),
         ],
         onServerRunning: { channel in
             if let port = channel.localAddress?.port {

@@ -14,6 +14,8 @@ import Synchronization
 /// `:streamGenerateContent` (also under `/v1`). Every error is in the caller's vendor's shape.
 struct GatewayController: Sendable {
     let gateway: Gateway
+    /// The tool gateway, behind the same keys.
+    let tools: ToolGateway
     let identity: IdentityService
     /// The Sandbox policy that limits Sandbox keys, and the Sandboxes created on first use.
     let sandboxes: SandboxService
@@ -136,20 +138,21 @@ struct GatewayController: Sendable {
     }
 
     /// The body, or a 413 when it is larger than the gateway reads.
-    private func read(_ request: Request) async throws -> [UInt8] {
+    func read(_ request: Request, limit: Int? = nil) async throws -> [UInt8] {
+        let limit = limit ?? bodyBytesMax
         do {
             var request = request
-            return Array(buffer: try await request.collectBody(upTo: bodyBytesMax))
+            return Array(buffer: try await request.collectBody(upTo: limit))
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw GatewayError(
-                .requestTooLarge, code: "request_too_large", "the request body is over \(bodyBytesMax) bytes")
+                .requestTooLarge, code: "request_too_large", "the request body is over \(limit) bytes")
         } catch {
             throw GatewayError.invalid("the request body could not be read")
         }
     }
 
     /// The caller behind the key the request carries, the way each vendor's SDK sends it.
-    private func caller(of request: Request) async throws -> GatewayCaller {
+    func caller(of request: Request) async throws -> GatewayCaller {
         guard let secret = Self.key(of: request) else {
             throw GatewayError(
                 .authentication, code: "missing_key",

@@ -126,8 +126,25 @@ enum BuiltinSimulators {
         }
     }
 
+    /// Where the simulator of a tool kind is mounted, as the tool's base URL path.
+    static func basePath(forTool kind: ToolConfig.Kind) -> String {
+        switch kind {
+        case .slack: "/_simulators/slack/api"
+        case .googleDrive: "/_simulators/google"
+        case .hubspot: "/_simulators/hubspot"
+        case .salesforce: "/_simulators/salesforce"
+        case .webhook: "/_simulators/webhooks/receive"
+        case .rest: "/_simulators/none"
+        }
+    }
+
     /// Mounts every simulator on `router`.
     static func register(on router: Router<AgentryRequestContext>) {
+        SlackSimulator().register(on: router.group("_simulators/slack"))
+        GoogleDriveSimulator().register(on: router.group("_simulators/google"))
+        HubSpotSimulator().register(on: router.group("_simulators/hubspot"))
+        SalesforceSimulator().register(on: router.group("_simulators/salesforce"))
+        WebhookReceiver(secret: "sim-builtin").register(on: router.group("_simulators/webhooks"))
         OpenAISimulator().register(on: router.group("_simulators/openai"))
         OpenAISimulator(models: ["sim-mistral-small"]).register(on: router.group("_simulators/mistral"))
         AnthropicSimulator().register(on: router.group("_simulators/anthropic"))

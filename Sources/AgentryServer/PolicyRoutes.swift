@@ -14,10 +14,13 @@ struct PolicyRoutes<Policy: Sendable, View: Encodable & Sendable>: Sendable {
     let view: @Sendable (PolicyRevision<Policy>) -> View
     /// What else a change sets in motion (the Sandbox policy carries its caps to every Sandbox).
     var afterChange: @Sendable () async throws -> Void = {}
+    /// Who may read the policy in effect; nil for every signed-in user.
+    var readers: [Role]? = nil
 
     func register(on api: APIRouter) {
         api.on(.get, path) { _, context in
-            _ = try context.caller()
+            let caller = try context.caller()
+            if let readers { try caller.require(readers, to: "reading the \(book.title)") }
             return try JSONResponse.make(view(try await book.refresh()))
         }
         api.on(.put, path) { request, context in

@@ -86,6 +86,7 @@ public enum ServerRunner {
             // Likewise the Sandbox policy: Sandbox keys are limited by the stored one from the first call.
             try await dependencies.sandboxes.refresh()
             _ = try await dependencies.catalogSearch.index()
+            try await ToolCatalogService.apply(dependencies.toolCatalog, to: dependencies.tools)
             // The admin, its token and their audit entries commit together; the token is shown once.
             if let issued = try await dependencies.identity.bootstrapAdmin(email: configuration.adminEmail) {
                 say(Self.bootstrapMessage(email: configuration.adminEmail, secret: issued.secret))

@@ -126,3 +126,19 @@ enum SimulatedTokens {
         Array(SHA256.hash(data: Data(text.utf8))).prefix(8).map { (Double($0) - 127.5) / 127.5 }
     }
 }
+
+/// A request's query string read as HTML forms write it (`+` is a space), as Google's and
+/// Slack's clients send it.
+enum SimulatorQuery {
+    /// The query's parameters; a name given twice keeps its last value.
+    static func parameters(_ request: Request) -> [String: String] {
+        var parameters: [String: String] = [:]
+        for pair in (request.uri.query ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map {
+                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
+            }
+            parameters[parts[0]] = parts.count > 1 ? parts[1] : ""
+        }
+        return parameters
+    }
+}

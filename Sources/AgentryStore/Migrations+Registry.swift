@@ -341,3 +341,45 @@ extension Migrations {
         statements: ["ALTER TABLE review_events ADD COLUMN grants TEXT"]
     )
 }
+
+extension Migrations {
+    /// 18: the tool catalog is a policy admins write (revisions like the Sandbox and approval
+    /// policies), so `policy_revisions` takes `tools`. SQLite cannot change a CHECK in place: the
+    /// table is rebuilt with its rows and its append-only triggers.
+    static let toolCatalogPolicy = Migration(
+        version: 18, name: "tool_catalog_policy",
+        statements: [],
+        sqliteOnly: [
+            """
+            CREATE TABLE policy_revisions_next (
+                policy TEXT NOT NULL,
+                revision BIGINT NOT NULL,
+                yaml TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                created_by TEXT NOT NULL,
+                PRIMARY KEY (policy, revision),
+                CONSTRAINT policy_revisions_policy CHECK (policy IN ('sandbox', 'approval', 'tools')),
+                CONSTRAINT policy_revisions_revision CHECK (revision >= 1)
+            )
+            """,
+            """
+            INSERT INTO policy_revisions_next (policy, revision, yaml, created_at, created_by)
+            SELECT policy, revision, yaml, created_at, created_by FROM policy_revisions
+            """,
+            "DROP TABLE policy_revisions",
+            "ALTER TABLE policy_revisions_next RENAME TO policy_revisions",
+        ]
+            + ["UPDATE", "DELETE"].map { operation in
+                """
+                CREATE TRIGGER policy_revisions_no_\(operation.lowercased()) BEFORE \(operation) ON policy_revisions
+                BEGIN SELECT RAISE(ABORT, 'policy_revisions is append-only: \(operation) refused'); END
+                """
+            },
+        postgresOnly: [
+            """
+            ALTER TABLE policy_revisions DROP CONSTRAINT policy_revisions_policy,
+                ADD CONSTRAINT policy_revisions_policy CHECK (policy IN ('sandbox', 'approval', 'tools'))
+            """
+        ]
+    )
+}

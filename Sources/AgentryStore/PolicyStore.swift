@@ -7,6 +7,8 @@ public enum PolicyName: String, CaseIterable, Sendable {
     case sandbox
     /// The criteria submissions are checked against (docs/review.md).
     case approval
+    /// The tools agents reach through the tool gateway (docs/tools.md).
+    case tools
 }
 
 /// One revision of a policy as stored: the YAML the admin sent, never rewritten.

@@ -27,6 +27,12 @@ public enum RegistryRows {
     /// A stored agent state.
     public static func agentState(_ text: String) throws -> StoredAgent.State { try word(text, of: "agents.state") }
 
+    /// The columns of `ownership_transfers` in the order both stores read them.
+    public static let transferColumns = """
+        id, agent_id, from_owner_id, to_owner_id, requested_by, reason, state, decided_by, decision_reason,
+        created_at, decided_at
+        """
+
     /// A stored ownership transfer state.
     public static func transferState(_ text: String) throws -> OwnershipTransfer.State {
         try word(text, of: "ownership_transfers.state")

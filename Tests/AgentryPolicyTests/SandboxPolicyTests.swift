@@ -3,12 +3,12 @@ import AgentryPolicy
 import Testing
 
 @Suite struct SandboxPolicyTests {
-    @Test func theShippedPolicyAllowsOnlySimulatedModelsAndInternalData() {
+    @Test func theShippedPolicyAllowsOnlySimulatedModelsAndToolsAndInternalData() {
         let policy = SandboxPolicy.shipped
         #expect(policy.allowsModel("sim/openai-small"))
         #expect(!policy.allowsModel("openai/gpt-4o"))
         #expect(!policy.allowsModel("sim"))
-        #expect(policy.tools.isEmpty && !policy.allowsTool("slack"))
+        #expect(policy.allowsTool("sim-slack") && !policy.allowsTool("slack"))
         #expect(policy.allows(.internal) && policy.allows(.public) && !policy.allows(.confidential))
         #expect(
             policy.caps
