@@ -51,7 +51,7 @@ extension ToolCatalog {
             node, at: path,
             allowed: [
                 "name", "kind", "base_url", "credential", "auth", "token_url", "client_id", "token_scope", "operations",
-                "price", "data_classifications", "sandbox_scopes",
+                "price", "data_classifications", "sandbox_scopes", "timeout_seconds",
             ])
         let name = try fields.text("name")
         guard isName(name) else { throw FieldProblem(path: fields.path(of: "name"), reason: "must be \(nameRule)") }
@@ -77,21 +77,26 @@ extension ToolCatalog {
         }
         let auth = try Self.auth(fields, kind: kind, builtin: base == ToolConfig.builtin)
         let oauth = if case .oauth2ClientCredentials = auth { true } else { false }
-        if credential == nil, base != ToolConfig.builtin, kind != .rest || oauth {
+        // A REST API or an MCP server may be open; every other connector needs the org's credential.
+        if credential == nil, base != ToolConfig.builtin, (kind != .rest && kind != .mcp) || oauth {
             throw FieldProblem(
                 path: fields.path(of: "credential"),
                 reason: "is required: the stored credential Agentry calls it with"
                     + (oauth ? " (the OAuth client secret)" : kind == .webhook ? " (the signing secret)" : ""))
         }
         var operations = ToolConfig.builtinOperations(of: kind)
-        if kind == .rest {
+        if kind == .rest || kind == .mcp {
             guard let list = fields.node("operations")?.sequence, !list.isEmpty else {
                 throw FieldProblem(
-                    path: fields.path(of: "operations"), reason: "is required: a REST tool's operations, at least one")
+                    path: fields.path(of: "operations"),
+                    reason:
+                        "is required: the \(kind == .mcp ? "MCP server's tools it offers" : "REST tool's operations"), at least one"
+                )
             }
             operations = []
             for (index, node) in list.enumerated() {
-                let operation = try Self.operation(node, at: "\(fields.path(of: "operations"))[\(index)]")
+                let at = "\(fields.path(of: "operations"))[\(index)]"
+                let operation = try kind == .mcp ? Self.mcpOperation(node, at: at) : Self.operation(node, at: at)
                 guard !operations.contains(where: { $0.name == operation.name }) else {
                     throw FieldProblem(
                         path: "\(fields.path(of: "operations"))[\(index)].name",
@@ -119,11 +124,14 @@ extension ToolCatalog {
                 path: "\(fields.path(of: "sandbox_scopes"))[\(index)]",
                 reason: "'\(scope)' is not a scope of \(name)'s operations (\(known.sorted().joined(separator: ", ")))")
         }
+        let timeout = fields.has("timeout_seconds") ? try fields.integer("timeout_seconds", of: "seconds") : 30
+        guard (1...300).contains(timeout) else {
+            throw FieldProblem(path: fields.path(of: "timeout_seconds"), reason: "must be from 1 to 300 seconds")
+        }
         return ToolConfig(
             name: name, kind: kind, baseURL: base.hasSuffix("/") ? String(base.dropLast()) : base,
-            credential: credential,
-            auth: auth, operations: operations, price: price, dataClassifications: classifications,
-            sandboxScopes: sandbox)
+            credential: credential, auth: auth, operations: operations, price: price,
+            dataClassifications: classifications, sandboxScopes: sandbox, timeoutSeconds: timeout)
     }
 
     /// `auth`: `bearer` (the default), `header:<name>` or `oauth2_client_credentials` (with
@@ -132,6 +140,9 @@ extension ToolCatalog {
         -> ToolConfig.Auth
     {
         let oauthFields = ["token_url", "client_id", "token_scope"]
+        if kind == .mcp, fields.has("auth"), (try? fields.text("auth")) == "oauth2_client_credentials" {
+            throw FieldProblem(path: fields.path(of: "auth"), reason: "an MCP server takes bearer or header:<name>")
+        }
         if kind == .webhook {
             for key in ["auth"] + oauthFields where fields.has(key) {
                 throw FieldProblem(
@@ -151,14 +162,16 @@ extension ToolCatalog {
         if text == "oauth2_client_credentials" {
             let tokenURL = try fields.text("token_url", "the OAuth 2.0 token endpoint (an http(s) URL, or builtin)")
             guard
-                (tokenURL == ToolConfig.builtin && builtin)
+                // Of the simulators, Salesforce's issues tokens.
+                (tokenURL == ToolConfig.builtin && builtin && kind == .salesforce)
                     || ((tokenURL.hasPrefix("https://") || tokenURL.hasPrefix("http://")) && !tokenURL.contains("@")
                         && !tokenURL.contains("#"))
             else {
                 throw FieldProblem(
                     path: fields.path(of: "token_url"),
                     reason:
-                        "must be an http(s) URL without credentials or fragment (builtin only with base_url: builtin)")
+                        "must be an http(s) URL without credentials or fragment (builtin only for a salesforce tool on builtin)"
+                )
             }
             let clientID = try fields.text("client_id", "the OAuth 2.0 client id")
             guard (1...256).contains(clientID.utf8.count), clientID.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
@@ -187,6 +200,26 @@ extension ToolCatalog {
             reason:
                 "must be bearer, oauth2_client_credentials or header:<name> (a header name of letters, digits, '-' and '_', not a reserved one)"
         )
+    }
+
+    /// An MCP tool offered as an operation: the upstream tool's name and the scope it needs.
+    private static func mcpOperation(_ node: Node, at path: String) throws(FieldProblem) -> ToolOperation {
+        let fields = try YAMLFields(node, at: path, allowed: ["name", "scope"])
+        let name = try fields.text("name", "the upstream MCP tool's name")
+        guard (1...64).contains(name.utf8.count),
+            name.utf8.allSatisfy({
+                (0x61...0x7A).contains($0) || (0x41...0x5A).contains($0) || (0x30...0x39).contains($0)
+                    || [0x5F, 0x2D, 0x2E].contains($0)
+            })
+        else {
+            throw FieldProblem(
+                path: fields.path(of: "name"), reason: "must be 1–64 characters of letters, digits, '_', '-' and '.'")
+        }
+        let scope = try fields.text("scope", "the scope a caller needs")
+        guard NamePattern(scope) != nil, !scope.contains("*") else {
+            throw FieldProblem(path: fields.path(of: "scope"), reason: "must be a scope name without spaces or *")
+        }
+        return ToolOperation(name: name, method: .POST, path: "", scope: scope)
     }
 
     private static func operation(_ node: Node, at path: String) throws(FieldProblem) -> ToolOperation {

@@ -55,9 +55,11 @@ public struct ToolConfig: Sendable, Equatable {
         /// Outgoing webhooks: a signed POST of the arguments to the tool's URL.
         case webhook
         case rest
+        /// An upstream MCP server (Streamable HTTP); each operation is one of its tools.
+        case mcp
 
         /// Whether Agentry has a simulator of the kind (`base_url: builtin`).
-        public var hasSimulator: Bool { self != .rest }
+        public var hasSimulator: Bool { self != .rest && self != .mcp }
     }
 
     /// How the credential is sent.
@@ -87,6 +89,8 @@ public struct ToolConfig: Sendable, Equatable {
     public let dataClassifications: [DataClassification]
     /// The scopes a Sandbox may use; none keeps the tool out of Sandboxes.
     public let sandboxScopes: [String]
+    /// How long the tool has to answer a call.
+    public let timeoutSeconds: Int64
 
     /// The base URL that means the process's own simulator.
     public static let builtin = "builtin"
@@ -95,8 +99,9 @@ public struct ToolConfig: Sendable, Equatable {
     public init(
         name: String, kind: Kind, baseURL: String, credential: String?, auth: Auth = .bearer,
         operations: [ToolOperation], price: Microdollars, dataClassifications: [DataClassification],
-        sandboxScopes: [String]
+        sandboxScopes: [String], timeoutSeconds: Int64 = 30
     ) {
+        self.timeoutSeconds = timeoutSeconds
         self.name = name
         self.kind = kind
         self.baseURL = baseURL
@@ -156,7 +161,7 @@ public struct ToolConfig: Sendable, Equatable {
             ]
         case .webhook:
             [ToolOperation(name: "send", method: .POST, path: "", scope: "webhook.send")]
-        case .rest: []
+        case .rest, .mcp: []
         }
     }
 }
@@ -177,7 +182,8 @@ public struct ToolCatalog: Sendable, Equatable {
     /// HubSpot, Salesforce and a webhook receiver), allowed in Sandboxes, so a new installation
     /// can call tools offline.
     public static let shippedYAML = """
-        # Tools agents reach through Agentry (docs/tools.md). Each names its kind (slack or rest),
+        # Tools agents reach through Agentry (docs/tools.md). Each names its kind (slack,
+        # google_drive, hubspot, salesforce, webhook, rest or mcp),
         # where it is (builtin: Agentry's own simulator), the stored credential it is called with,
         # its price per call, the data it may carry and the scopes Sandboxes may use.
         tools:

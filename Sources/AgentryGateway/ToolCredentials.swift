@@ -7,10 +7,19 @@ import NIOCore
 /// kept until shortly before they expire; a tool that refuses a token (401) makes the next call
 /// fetch a new one. Concurrent calls that find no token wait for one fetch.
 actor ToolTokens {
+    /// A token belongs to a client at an endpoint with a secret: a rotated secret gets new tokens.
     private struct Key: Hashable {
         let tokenURL: String
         let clientID: String
         let scope: String?
+        let secretDigest: String
+
+        init(tokenURL: String, clientID: String, scope: String?, secret: String) {
+            self.tokenURL = tokenURL
+            self.clientID = clientID
+            self.scope = scope
+            self.secretDigest = SHA256.hash(data: Array(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        }
     }
 
     private var tokens: [Key: (token: String, until: ContinuousClock.Instant)] = [:]
@@ -29,7 +38,7 @@ actor ToolTokens {
     func token(tokenURL: String, clientID: String, secret: String, scope: String?, tool: String)
         async throws(GatewayError) -> String
     {
-        let key = Key(tokenURL: tokenURL, clientID: clientID, scope: scope)
+        let key = Key(tokenURL: tokenURL, clientID: clientID, scope: scope, secret: secret)
         if let held = tokens[key], held.until > .now { return held.token }
         let task =
             fetching[key]
@@ -51,8 +60,8 @@ actor ToolTokens {
     }
 
     /// Forgets the token `token` (the tool refused it), so the next call fetches another.
-    func invalidate(tokenURL: String, clientID: String, scope: String?, token: String) {
-        let key = Key(tokenURL: tokenURL, clientID: clientID, scope: scope)
+    func invalidate(tokenURL: String, clientID: String, scope: String?, secret: String, token: String) {
+        let key = Key(tokenURL: tokenURL, clientID: clientID, scope: scope, secret: secret)
         if tokens[key]?.token == token { tokens[key] = nil }
     }
 
@@ -71,7 +80,7 @@ actor ToolTokens {
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {
-            response = try await client.execute(request, timeout: .seconds(ToolGateway.timeoutSeconds))
+            response = try await client.execute(request, timeout: .seconds(30))
             body = try await response.body.collect(upTo: 64 << 10)
         } catch {
             throw ProviderClient.transportError(error, provider: tool, noun: "the token endpoint of tool")

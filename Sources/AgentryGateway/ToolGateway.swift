@@ -49,8 +49,9 @@ public final class ToolGateway: Sendable {
     /// The most bytes of arguments a call takes, and of a reply the gateway reads.
     public static let argumentsBytesMax = 1 << 20
     public static let resultBytesMax = 4 << 20
-    /// How long a tool has to answer.
-    public static let timeoutSeconds: Int64 = 30
+    /// The longest any tool may take (each tool's own `timeoutSeconds` is at most this), which
+    /// bounds the HTTP client's reads.
+    public static let timeoutSeconds: Int64 = 300
 
     /// A gateway over `catalog`; `builtinBase` says where the process's simulators are.
     public init(
@@ -90,11 +91,16 @@ public final class ToolGateway: Sendable {
             record.resolved = "\(tool.name).\(operation.name)"
             if let refusal = Self.refusal(caller, tool, operation) { throw refusal }
             record.priced = tool.price
-            let request = try upstreamRequest(tool, operation, call.arguments)
+            let request = tool.kind == .mcp ? nil : try upstreamRequest(tool, operation, call.arguments)
             let hold = try await reserve(tool, caller: caller, id: call.requestID)
             record.hold = hold
-            let (status, result, contentType) = try await send(
-                request, tool: tool, operation: operation, secret: try await secret(of: tool), id: call.requestID)
+            let secret = try await secret(of: tool)
+            let (status, result, contentType) =
+                if let request {
+                    try await send(request, tool: tool, operation: operation, secret: secret, id: call.requestID)
+                } else {
+                    try await callMCP(tool, operation, call.arguments, secret: secret)
+                }
             record.result = result
             guard (200..<300).contains(status) else {
                 throw Self.upstreamError(status: status, body: result, tool: tool.name)
@@ -296,10 +302,26 @@ public final class ToolGateway: Sendable {
                 authorized.headers.add(name: "authorization", value: "Bearer \(token)")
                 let reply = try await execute(authorized, tool: tool, operation: operation)
                 guard reply.0 == 401, attempt == 0 else { return reply }
-                await tokens.invalidate(tokenURL: url, clientID: clientID, scope: scope, token: token)
+                await tokens.invalidate(tokenURL: url, clientID: clientID, scope: scope, secret: secret, token: token)
             }
         }
         return try await execute(request, tool: tool, operation: operation)
+    }
+
+    /// Calls the upstream MCP server's tool of `operation`'s name.
+    private func callMCP(
+        _ tool: ToolConfig, _ operation: ToolOperation, _ arguments: [String: JSONValue], secret: String?
+    ) async throws(GatewayError) -> (Int, [UInt8], String?) {
+        let authorization: (name: String, value: String)? =
+            switch (tool.auth, secret) {
+            case (.header(let name), let secret?): (name, secret)
+            case (_, let secret?): ("authorization", "Bearer \(secret)")
+            default: nil
+            }
+        let upstream = MCPUpstream(
+            client: client, url: tool.baseURL, authorization: authorization, tool: tool.name,
+            timeoutSeconds: tool.timeoutSeconds)
+        return (200, try await upstream.call(operation.name, arguments: arguments), "application/json")
     }
 
     /// Where a built-in simulator issues OAuth tokens.
@@ -311,7 +333,7 @@ public final class ToolGateway: Sendable {
         async throws(GatewayError) -> (Int, [UInt8], String?)
     {
         do {
-            let response = try await client.execute(request, timeout: .seconds(Self.timeoutSeconds))
+            let response = try await client.execute(request, timeout: .seconds(tool.timeoutSeconds))
             let body = try await response.body.collect(upTo: Self.resultBytesMax)
             if response.status.code == 429, let after = response.headers.first(name: "retry-after").flatMap(Int.init) {
                 throw GatewayError(
@@ -338,7 +360,9 @@ public final class ToolGateway: Sendable {
             let outcome = try await ledger.reserve(
                 ReservationRequest(
                     id: RandomText.identifier(prefix: "tool"), amount: tool.price, scopes: caller.scopes,
-                    expiresAt: ledger.now().addingTimeInterval(TimeInterval(Self.timeoutSeconds) * 2 + 60),
+                    // Outlives the longest call: an MCP call's three requests, or an OAuth call's
+                    // token fetch and retry, each within the tool's timeout.
+                    expiresAt: ledger.now().addingTimeInterval(TimeInterval(tool.timeoutSeconds) * 4 + 90),
                     attribution: SpendAttribution(
                         user: caller.userID, team: caller.teamID, model: nil, provider: "tool:\(tool.name)",
                         zone: caller.zone.rawValue)))

@@ -136,6 +136,8 @@ func buildRoutes(
         keys: GatewayKeyCache(), bodyBytesMax: max(configuration.bodyBytesMax, 8 << 20))
     gatewayRoutes.register(on: router, catalog: &routes)
     gatewayRoutes.registerTools(on: router, catalog: &routes)
+    gatewayRoutes.registerMCP(
+        on: router, endpoint: MCPEndpoint(gateway: gatewayRoutes, logger: dependencies.logger), catalog: &routes)
     BuiltinSimulators.register(on: router)
     let group = router.group("api/v1").add(
         middleware: AuthenticationMiddleware(

@@ -153,7 +153,12 @@ struct GatewayController: Sendable {
 
     /// The caller behind the key the request carries, the way each vendor's SDK sends it.
     func caller(of request: Request) async throws -> GatewayCaller {
-        guard let secret = Self.key(of: request) else {
+        try await caller(secret: Self.key(of: request), classification: request.headers[Self.classificationHeader])
+    }
+
+    /// The caller behind `secret`, sending data of the `declared` classification (internal when nil).
+    func caller(secret: String?, classification declared: String?) async throws -> GatewayCaller {
+        guard let secret else {
             throw GatewayError(
                 .authentication, code: "missing_key",
                 "no API key: send an Agentry Sandbox key as the SDK's API key (Authorization: Bearer, x-api-key, "
@@ -175,7 +180,7 @@ struct GatewayController: Sendable {
             throw GatewayError(.overloaded, code: "store_unavailable", "keys cannot be checked right now; try again")
         }
         let classification: DataClassification
-        if let declared = request.headers[Self.classificationHeader] {
+        if let declared {
             guard let value = DataClassification(rawValue: declared.lowercased()) else {
                 throw GatewayError.invalid(
                     "agentry-data-classification must be public, internal, confidential or restricted", param: nil)

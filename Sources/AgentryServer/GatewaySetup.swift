@@ -134,7 +134,7 @@ enum BuiltinSimulators {
         case .hubspot: "/_simulators/hubspot"
         case .salesforce: "/_simulators/salesforce"
         case .webhook: "/_simulators/webhooks/receive"
-        case .rest: "/_simulators/none"
+        case .rest, .mcp: "/_simulators/none"
         }
     }
 

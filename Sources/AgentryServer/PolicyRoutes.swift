@@ -3,8 +3,8 @@ import Foundation
 import Hummingbird
 
 /// The four routes of a policy IT writes, the same for each: read the one in effect (every
-/// signed-in user), set a new revision and reset to revision 0 (admins), list stored revisions
-/// (admins and auditors).
+/// signed-in user, or the `readers` given), set a new revision and reset to revision 0
+/// (admins), list stored revisions (admins and auditors).
 struct PolicyRoutes<Policy: Sendable, View: Encodable & Sendable>: Sendable {
     let book: PolicyBook<Policy>
     /// The path under `/api/v1`, e.g. `sandbox/policy`.

@@ -8,7 +8,8 @@ import NIOFoundationCompat
 /// with `alt=media`) and `GET /drive/v3/files/{fileId}/export?mimeType=…` for Google Docs
 /// files, with Google's error body (`{"error": {"code", "message", "errors": [{"domain",
 /// "reason", …}]}}`): 401 without a bearer token, 404 `notFound`, 400 `invalid` for a query it
-/// cannot read, 403 `fileNotDownloadable` / `fileNotExportable`.
+/// cannot read, 403 `fileNotDownloadable` / `fileNotExportable`. A file id asks for faults as
+/// `SimulatedFault` says (`FAIL500`, `RATELIMIT`, `…~<n>ms`).
 public struct GoogleDriveSimulator: Sendable {
     struct File: Sendable {
         let id: String
@@ -42,11 +43,13 @@ public struct GoogleDriveSimulator: Sendable {
         drive.get("files") { request, _ in try Self.guarded(request) { try Self.list(request) } }
         drive.get("files/{fileId}") { request, context in
             let id = try context.parameters.require("fileId")
-            return try Self.guarded(request) { try Self.get(id, request) }
+            if let fault = try await SimulatedFault.response(for: id) { return fault }
+            return try Self.guarded(request) { try Self.get(SimulatedFault.base(id), request) }
         }
         drive.get("files/{fileId}/export") { request, context in
             let id = try context.parameters.require("fileId")
-            return try Self.guarded(request) { try Self.export(id, request) }
+            if let fault = try await SimulatedFault.response(for: id) { return fault }
+            return try Self.guarded(request) { try Self.export(SimulatedFault.base(id), request) }
         }
     }
 

@@ -9,7 +9,7 @@ import Synchronization
 /// `GET /crm/v3/objects/{objectType}/{objectId}` and `POST /crm/v3/objects/notes`, for contacts,
 /// companies, deals and notes, with HubSpot's error body (`{"status": "error", "message",
 /// "correlationId", "category"}`): 401 `INVALID_AUTHENTICATION`, 404 `OBJECT_NOT_FOUND`, 400
-/// `VALIDATION_ERROR`.
+/// `VALIDATION_ERROR`. An object id asks for faults as `SimulatedFault` says.
 public final class HubSpotSimulator: Sendable {
     private let objects: Mutex<[String: [String: [String: String]]]>
     private let nextID = Mutex(9_000)
@@ -48,7 +48,8 @@ public final class HubSpotSimulator: Sendable {
         crm.get("{objectType}/{objectId}") { request, context in
             let type = try context.parameters.require("objectType")
             let id = try context.parameters.require("objectId")
-            return try self.guarded(request) { try self.read(type, id, request) }
+            if let fault = try await SimulatedFault.response(for: id) { return fault }
+            return try self.guarded(request) { try self.read(type, SimulatedFault.base(id), request) }
         }
         crm.post("notes") { request, _ in
             let body = try await request.body.collect(upTo: SimulatorJSON.bodyBytesMax)

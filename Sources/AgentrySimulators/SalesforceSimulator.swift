@@ -13,7 +13,7 @@ import Synchronization
 ///
 /// A client id ending in `@<n>s` gets tokens that expire after n seconds (Salesforce names no
 /// lifetime in its answer), so a client's renewal can be tested. `GET /_stats` counts the tokens
-/// issued.
+/// issued. A record id asks for faults as `SimulatedFault` says.
 public final class SalesforceSimulator: Sendable {
     /// The client secret the token endpoint accepts.
     let secret: String
@@ -48,7 +48,8 @@ public final class SalesforceSimulator: Sendable {
         data.get("query") { request, _ in try self.guarded(request) { try self.query(request) } }
         data.get("sobjects/{sobject}/{id}") { request, context in
             let (type, id) = (try context.parameters.require("sobject"), try context.parameters.require("id"))
-            return try self.guarded(request) { try self.read(type, id) }
+            if let fault = try await SimulatedFault.response(for: id) { return fault }
+            return try self.guarded(request) { try self.read(type, SimulatedFault.base(id)) }
         }
         data.patch("sobjects/{sobject}/{id}") { request, context in
             let (type, id) = (try context.parameters.require("sobject"), try context.parameters.require("id"))

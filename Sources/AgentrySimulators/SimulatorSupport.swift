@@ -142,3 +142,28 @@ enum SimulatorQuery {
         return parameters
     }
 }
+
+/// Faults a simulator injects when an id the caller sends asks for one, so tests reach a tool's
+/// failure paths through the gateway: `FAIL500` answers 500, `RATELIMIT` answers 429 with
+/// `Retry-After: 1`, and an id ending in `~<n>ms` (a path segment's unreserved character) answers
+/// n milliseconds late.
+enum SimulatedFault {
+    /// The response of the fault `id` asks for, if any, after any delay it asks for.
+    static func response(for id: String) async throws -> Response? {
+        if id == "FAIL500" {
+            return Response(status: .internalServerError, body: ResponseBody(byteBuffer: ByteBuffer(string: "")))
+        }
+        if id == "RATELIMIT" {
+            var response = try SimulatorJSON.response(["message": "rate limited"], status: .tooManyRequests)
+            response.headers[.retryAfter] = "1"
+            return response
+        }
+        if let delay = SimulatedLatency.of(model: id.replacingOccurrences(of: "~", with: "@")) {
+            try await Task.sleep(for: delay)
+        }
+        return nil
+    }
+
+    /// `id` without a latency suffix.
+    static func base(_ id: String) -> String { id.split(separator: "~").first.map(String.init) ?? id }
+}

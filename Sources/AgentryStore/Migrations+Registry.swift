@@ -127,22 +127,8 @@ extension Migrations {
             )
             """,
         ],
-        sqliteOnly: ["UPDATE", "DELETE"].map { operation in
-            """
-            CREATE TRIGGER review_events_no_\(operation.lowercased()) BEFORE \(operation) ON review_events
-            BEGIN SELECT RAISE(ABORT, 'review_events is append-only: \(operation) refused'); END
-            """
-        },
-        postgresOnly: [
-            """
-            CREATE TRIGGER review_events_append_only BEFORE UPDATE OR DELETE ON review_events
-            FOR EACH ROW EXECUTE FUNCTION agentry_append_only()
-            """,
-            """
-            CREATE TRIGGER review_events_no_truncate BEFORE TRUNCATE ON review_events
-            FOR EACH STATEMENT EXECUTE FUNCTION agentry_append_only()
-            """,
-        ]
+        sqliteOnly: appendOnlyInSQLite("review_events"),
+        postgresOnly: appendOnlyInPostgres("review_events")
     )
 }
 
@@ -314,22 +300,8 @@ extension Migrations {
             // One open request per agent, whatever the code does.
             "CREATE UNIQUE INDEX ownership_transfers_one_open ON ownership_transfers (agent_id) WHERE state = 'open'",
         ],
-        sqliteOnly: ["UPDATE", "DELETE"].map { operation in
-            """
-            CREATE TRIGGER agent_state_changes_no_\(operation.lowercased()) BEFORE \(operation) ON agent_state_changes
-            BEGIN SELECT RAISE(ABORT, 'agent_state_changes is append-only: \(operation) refused'); END
-            """
-        },
-        postgresOnly: [
-            """
-            CREATE TRIGGER agent_state_changes_append_only BEFORE UPDATE OR DELETE ON agent_state_changes
-            FOR EACH ROW EXECUTE FUNCTION agentry_append_only()
-            """,
-            """
-            CREATE TRIGGER agent_state_changes_no_truncate BEFORE TRUNCATE ON agent_state_changes
-            FOR EACH STATEMENT EXECUTE FUNCTION agentry_append_only()
-            """,
-        ]
+        sqliteOnly: appendOnlyInSQLite("agent_state_changes"),
+        postgresOnly: appendOnlyInPostgres("agent_state_changes")
     )
 }
 
@@ -368,13 +340,7 @@ extension Migrations {
             """,
             "DROP TABLE policy_revisions",
             "ALTER TABLE policy_revisions_next RENAME TO policy_revisions",
-        ]
-            + ["UPDATE", "DELETE"].map { operation in
-                """
-                CREATE TRIGGER policy_revisions_no_\(operation.lowercased()) BEFORE \(operation) ON policy_revisions
-                BEGIN SELECT RAISE(ABORT, 'policy_revisions is append-only: \(operation) refused'); END
-                """
-            },
+        ] + appendOnlyInSQLite("policy_revisions"),
         postgresOnly: [
             """
             ALTER TABLE policy_revisions DROP CONSTRAINT policy_revisions_policy,

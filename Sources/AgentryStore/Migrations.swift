@@ -438,22 +438,34 @@ public enum Migrations {
             """,
             "CREATE INDEX sandboxes_caps_revision ON sandboxes (caps_revision)",
         ],
-        sqliteOnly: ["UPDATE", "DELETE"].map { operation in
+        sqliteOnly: appendOnlyInSQLite("policy_revisions"),
+        postgresOnly: appendOnlyInPostgres("policy_revisions")
+    )
+}
+
+extension Migrations {
+    /// SQLite triggers that make `table` append-only: UPDATE and DELETE are refused.
+    static func appendOnlyInSQLite(_ table: String) -> [String] {
+        ["UPDATE", "DELETE"].map { operation in
             """
-            CREATE TRIGGER policy_revisions_no_\(operation.lowercased()) BEFORE \(operation) ON policy_revisions
-            BEGIN SELECT RAISE(ABORT, 'policy_revisions is append-only: \(operation) refused'); END
+            CREATE TRIGGER \(table)_no_\(operation.lowercased()) BEFORE \(operation) ON \(table)
+            BEGIN SELECT RAISE(ABORT, '\(table) is append-only: \(operation) refused'); END
             """
-        },
-        // agentry_append_only() is migration 2's.
-        postgresOnly: [
+        }
+    }
+
+    /// PostgreSQL triggers that make `table` append-only (UPDATE, DELETE and TRUNCATE refused)
+    /// through migration 2's `agentry_append_only()`.
+    static func appendOnlyInPostgres(_ table: String) -> [String] {
+        [
             """
-            CREATE TRIGGER policy_revisions_append_only BEFORE UPDATE OR DELETE ON policy_revisions
+            CREATE TRIGGER \(table)_append_only BEFORE UPDATE OR DELETE ON \(table)
             FOR EACH ROW EXECUTE FUNCTION agentry_append_only()
             """,
             """
-            CREATE TRIGGER policy_revisions_no_truncate BEFORE TRUNCATE ON policy_revisions
+            CREATE TRIGGER \(table)_no_truncate BEFORE TRUNCATE ON \(table)
             FOR EACH STATEMENT EXECUTE FUNCTION agentry_append_only()
             """,
         ]
-    )
+    }
 }

@@ -143,6 +143,38 @@ struct ToolCatalogTests {
             "tools:\n  - {name: s, kind: slack, base_url: builtin, data_classifications: [public]}\n  - {name: s, kind: slack, base_url: builtin, data_classifications: [public]}",
             "tools[1].name", "listed twice"
         ),
+        (
+            "tools:\n  - {name: m, kind: mcp, base_url: 'https://m.example/mcp', data_classifications: [public]}",
+            "tools[0].operations", "at least one"
+        ),
+        (
+            "tools:\n  - {name: m, kind: mcp, base_url: builtin, data_classifications: [public], operations: [{name: t, scope: s}]}",
+            "tools[0].base_url", "builtin simulator"
+        ),
+        (
+            "tools:\n  - {name: m, kind: mcp, base_url: 'https://m.example/mcp', data_classifications: [public], operations: [{name: t, scope: s, method: GET}]}",
+            "tools[0].operations[0].method", "unknown field"
+        ),
+        (
+            "tools:\n  - {name: m, kind: mcp, base_url: 'https://m.example/mcp', data_classifications: [public], operations: [{name: 't t', scope: s}]}",
+            "tools[0].operations[0].name", "letters, digits"
+        ),
+        (
+            "tools:\n  - {name: m, kind: mcp, base_url: 'https://m.example/mcp', credential: k, auth: oauth2_client_credentials, data_classifications: [public], operations: [{name: t, scope: s}]}",
+            "tools[0].auth", "bearer or header"
+        ),
+        (
+            "tools:\n  - {name: w, kind: webhook, base_url: 'https://h.example', credential: k, auth: bearer, data_classifications: [public]}",
+            "tools[0].auth", "signs its body"
+        ),
+        (
+            "tools:\n  - {name: s, kind: salesforce, base_url: 'https://x.my.salesforce.com', credential: k, auth: oauth2_client_credentials, data_classifications: [public]}",
+            "tools[0].token_url", "is required"
+        ),
+        (
+            "tools:\n  - {name: s, kind: salesforce, base_url: 'https://x.my.salesforce.com', credential: k, token_url: 'https://t', data_classifications: [public]}",
+            "tools[0].token_url", "oauth2_client_credentials"
+        ),
     ]
 
     @Test("every malformed field is refused with its path", arguments: bad)
