@@ -67,6 +67,11 @@ struct ServerOptions: ParsableArguments {
     var ledgerTimeZone: String?
     @Option(help: "Provider-credential vault key file (agentry vault keygen; env AGENTRY_VAULT_KEY_FILE).")
     var vaultKeyFile: String?
+    @Option(
+        help:
+            "false to stop serving the built-in simulators under /_simulators (default true; env AGENTRY_SIMULATORS; yaml simulators)."
+    )
+    var simulators: String?
 
     /// The flags given, by configuration key.
     var flags: [String: String] {
@@ -79,6 +84,7 @@ struct ServerOptions: ParsableArguments {
             ("proxy_identity.provision_users", proxyIdentityProvisionUsers),
             ("audit.signing_key_file", auditSigningKeyFile), ("audit.checkpoint_file", auditCheckpointFile),
             ("audit.origin", auditOrigin), ("ledger.time_zone", ledgerTimeZone), ("vault.key_file", vaultKeyFile),
+            ("simulators", simulators),
         ]
         return Dictionary(uniqueKeysWithValues: pairs.compactMap { key, value in value.map { (key, $0) } })
     }

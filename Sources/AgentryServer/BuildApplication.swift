@@ -138,7 +138,7 @@ func buildRoutes(
     gatewayRoutes.registerTools(on: router, catalog: &routes)
     gatewayRoutes.registerMCP(
         on: router, endpoint: MCPEndpoint(gateway: gatewayRoutes, logger: dependencies.logger), catalog: &routes)
-    BuiltinSimulators.register(on: router)
+    if configuration.simulators { BuiltinSimulators.register(on: router) }
     let group = router.group("api/v1").add(
         middleware: AuthenticationMiddleware(
             authenticator: Authenticator(

@@ -110,6 +110,11 @@ extension ConfigurationSetting {
             config.ledgerCalendar = calendar
         },
         .init(
+            key: "simulators",
+            help:
+                "Serve the built-in provider and tool simulators under /_simulators (default true; turn off in production)."
+        ) { config, value in config.simulators = try parseBool(value) },
+        .init(
             key: "proxy_identity.provision_users",
             help: "Create unknown users the proxy names as members (default true)."
         ) { config, value in config.proxyIdentity.provisionUsers = try parseBool(value) },

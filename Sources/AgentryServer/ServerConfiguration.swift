@@ -31,6 +31,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var vaultKeyFile: String?
     /// The calendar of spend-cap windows (days and months of its time zone).
     public var ledgerCalendar = LedgerCalendar()
+    /// Whether the built-in simulators are served under `/_simulators` (they need no key, so an
+    /// installation that calls real providers and tools turns them off).
+    public var simulators = true
     /// Where each setting given came from (file, environment variable or flag), by key; defaults are absent.
     public var sources: [String: String] = [:]
 

@@ -61,8 +61,12 @@ public final class RunningProcess: Sendable {
         stderr.fileHandleForReading.readabilityHandler = { [output] handle in
             output.append(String(decoding: handle.availableData, as: UTF8.self), toError: true)
         }
-        try process.run()
+        try Self.starting.withLock { _ in try process.run() }
     }
+
+    /// Serializes `Process.run()`: Foundation's launch is not safe to call from several threads at
+    /// once on Linux (parallel tests starting processes crashed in it, in `memcpy`).
+    private static let starting = Mutex(())
 
     /// Standard output so far.
     public var stdout: String { output.text.stdout }

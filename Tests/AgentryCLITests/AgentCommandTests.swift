@@ -75,17 +75,16 @@ struct AgentCommandTests {
             try manifest.replacingOccurrences(of: "0.1.0", with: "0.2.0").write(
                 toFile: directory + "/agent.yaml", atomically: true, encoding: .utf8)
             let zip = files.file("python.zip")
-            let python = Process()
-            python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            python.arguments = [
-                "python3", "-c",
-                "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:\n"
-                    + "    [z.write(sys.argv[2] + '/' + n, n) for n in ('agent.yaml', 'main.py', 'requirements.txt')]",
-                zip, directory,
-            ]
-            try python.run()
-            python.waitUntilExit()
-            #expect(python.terminationStatus == 0)
+            let python = try await RunningProcess(
+                executable: URL(fileURLWithPath: "/usr/bin/env"),
+                [
+                    "python3", "-c",
+                    "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:\n"
+                        + "    [z.write(sys.argv[2] + '/' + n, n) for n in ('agent.yaml', 'main.py', 'requirements.txt')]",
+                    zip, directory,
+                ]
+            ).wait(timeout: .seconds(60))
+            #expect(python.status == 0, "\(python.stderr)")
             let upload = try await HTTP.upload(
                 url + "/api/v1/agents", token: try #require(token),
                 zip: Array(try Data(contentsOf: URL(fileURLWithPath: zip))))
