@@ -20,11 +20,7 @@ extension AgentCommand {
             let bytes = try Self.zip(directory: directory)
             let answer = try await client.client().send(
                 .POST, "/api/v1/agents", body: bytes, contentType: "application/zip", timeout: .seconds(120))
-            if client.json {
-                print(String(decoding: answer.body, as: UTF8.self))
-                return
-            }
-            let version = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any] ?? [:]
+            guard let version = try client.object(answer) else { return }
             let verb = answer.status == 201 ? "Pushed" : "Replaced the draft of"
             print(
                 "\(verb) \(version["agent"] ?? "?") \(version["version"] ?? "?") (\(version["state"] ?? "?"), "

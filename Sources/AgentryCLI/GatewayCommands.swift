@@ -101,21 +101,13 @@ struct CatalogCommand: AsyncParsableCommand {
     }
 
     static func printCatalog(_ answer: APIClient.Answer, _ client: ClientOptions) throws {
-        if client.json {
-            print(String(decoding: answer.body, as: UTF8.self))
-            return
-        }
-        let object = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any] ?? [:]
+        guard let object = try client.object(answer) else { return }
         print("# source: \(object["source"] ?? "?")")
         print(object["yaml"] as? String ?? "")
     }
 
     static func printSummary(_ answer: APIClient.Answer, _ client: ClientOptions) throws {
-        if client.json {
-            print(String(decoding: answer.body, as: UTF8.self))
-            return
-        }
-        let object = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any] ?? [:]
+        guard let object = try client.object(answer) else { return }
         let models = (object["models"] as? [String]) ?? []
         print(
             "The \(object["source"] ?? "?") catalog is in effect: \(models.count) models (\(models.joined(separator: ", ")))."

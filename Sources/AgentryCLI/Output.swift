@@ -13,6 +13,15 @@ struct ClientOptions: ParsableArguments {
     /// A client for the configured server.
     func client() throws -> APIClient { APIClient(credentials: try Credentials.load(server: server, token: token)) }
 
+    /// The answer's JSON object to print from, or nil once `--json` has printed the answer as it came.
+    func object(_ answer: APIClient.Answer) throws -> [String: Any]? {
+        if json {
+            print(String(decoding: answer.body, as: UTF8.self))
+            return nil
+        }
+        return try JSONSerialization.jsonObject(with: answer.body) as? [String: Any] ?? [:]
+    }
+
     /// Prints `answer` as JSON, or as a table of `columns` taken from each item (or the one object).
     func show(_ answer: APIClient.Answer, columns: [(String, String)]) throws {
         if json {

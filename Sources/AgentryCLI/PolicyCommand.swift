@@ -104,11 +104,7 @@ struct PolicyCommand<Target: PolicyTarget>: AsyncParsableCommand {
     }
 
     static func print(_ answer: APIClient.Answer, _ client: ClientOptions, yaml: Bool) throws {
-        if client.json {
-            Swift.print(String(decoding: answer.body, as: UTF8.self))
-            return
-        }
-        let object = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any] ?? [:]
+        guard let object = try client.object(answer) else { return }
         if yaml {
             Swift.print("# revision \(object["revision"] ?? "?") (\(object["source"] ?? "?"))")
             Swift.print(object["yaml"] as? String ?? "")

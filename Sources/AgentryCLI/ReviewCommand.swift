@@ -102,11 +102,7 @@ struct ReviewCommand: AsyncParsableCommand {
     }
 
     static func printSubmission(_ answer: APIClient.Answer, _ client: ClientOptions) throws {
-        if client.json {
-            print(String(decoding: answer.body, as: UTF8.self))
-            return
-        }
-        let submission = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any] ?? [:]
+        guard let submission = try client.object(answer) else { return }
         print(
             "\(submission["id"] ?? "?"): \(submission["agent"] ?? "?") \(submission["version"] ?? "?") is "
                 + "\(submission["state"] ?? "?") (checklist: \(submission["checklist_result"] ?? "?"), "

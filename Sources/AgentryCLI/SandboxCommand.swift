@@ -14,11 +14,7 @@ struct SandboxCommand: AsyncParsableCommand {
 
         func run() async throws {
             let answer = try await client.client().send(.GET, "/api/v1/sandbox")
-            if client.json {
-                print(String(decoding: answer.body, as: UTF8.self))
-                return
-            }
-            let sandbox = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any] ?? [:]
+            guard let sandbox = try client.object(answer) else { return }
             print(
                 "Sandbox of \(sandbox["user_id"] ?? "?") (Sandbox policy revision \(sandbox["policy_revision"] ?? "?"))"
             )

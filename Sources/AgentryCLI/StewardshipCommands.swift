@@ -38,11 +38,7 @@ extension AgentCommand {
         func send(_ change: String) async throws {
             let answer = try await client.client().send(
                 .POST, "/api/v1/agents/\(Query.escape(name))/\(change)", json: ["reason": reason])
-            if client.json {
-                print(String(decoding: answer.body, as: UTF8.self))
-                return
-            }
-            let agent = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any] ?? [:]
+            guard let agent = try client.object(answer) else { return }
             print("\(agent["name"] ?? name) is \(agent["state"] ?? "?")")
         }
     }
@@ -128,11 +124,7 @@ extension ReviewCommand {
         }
 
         static func printTransfer(_ answer: APIClient.Answer, _ client: ClientOptions) throws {
-            if client.json {
-                print(String(decoding: answer.body, as: UTF8.self))
-                return
-            }
-            let transfer = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any] ?? [:]
+            guard let transfer = try client.object(answer) else { return }
             print(
                 "\(transfer["id"] ?? "?"): \(transfer["agent"] ?? "?") from \(transfer["from_owner_id"] ?? "?") to "
                     + "\(transfer["to_owner_id"] ?? "?") is \(transfer["state"] ?? "?")")

@@ -14,11 +14,7 @@ struct ToolsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let answer = try await client.client().send(.GET, "/v1/tools")
-            if client.json {
-                print(String(decoding: answer.body, as: UTF8.self))
-                return
-            }
-            let list = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any] ?? [:]
+            guard let list = try client.object(answer) else { return }
             var rows: [[String]] = []
             for tool in list["data"] as? [[String: Any]] ?? [] {
                 for operation in tool["operations"] as? [[String: Any]] ?? [] {

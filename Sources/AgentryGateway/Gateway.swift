@@ -427,13 +427,20 @@ public struct Gateway: Sendable {
         _ = try? await audit.append(AuditAppend(event: event, payloads: payloads))
     }
 
+    /// `": <message>"` of a vendor's error body (OpenAI's, Anthropic's, Google's and Slack's
+    /// `error`, HubSpot's `message`, Salesforce's list of errors), at most 300 characters; empty
+    /// when it has none.
+    static func vendorDetail(_ body: [UInt8]) -> String {
+        let reply = JSONValue.parse(body)
+        let message =
+            reply?["error"]?["message"]?.string ?? reply?["error"]?.string ?? reply?["message"]?.string
+            ?? reply?.array?.first?["message"]?.string
+        return message.map { ": " + String($0.prefix(300)) } ?? ""
+    }
+
     /// The gateway error for a provider's non-2xx reply: its status class, never its secrets.
     static func upstreamError(status: Int, body: [UInt8], retryAfter: String?, provider: String) -> GatewayError {
-        let detail =
-            JSONValue.parse(body).flatMap {
-                $0["error"]?["message"]?.string ?? $0["error"]?.string ?? $0["message"]?.string
-            }
-            .map { ": " + String($0.prefix(300)) } ?? ""
+        let detail = vendorDetail(body)
         switch status {
         case 400, 413, 422:
             return GatewayError(

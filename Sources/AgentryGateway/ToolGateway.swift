@@ -420,11 +420,7 @@ public final class ToolGateway: Sendable {
     /// The error for a tool's non-2xx reply: its status class and the vendor's own message (from
     /// Google's, HubSpot's, Salesforce's or a plain `message` body), never its secrets.
     static func upstreamError(status: Int, body: [UInt8], tool: String) -> GatewayError {
-        let reply = JSONValue.parse(body)
-        let vendor =
-            reply?["error"]?["message"]?.string ?? reply?["message"]?.string ?? reply?.array?.first?["message"]?.string
-            ?? reply?["error"]?.string
-        let detail = vendor.map { ": " + String($0.prefix(300)) } ?? ""
+        let detail = Gateway.vendorDetail(body)
         switch status {
         case 429:
             return GatewayError(
