@@ -101,9 +101,11 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // fork/exec with resource limits for code agents (and the test harness's processes).
+        .target(name: "CAgentrySpawn"),
         .target(
             name: "AgentryRuntime",
-            dependencies: ["AgentryGateway", "AgentryRegistry"],
+            dependencies: ["AgentryGateway", "AgentryRegistry", "CAgentrySpawn"],
             swiftSettings: strictSettings
         ),
         .target(
@@ -157,7 +159,7 @@ let package = Package(
             name: "AgentryTesting",
             dependencies: [
                 "AgentryAudit", "AgentryIdentity", "AgentryLedger", "AgentryStore", "AgentrySQLite", "AgentryPostgres",
-                "AgentryServer", "AgentryGateway",
+                "AgentryServer", "AgentryGateway", "AgentryRuntime",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),

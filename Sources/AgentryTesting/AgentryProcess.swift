@@ -1,5 +1,5 @@
+import AgentryRuntime
 import Foundation
-import Synchronization
 
 /// Runs the built `agentry` executable as a real process, for tests of the CLI and of `serve`.
 public enum AgentryProcess {
@@ -36,8 +36,7 @@ public enum AgentryProcess {
 
 /// A started `agentry` process whose output is collected as it arrives.
 public final class RunningProcess: Sendable {
-    private let process: Process
-    private let output = OutputBuffer()
+    private let child: ChildProcess
 
     /// Starts `agentry arguments…` with the current environment plus `environment`.
     public convenience init(_ arguments: [String], environment: [String: String] = [:]) throws {
@@ -46,40 +45,24 @@ public final class RunningProcess: Sendable {
 
     /// Starts `executable arguments…` (a Python with the vendors' SDKs, say) the same way.
     public init(executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let (stdout, stderr) = (Pipe(), Pipe())
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
-        self.process = process
-        stdout.fileHandleForReading.readabilityHandler = { [output] handle in
-            output.append(String(decoding: handle.availableData, as: UTF8.self), toError: false)
-        }
-        stderr.fileHandleForReading.readabilityHandler = { [output] handle in
-            output.append(String(decoding: handle.availableData, as: UTF8.self), toError: true)
-        }
-        try Self.starting.withLock { _ in try process.run() }
+        var limits = ProcessLimits()
+        limits.newSession = false
+        child = try ChildProcess(
+            executable: executable.path, arguments: arguments,
+            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }, limits: limits)
     }
 
-    /// Serializes `Process.run()`: Foundation's launch is not safe to call from several threads at
-    /// once on Linux (parallel tests starting processes crashed in it, in `memcpy`).
-    private static let starting = Mutex(())
-
     /// Standard output so far.
-    public var stdout: String { output.text.stdout }
+    public var stdout: String { String(decoding: child.stdout, as: UTF8.self) }
     /// Standard error so far.
-    public var stderr: String { output.text.stderr }
+    public var stderr: String { String(decoding: child.stderr, as: UTF8.self) }
 
     /// Waits until standard output contains `text`; fails after `timeout` or when the process exits first.
     public func waitForOutput(_ text: String, timeout: Duration = .seconds(60)) async throws {
         let deadline = ContinuousClock.now + timeout
         while !stdout.contains(text) {
-            guard process.isRunning else {
-                throw ExpectationFailure(
-                    "agentry exited (\(process.terminationStatus)) before printing '\(text)'; stderr: \(stderr)")
+            if let exit = child.exitStatus {
+                throw ExpectationFailure("agentry exited (\(exit.status)) before printing '\(text)'; stderr: \(stderr)")
             }
             guard ContinuousClock.now < deadline else {
                 throw ExpectationFailure("agentry did not print '\(text)' within \(timeout); stdout: \(stdout)")
@@ -89,38 +72,24 @@ public final class RunningProcess: Sendable {
     }
 
     /// Sends `signal` (SIGTERM by default) to the process.
-    public func signal(_ signal: Int32 = SIGTERM) { kill(process.processIdentifier, signal) }
+    public func signal(_ signal: Int32 = SIGTERM) { child.kill(signal) }
 
     /// Waits for the process to exit (killing it after `timeout`) and returns what it left behind.
     public func wait(timeout: Duration = .seconds(60)) async throws -> AgentryProcess.Outcome {
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
+        while child.exitStatus == nil {
             guard ContinuousClock.now < deadline else {
-                process.terminate()
+                child.kill(SIGKILL)
                 throw ExpectationFailure("agentry did not exit within \(timeout); stderr: \(stderr)")
             }
-            try await Task.sleep(for: .milliseconds(50))
+            try await Task.sleep(for: .milliseconds(20))
         }
-        // Let the readability handlers drain what the pipes still hold.
-        try await Task.sleep(for: .milliseconds(100))
-        return AgentryProcess.Outcome(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+        let exit = await child.exit()
+        return AgentryProcess.Outcome(status: exit.status, stdout: stdout, stderr: stderr)
     }
 
     /// Kills the process if it still runs; for cleanup after a failed test.
     public func stop() {
-        if process.isRunning { process.terminate() }
+        if child.exitStatus == nil { child.kill(SIGTERM) }
     }
-}
-
-/// Output collected from a process's pipes, shared with the pipes' handlers.
-private final class OutputBuffer: Sendable {
-    private let storage = Mutex<(stdout: String, stderr: String)>(("", ""))
-
-    /// Appends `text` to standard output or standard error.
-    func append(_ text: String, toError: Bool) {
-        storage.withLock { if toError { $0.stderr += text } else { $0.stdout += text } }
-    }
-
-    /// Both streams so far.
-    var text: (stdout: String, stderr: String) { storage.withLock { $0 } }
 }
