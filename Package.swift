@@ -215,7 +215,7 @@ let package = Package(
         .testTarget(
             name: "AgentryServerTests",
             dependencies: [
-                "AgentryServer", "AgentryTesting", "AgentryAudit", "AgentryLedger",
+                "AgentryServer", "AgentryTesting", "AgentryAudit", "AgentryLedger", "AgentryRuntime", "AgentryRegistry",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -15,6 +15,7 @@ public enum AuditEventKind: String, CaseIterable, Sendable, Codable {
     case agentPublished = "agent.published"
     case runStarted = "run.started"
     case runFinished = "run.finished"
+    case runCancelled = "run.cancelled"
     case modelCall = "model.call"
     case toolCall = "tool.call"
     case payloadErased = "payload.erased"

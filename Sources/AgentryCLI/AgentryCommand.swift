@@ -14,7 +14,7 @@ struct AgentryCommand: AsyncParsableCommand {
             ServeCommand.self, MigrateCommand.self, LoginCommand.self, UsersCommand.self, TeamsCommand.self,
             TokensCommand.self, AuditCommand.self, CapsCommand.self, LedgerCommand.self, VaultCommand.self,
             CredentialsCommand.self, CatalogCommand.self, SandboxCommand.self, AgentCommand.self, ReviewCommand.self,
-            ToolsCommand.self,
+            ToolsCommand.self, RunCommand.self, RunsCommand.self,
         ]
     )
 }

@@ -280,6 +280,11 @@ public struct Gateway: Sendable {
                 .permission, code: "model_not_allowed",
                 "the model \(model.name) is not approved for Sandboxes by the Sandbox policy", param: "model")
         }
+        if let granted = caller.models, !granted.contains(model.name) {
+            throw GatewayError(
+                .permission, code: "model_not_allowed",
+                "the model \(model.name) was not granted to the agent \(caller.agent ?? "")", param: "model")
+        }
         if let maxTokens, maxTokens > model.maxOutputTokens {
             throw GatewayError.invalid(
                 "max_tokens is \(maxTokens), above the \(model.maxOutputTokens) output tokens \(model.name) allows",
@@ -345,9 +350,7 @@ public struct Gateway: Sendable {
                     ReservationRequest(
                         id: "\(id).\(attempt)", amount: amount, scopes: caller.scopes,
                         expiresAt: ledger.now().addingTimeInterval(lifetime),
-                        attribution: SpendAttribution(
-                            user: caller.userID, team: caller.teamID, model: model.name, provider: model.provider,
-                            zone: caller.zone.rawValue)))
+                        attribution: caller.attribution(model: model.name, provider: model.provider)))
                 return Hold(
                     id: outcome.reservation.id, amount: amount, maxTokens: maxTokens,
                     headroom: outcome.reservation.headroom)
@@ -421,7 +424,8 @@ public struct Gateway: Sendable {
             if let output = record.output { payloads.append(AuditPayload(name: "output", bytes: output)) }
         }
         let event = AuditEvent(
-            time: 0, kind: .modelCall, actor: record.caller.userID, run: nil, outcome: String(outcome.prefix(64)),
+            time: 0, kind: .modelCall, actor: record.caller.userID, agent: record.caller.agent,
+            agentVersion: record.caller.agentVersion, run: record.caller.run, outcome: String(outcome.prefix(64)),
             model: record.model, inputTokens: record.usage?.inputTotal,
             outputTokens: record.usage?.output, costMicrodollars: record.cost?.value)
         _ = try? await audit.append(AuditAppend(event: event, payloads: payloads))

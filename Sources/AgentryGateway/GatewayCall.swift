@@ -21,13 +21,15 @@ public struct GatewayCaller: Sendable {
     public let agent: String?
     public let agentVersion: String?
     public let run: String?
+    /// The catalog models an agent's run was granted; nil where only the zone and policy decide.
+    public let models: [String]?
 
     /// A caller; a Sandbox caller's models and tools are also limited by `sandboxPolicy`, an
     /// agent's tools by `toolScopes`.
     public init(
         userID: String, teamID: String?, zone: ModelZone, classification: DataClassification, scopes: [LedgerScope],
         sandboxPolicy: SandboxPolicy? = nil, toolScopes: [String: [String]] = [:], agent: String? = nil,
-        agentVersion: String? = nil, run: String? = nil
+        agentVersion: String? = nil, run: String? = nil, models: [String]? = nil
     ) {
         self.userID = userID
         self.teamID = teamID
@@ -39,12 +41,20 @@ public struct GatewayCaller: Sendable {
         self.agent = agent
         self.agentVersion = agentVersion
         self.run = run
+        self.models = models
+    }
+
+    /// Who a call's spend is attributed to.
+    public func attribution(model: String?, provider: String) -> SpendAttribution {
+        SpendAttribution(
+            user: userID, team: teamID, agent: agent, agentVersion: agentVersion, run: run, model: model,
+            provider: provider, zone: zone.rawValue)
     }
 
     /// Whether the catalog and the caller's policy let this caller use `model`.
     public func may(use model: CatalogModel) -> Bool {
         model.zones.contains(zone) && model.dataClassifications.contains(classification)
-            && sandboxPolicy?.allowsModel(model.name) != false
+            && sandboxPolicy?.allowsModel(model.name) != false && models?.contains(model.name) != false
     }
 }
 

@@ -40,6 +40,25 @@ public struct ToolOperation: Sendable, Equatable {
         }
         return names
     }
+
+    /// The JSON Schema of the operation's arguments: its path parameters required, anything else
+    /// allowed (sent as query or body). What MCP clients and declarative agents' models are shown.
+    public var argumentSchema: JSONValue {
+        let parameters = pathParameters
+        var properties: [String: JSONValue] = [:]
+        for name in parameters {
+            properties[name] = .object(["type": .string("string"), "description": .string("a path segment")])
+        }
+        return .object([
+            "type": .string("object"), "properties": .object(properties),
+            "required": .array(parameters.map { .string($0) }), "additionalProperties": .bool(true),
+        ])
+    }
+
+    /// A sentence describing the operation of `tool` for a model or an MCP client.
+    public func summary(of tool: ToolConfig) -> String {
+        "\(tool.kind.rawValue) \(tool.name): \(method.rawValue) \(path) (scope \(scope), $\(tool.price.decimalText) a call)"
+    }
 }
 
 /// A tool agents reach through Agentry: where it is, the org credential Agentry calls it with,

@@ -363,9 +363,7 @@ public final class ToolGateway: Sendable {
                     // Outlives the longest call: an MCP call's three requests, or an OAuth call's
                     // token fetch and retry, each within the tool's timeout.
                     expiresAt: ledger.now().addingTimeInterval(TimeInterval(tool.timeoutSeconds) * 4 + 90),
-                    attribution: SpendAttribution(
-                        user: caller.userID, team: caller.teamID, model: nil, provider: "tool:\(tool.name)",
-                        zone: caller.zone.rawValue)))
+                    attribution: caller.attribution(model: nil, provider: "tool:\(tool.name)")))
             return outcome.reservation.id
         } catch let error as LedgerError {
             if case .capExceeded = error { throw GatewayError(.capExceeded, code: "cap_exceeded", error.description) }

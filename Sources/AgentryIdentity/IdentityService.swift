@@ -144,6 +144,19 @@ public struct IdentityService: Sendable {
         return issued
     }
 
+    /// Mints the token of one run, acting as `userID` until `expiresAt` at the latest. It is not
+    /// audited on its own: the run's `run.started` and `run.finished` events record its life.
+    public func mintRunToken(userID: String, runID: String, expiresAt: Date) async throws -> IssuedToken {
+        let issued = IssuedToken.issue(kind: .run, userID: userID, name: runID, now: now(), expiresAt: expiresAt)
+        try await store.insertToken(issued.record)
+        return issued
+    }
+
+    /// Revokes a run's token when the run ends or its agent is suspended; a repeat is harmless.
+    public func revokeRunToken(id: String) async throws {
+        _ = try await store.revokeToken(id: id, at: now())
+    }
+
     /// Revokes a token; only its owner or an admin may, and a stranger learns nothing about it.
     public func revokeToken(id: String, by actor: User) async throws -> TokenRecord {
         guard let token = try await store.token(id: id), token.userID == actor.id || actor.has(.admin) else {

@@ -34,6 +34,7 @@ public final class PostgresStore: StoreBackend {
     public var reviews: any ReviewStore { PostgresReviewStore(client: client, logger: logger) }
     public var catalog: any CatalogStore { PostgresCatalogStore(client: client, logger: logger) }
     public var stewardship: any StewardshipStore { PostgresStewardshipStore(client: client, logger: logger) }
+    public var runs: any RunStore { PostgresRunStore(client: client, logger: logger) }
     /// Accounts known to have rows (rows are never deleted), shared by every `ledger` handed out.
     private let knownAccounts = PostgresLedgerStore.KnownAccounts()
 

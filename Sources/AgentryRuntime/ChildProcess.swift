@@ -164,6 +164,12 @@ public final class ChildProcess: Sendable {
         }
     }
 
+    /// Kills every process of user `uid` (not root): what a run left behind, even in other sessions.
+    public static func killUser(_ uid: UInt32) {
+        guard uid != 0 else { return }
+        _ = agentry_kill_user(Int32(bitPattern: uid))
+    }
+
     /// Reads both pipes until they close (or, once the child has ended, until they stay quiet),
     /// then reaps the child and wakes its waiters. Runs on a thread of its own.
     private func monitor(

@@ -28,6 +28,7 @@ public final class SQLiteStore: StoreBackend {
     public var reviews: any ReviewStore { SQLiteReviewStore(pool: pool) }
     public var catalog: any CatalogStore { SQLiteCatalogStore(pool: pool) }
     public var stewardship: any StewardshipStore { SQLiteStewardshipStore(pool: pool) }
+    public var runs: any RunStore { SQLiteRunStore(pool: pool) }
     /// Ledger rows the writer has committed, shared by every `ledger` handed out.
     private let ledgerCache = SQLiteLedgerCache()
 

@@ -3,6 +3,7 @@ import AgentryGateway
 import AgentryIdentity
 import AgentryLedger
 import AgentryPolicy
+import AgentryRuntime
 import AgentryStore
 import Foundation
 import HTTPTypes
@@ -51,13 +52,15 @@ public struct ApplicationDependencies: Sendable {
     let toolCatalog: PolicyBook<ToolCatalog>
     /// The server's own address once it listens (the built-in simulators are reached there).
     public let listening: ListeningAddress
+    /// Runs of agents.
+    let runs: RunService
 
     /// Bundles the dependencies.
     public init(
         store: any StoreBackend, logger: Logger, checkpointer: AuditCheckpointer,
         metrics: PrometheusCollectorRegistry = .init(), clock: @escaping @Sendable () -> Date = { Date() },
         ledgerCalendar: LedgerCalendar = LedgerCalendar(), gateway setup: GatewaySetup = GatewaySetup(),
-        vault: CredentialVault? = nil
+        vault: CredentialVault? = nil, runtime: RuntimeSetup = RuntimeSetup()
     ) {
         self.store = store
         self.logger = logger
@@ -106,6 +109,10 @@ public struct ApplicationDependencies: Sendable {
             catalog in
             GatewaySetup.providerClients(for: catalog, listening: listening, credentials: credentials)
         }
+        self.runs = RunService(
+            store: store, identity: identity, ledger: ledger, recorder: changes, sandboxes: sandboxes,
+            gateway: gateway, tools: tools, code: CodeAgentRunner(settings: runtime.code),
+            concurrency: runtime.concurrency, listening: listening, logger: logger)
     }
 }
 
@@ -133,7 +140,7 @@ func buildRoutes(
         .register(on: router, catalog: &routes)
     let gatewayRoutes = GatewayController(
         gateway: dependencies.gateway, tools: dependencies.tools, identity: identity, sandboxes: dependencies.sandboxes,
-        keys: GatewayKeyCache(), bodyBytesMax: max(configuration.bodyBytesMax, 8 << 20))
+        runs: dependencies.runs, keys: GatewayKeyCache(), bodyBytesMax: max(configuration.bodyBytesMax, 8 << 20))
     gatewayRoutes.register(on: router, catalog: &routes)
     gatewayRoutes.registerTools(on: router, catalog: &routes)
     gatewayRoutes.registerMCP(
@@ -178,8 +185,10 @@ func buildRoutes(
     CatalogController(
         catalog: dependencies.store.catalog, search: dependencies.catalogSearch, registry: dependencies.store.registry,
         reviews: dependencies.store.reviews, stewardship: dependencies.store.stewardship,
-        identity: identity, ledger: dependencies.ledger, recorder: dependencies.changes, bodyBytesMax: limit
+        identity: identity, ledger: dependencies.ledger, recorder: dependencies.changes, runs: dependencies.runs,
+        bodyBytesMax: limit
     ).register(on: api)
+    RunsController(runs: dependencies.runs, bodyBytesMax: limit).register(on: api)
     TransfersController(
         stewardship: dependencies.store.stewardship, registry: dependencies.store.registry, identity: identity,
         recorder: dependencies.changes, clock: dependencies.clock, bodyBytesMax: limit

@@ -18,6 +18,8 @@ struct CatalogController: Sendable {
     let identity: IdentityService
     let ledger: Ledger
     let recorder: AuditChangeRecorder
+    /// Stops the runs of an agent that is suspended.
+    let runs: RunService
     let bodyBytesMax: Int
 
     /// The largest page.
@@ -160,6 +162,8 @@ struct CatalogController: Sendable {
                 "the agent '\(agent.name)' is \(now?.state.rawValue ?? "gone"); it cannot become \(state.rawValue)")
         }
         try await recorder.deliver([message])
+        // The kill switch: runs stop and their tokens die now, not at their next call.
+        if state == .suspended { await runs.suspended(agentID: agent.id) }
         context.logger.info(
             "agent.state_changed",
             metadata: ["agent.name": .string(agent.name), "agent.state": .string(state.rawValue)])

@@ -19,6 +19,8 @@ struct GatewayController: Sendable {
     let identity: IdentityService
     /// The Sandbox policy that limits Sandbox keys, and the Sandboxes created on first use.
     let sandboxes: SandboxService
+    /// Runs, whose tokens are keys too.
+    let runs: RunService
     /// Keys checked in the last few seconds, so a call does not read the store to authenticate.
     let keys: GatewayKeyCache
     /// The largest request body the gateway reads.
@@ -164,6 +166,8 @@ struct GatewayController: Sendable {
                 "no API key: send an Agentry Sandbox key as the SDK's API key (Authorization: Bearer, x-api-key, "
                     + "x-goog-api-key or ?key=)")
         }
+        // A run's token carries its agent's grants and classification.
+        if TokenKind.of(secret: secret) == .run { return try await runs.caller(secret: secret) }
         let user: User
         do {
             if let cached = keys.user(for: secret) {

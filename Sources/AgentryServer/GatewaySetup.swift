@@ -2,6 +2,7 @@ import AgentryGateway
 import AgentryIdentity
 import AgentryLedger
 import AgentryPolicy
+import AgentryRuntime
 import AgentrySimulators
 import AgentryStore
 import Foundation
@@ -210,4 +211,17 @@ public struct SandboxDefaults: Sendable {
 
     /// The policy Agentry ships with.
     public static let shipped = SandboxDefaults(policy: .shipped, yaml: SandboxPolicy.shippedYAML)
+}
+
+/// How agents run: where and under which limits code agents run, and how many runs at once.
+public struct RuntimeSetup: Sendable {
+    public var code: CodeRuntimeSettings
+    public var concurrency: RunConcurrency
+
+    /// The defaults: `/usr/bin/python3`, pip's default index, a directory under the temporary
+    /// directory, 16 runs at once (8 per agent, 4 per user), 1000 waiting.
+    public init(code: CodeRuntimeSettings = CodeRuntimeSettings(), concurrency: RunConcurrency = RunConcurrency()) {
+        self.code = code
+        self.concurrency = concurrency
+    }
 }

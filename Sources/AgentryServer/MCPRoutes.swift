@@ -45,10 +45,7 @@ struct MCPEndpoint: Sendable {
                 operations.map { operation in
                     Tool(
                         name: tool.name + Self.separator + operation.name,
-                        description:
-                            "\(tool.kind.rawValue) \(tool.name): \(operation.method.rawValue) \(operation.path) "
-                            + "(scope \(operation.scope), $\(tool.price.decimalText) a call)",
-                        inputSchema: Self.schema(operation),
+                        description: operation.summary(of: tool), inputSchema: Self.value(operation.argumentSchema),
                         annotations: .init(readOnlyHint: operation.method == .GET))
                 }
             }
@@ -86,19 +83,6 @@ struct MCPEndpoint: Sendable {
 
     /// A text block of a tool's result.
     private static func text(_ text: String) -> Tool.Content { .text(text: text, annotations: nil, _meta: nil) }
-
-    /// The input schema of `operation`: its path parameters required, anything else allowed.
-    private static func schema(_ operation: ToolOperation) -> Value {
-        let parameters = operation.pathParameters
-        var properties: [String: Value] = [:]
-        for name in parameters {
-            properties[name] = .object(["type": .string("string"), "description": .string("a path segment")])
-        }
-        return .object([
-            "type": .string("object"), "properties": .object(properties),
-            "required": .array(parameters.map { .string($0) }), "additionalProperties": .bool(true),
-        ])
-    }
 
     static func json(_ value: Value) -> JSONValue {
         switch value {

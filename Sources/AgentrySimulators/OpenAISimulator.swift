@@ -74,7 +74,11 @@ public struct OpenAISimulator: Sendable {
         let prompt = messages.map { SimulatedTokens.count(SimulatorJSON.messageText($0["content"])) + 3 }.reduce(3, +)
         let lastUser =
             messages.last { ($0["role"] as? String) == "user" }.map { SimulatorJSON.messageText($0["content"]) } ?? ""
-        var words = SimulatedTokens.words("Simulated reply to: \(lastUser)")
+        // After a tool's answer, the reply is about what the tool said.
+        let toolResult = messages.last.flatMap { $0["role"] as? String == "tool" ? $0["content"] : nil }
+        var words = SimulatedTokens.words(
+            toolResult.map { "Simulated reply to the tool's result: \(SimulatorJSON.messageText($0))" }
+                ?? "Simulated reply to: \(lastUser)")
         var finish = "stop"
         if let maxTokens, words.count > maxTokens {
             words = Array(words.prefix(maxTokens))
@@ -111,19 +115,31 @@ public struct OpenAISimulator: Sendable {
     }
 
     /// The tool call the simulator makes: to the named function when `tool_choice` names one,
-    /// else to the first tool when `tool_choice` is `required` or the user asks to "call" one.
+    /// else to the first tool when `tool_choice` is `required`, or when the user asks to "call"
+    /// one and no tool has answered yet (the function whose name the user wrote, else the first).
+    /// The arguments are the JSON object in the user's text, else `{"query": <text>}`.
     private static func toolCall(_ request: [String: Any], lastUser: String) -> [String: Any]? {
         guard let tools = request["tools"] as? [[String: Any]], !tools.isEmpty else { return nil }
         let names = tools.compactMap { ($0["function"] as? [String: Any])?["name"] as? String }
+        let answered = (request["messages"] as? [[String: Any]])?.last?["role"] as? String == "tool"
         var chosen: String?
         switch request["tool_choice"] {
         case let choice as [String: Any]: chosen = (choice["function"] as? [String: Any])?["name"] as? String
         case let word as String where word == "required": chosen = names.first
         case let word as String where word == "none": chosen = nil
-        default: chosen = lastUser.lowercased().contains("call") ? names.first : nil
+        default:
+            chosen =
+                lastUser.lowercased().contains("call") && !answered
+                ? names.first { lastUser.contains($0) } ?? names.first : nil
         }
         guard let name = chosen else { return nil }
-        let arguments = (try? SimulatorJSON.text(["query": lastUser])) ?? "{}"
+        var arguments = (try? SimulatorJSON.text(["query": lastUser])) ?? "{}"
+        if let open = lastUser.firstIndex(of: "{"), let close = lastUser.lastIndex(of: "}"), open < close,
+            let object = try? JSONSerialization.jsonObject(with: Data(lastUser[open...close].utf8)),
+            object is [String: Any]
+        {
+            arguments = String(lastUser[open...close])
+        }
         return ["id": "call_sim_1", "type": "function", "function": ["name": name, "arguments": arguments]]
     }
 

@@ -5,7 +5,7 @@ public enum Migrations {
         identity, auditLog, auditDeferredIndex, signIns, auditOutbox, ledger, ledgerSpendIndex,
         ledgerHeldAccounts, ledgerSettings, gateway, sandboxes,
         agents, reviews, catalog, catalogRevisions, stewardship,
-        reviewEventGrants, toolCatalogPolicy,
+        reviewEventGrants, toolCatalogPolicy, runs,
     ]
 
     /// The newest version; `/readyz` reports ready only when the database has reached it.

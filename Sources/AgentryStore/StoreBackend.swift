@@ -28,6 +28,8 @@ public protocol StoreBackend: Sendable {
     var catalog: any CatalogStore { get }
     /// Agents' state changes and ownership transfers.
     var stewardship: any StewardshipStore { get }
+    /// Runs of agents and their events.
+    var runs: any RunStore { get }
     /// Applies every pending migration up to version `last`, each in its own transaction; returns
     /// the versions applied now. Stopping short of the newest exists for upgrade tests.
     func migrate(through last: Int) async throws -> [Int]

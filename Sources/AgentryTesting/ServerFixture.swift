@@ -52,13 +52,22 @@ public struct ServerFixture: Sendable {
         configuration: ServerConfiguration = ServerFixture.configuration,
         metrics: PrometheusCollectorRegistry = .init(),
         clock: @escaping @Sendable () -> Date = { Date() }, gateway: GatewaySetup = GatewaySetup(),
-        vault: CredentialVault? = nil
+        vault: CredentialVault? = nil, runtime: RuntimeSetup = RuntimeSetup()
     ) -> some ApplicationProtocol {
         buildApplication(
             configuration: configuration,
-            dependencies: ApplicationDependencies(
-                store: store, logger: logs.logger(), checkpointer: checkpointer, metrics: metrics, clock: clock,
-                gateway: gateway, vault: vault))
+            dependencies: dependencies(clock: clock, metrics: metrics, gateway: gateway, vault: vault, runtime: runtime)
+        )
+    }
+
+    /// The application's dependencies on this fixture's store (to reach its services in a test).
+    public func dependencies(
+        clock: @escaping @Sendable () -> Date = { Date() }, metrics: PrometheusCollectorRegistry = .init(),
+        gateway: GatewaySetup = GatewaySetup(), vault: CredentialVault? = nil, runtime: RuntimeSetup = RuntimeSetup()
+    ) -> ApplicationDependencies {
+        ApplicationDependencies(
+            store: store, logger: logs.logger(), checkpointer: checkpointer, metrics: metrics, clock: clock,
+            gateway: gateway, vault: vault, runtime: runtime)
     }
 
     /// Creates a Sandbox key (for the model gateway) for `userID`.

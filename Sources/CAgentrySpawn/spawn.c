@@ -83,7 +83,10 @@ pid_t agentry_spawn(const char *path, char *const argv[], char *const envp[], co
         if (limits->umask_bits >= 0) umask((mode_t)limits->umask_bits);
         struct rlimit nocore = {0, 0};
         setrlimit(RLIMIT_CORE, &nocore);
-        if (limit(RLIMIT_CPU, limits->cpu_seconds) || limit(RLIMIT_AS, limits->address_space_bytes) ||
+        // CPU: SIGXCPU at the limit, SIGKILL two seconds later if it is ignored.
+        struct rlimit cpu = {(rlim_t)limits->cpu_seconds, (rlim_t)limits->cpu_seconds + 2};
+        if (limits->cpu_seconds > 0 && setrlimit(RLIMIT_CPU, &cpu) != 0) fail_child(out, errno);
+        if (limit(RLIMIT_AS, limits->address_space_bytes) ||
             limit(RLIMIT_NPROC, limits->processes) || limit(RLIMIT_FSIZE, limits->file_size_bytes) ||
             limit(RLIMIT_NOFILE, limits->open_files))
             fail_child(out, errno);
@@ -123,8 +126,11 @@ int agentry_kill_user(int uid) {
     pid_t pid = fork();
     if (pid == 0) {
         if (syscall(SYS_setresuid, uid, uid, uid) != 0) _exit(1);
-        // As that user, -1 reaches exactly that user's processes (and this one, last).
-        kill(-1, SIGKILL);
+        // As that user, -1 reaches exactly that user's processes (never this one). A process
+        // forking while the signal goes round can leave a child: repeat until none is left.
+        for (int round = 0; round < 1000; round++) {
+            if (kill(-1, SIGKILL) != 0 && errno == ESRCH) break;
+        }
         _exit(0);
     }
     if (pid < 0) return errno;
