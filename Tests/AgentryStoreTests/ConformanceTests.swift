@@ -40,7 +40,8 @@ struct ConformanceTests {
                 "gateway_settings",
                 "ledger_accounts",
                 "ledger_caps", "ledger_reservations",
-                "ledger_settings", "ownership_transfers", "policy_revisions", "review_events", "sandboxes",
+                "ledger_settings", "ownership_transfers", "policy_revisions", "review_events", "run_events", "runs",
+                "sandboxes",
                 "schema_migrations", "sign_ins", "submissions",
                 "teams", "tokens", "user_roles", "users",
             ])
