@@ -13,8 +13,10 @@ import struct Foundation.Date
 /// - balances never go negative (also a CHECK constraint).
 public protocol LedgerStore: Sendable {
     /// Sets each cap of `changes` to its limit, or removes it when nil, all in one transaction
-    /// with `messages` (the changes' audit entries) written into the outbox.
-    func setCaps(_ changes: [CapChange], at time: Date, recording messages: [ChangeMessage]) async throws
+    /// with `messages` (the changes' audit entries) written into the outbox. When a change's
+    /// expectation does not hold, nothing is written and the answer is false.
+    @discardableResult
+    func setCaps(_ changes: [CapChange], at time: Date, recording messages: [ChangeMessage]) async throws -> Bool
     /// Every cap set, by key.
     func caps() async throws -> [CapKey: Microdollars]
     /// Applies `operations` in order in one transaction (each sees the effect of those before it);
@@ -135,8 +137,10 @@ public struct Ledger: Sendable {
         try await setCaps([CapChange(key: CapKey(scope: scope, window: window), limit: limit)], recording: messages)
     }
 
-    /// Sets or removes several caps at once: all of them or, if any is refused, none.
-    public func setCaps(_ changes: [CapChange], recording messages: [ChangeMessage] = []) async throws {
+    /// Sets or removes several caps at once: all of them or, if any is refused, none. False
+    /// (nothing written) when a change's expectation of the cap it finds does not hold.
+    @discardableResult
+    public func setCaps(_ changes: [CapChange], recording messages: [ChangeMessage] = []) async throws -> Bool {
         guard !changes.isEmpty else { throw LedgerError.invalidRequest(reason: "no cap to change") }
         guard Set(changes.map(\.key)).count == changes.count else {
             throw LedgerError.invalidRequest(reason: "each cap is changed once")
@@ -156,7 +160,7 @@ public struct Ledger: Sendable {
                 )
             }
         }
-        try await store.setCaps(changes, at: now(), recording: messages)
+        return try await store.setCaps(changes, at: now(), recording: messages)
     }
 
     /// Accounts whose stored balance differs from the one recomputed from reservations: empty when sound.
@@ -331,16 +335,35 @@ public struct SpendTotal: Equatable, Sendable {
     }
 }
 
-/// One cap to set (a limit) or remove (nil).
+/// One cap to set (a limit) or remove (nil), optionally only if the cap is still as expected
+/// (compare-and-set, so two writers that read the same cap cannot both change it).
 public struct CapChange: Sendable, Equatable {
+    /// What the cap must be for the change to apply.
+    public enum Expectation: Sendable, Equatable {
+        /// Whatever it is.
+        case anything
+        /// Exactly this: a limit, or nil for no cap.
+        case limit(Microdollars?)
+
+        /// Whether a cap of `current` meets the expectation.
+        public func holds(for current: Microdollars?) -> Bool {
+            switch self {
+            case .anything: true
+            case .limit(let expected): expected == current
+            }
+        }
+    }
+
     /// Which cap.
     public let key: CapKey
     /// The new limit, or nil to remove the cap.
     public let limit: Microdollars?
+    public let expecting: Expectation
 
-    /// A change of the cap `key` to `limit`.
-    public init(key: CapKey, limit: Microdollars?) {
+    /// A change of the cap `key` to `limit`, if it is as `expecting` says.
+    public init(key: CapKey, limit: Microdollars?, expecting: Expectation = .anything) {
         self.key = key
         self.limit = limit
+        self.expecting = expecting
     }
 }

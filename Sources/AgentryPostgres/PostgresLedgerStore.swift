@@ -33,10 +33,24 @@ struct PostgresLedgerStore: LedgerStore {
         }
     }
 
-    func setCaps(_ changes: [CapChange], at time: Date, recording messages: [ChangeMessage]) async throws {
+    func setCaps(_ changes: [CapChange], at time: Date, recording messages: [ChangeMessage]) async throws -> Bool {
         let updated = StoredTime.milliseconds(time)
-        try await PostgresErrors.unwrapping {
+        return try await PostgresErrors.unwrapping {
             try await client.withTransaction(logger: logger) { connection in
+                // Expected caps are checked under the caps table's lock, so two writers that read
+                // the same cap cannot both change it; unconditional changes take no such lock.
+                if changes.contains(where: { $0.expecting != .anything }) {
+                    try await connection.query("LOCK TABLE ledger_caps IN SHARE ROW EXCLUSIVE MODE", logger: logger)
+                }
+                for change in changes where change.expecting != .anything {
+                    let (scope, period) = (change.key.scope.description, change.key.window.rawValue)
+                    let rows = try await connection.query(
+                        "SELECT limit_micros FROM ledger_caps WHERE scope = \(scope) AND period = \(period)",
+                        logger: logger)
+                    var current: Microdollars?
+                    for try await value in rows.decode(Int64.self) { current = Microdollars(value) }
+                    guard change.expecting.holds(for: current) else { return false }
+                }
                 for change in changes {
                     let (scope, period) = (change.key.scope.description, change.key.window.rawValue)
                     if let limit = change.limit {
@@ -53,6 +67,7 @@ struct PostgresLedgerStore: LedgerStore {
                     }
                 }
                 try await PostgresIdentityStore.record(messages, on: connection, logger: logger)
+                return true
             }
         }
     }

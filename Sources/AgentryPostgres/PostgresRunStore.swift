@@ -35,20 +35,11 @@ struct PostgresRunStore: RunStore {
 
     func runs(_ filter: RunFilter, after: String?, limit: Int) async throws -> [StoredRun] {
         let (conditions, arguments) = RunRows.conditions(filter, after: after)
-        var sql = "SELECT \(RunRows.columns) FROM runs WHERE "
         var bindings = PostgresBindings()
-        var number = 0
-        for character in conditions {
-            if character == "?" {
-                number += 1
-                sql += "$\(number)"
-            } else {
-                sql.append(character)
-            }
-        }
         for argument in arguments { bindings.append(argument) }
         bindings.append(Int64(limit))
-        sql += " ORDER BY created_at DESC, id DESC LIMIT $\(number + 1)"
+        let sql = PostgresPlaceholders.numbered(
+            "SELECT \(RunRows.columns) FROM runs WHERE \(conditions) ORDER BY created_at DESC, id DESC LIMIT ?")
         return try await runs(query: PostgresQuery(unsafeSQL: sql, binds: bindings))
     }
 

@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 
 /// Resource limits and identity for a child process; zero means "no limit of this kind".
-public struct ProcessLimits: Sendable, Equatable {
+public struct ProcessLimits: Sendable {
     /// CPU seconds (RLIMIT_CPU): the kernel kills the process when they are used up.
     public var cpuSeconds = 0
     /// Address space in bytes (RLIMIT_AS).
@@ -23,14 +23,6 @@ public struct ProcessLimits: Sendable, Equatable {
 
     /// No limits, same user, a new session.
     public init() {}
-
-    /// Compares every field; the user pair is compared by value.
-    public static func == (lhs: ProcessLimits, rhs: ProcessLimits) -> Bool {
-        lhs.cpuSeconds == rhs.cpuSeconds && lhs.memoryBytes == rhs.memoryBytes && lhs.processes == rhs.processes
-            && lhs.fileSizeBytes == rhs.fileSizeBytes && lhs.openFiles == rhs.openFiles
-            && lhs.user?.uid == rhs.user?.uid && lhs.user?.gid == rhs.user?.gid && lhs.newSession == rhs.newSession
-            && lhs.umask == rhs.umask
-    }
 }
 
 /// Which standard stream a piece of output came from.

@@ -11,8 +11,15 @@ struct SQLiteLedgerStore: LedgerStore {
     let pool: DatabasePool
     let cache: SQLiteLedgerCache
 
-    func setCaps(_ changes: [CapChange], at time: Date, recording messages: [ChangeMessage]) async throws {
+    func setCaps(_ changes: [CapChange], at time: Date, recording messages: [ChangeMessage]) async throws -> Bool {
         try await committing { db in
+            // The write transaction is immediate: what is read here stays true until commit.
+            for change in changes where change.expecting != .anything {
+                let current = try Int64.fetchOne(
+                    db, sql: "SELECT limit_micros FROM ledger_caps WHERE scope = ? AND period = ?",
+                    arguments: [change.key.scope.description, change.key.window.rawValue])
+                guard change.expecting.holds(for: current.map(Microdollars.init)) else { return (false, { _ in }) }
+            }
             try SQLiteIdentityStore.record(messages, into: db)
             for change in changes {
                 let (scope, period) = (change.key.scope.description, change.key.window.rawValue)
@@ -29,7 +36,7 @@ struct SQLiteLedgerStore: LedgerStore {
                         sql: "DELETE FROM ledger_caps WHERE scope = ? AND period = ?", arguments: [scope, period])
                 }
             }
-            return ((), { rows in for change in changes { rows.caps[change.key] = .some(change.limit) } })
+            return (true, { rows in for change in changes { rows.caps[change.key] = .some(change.limit) } })
         }
     }
 

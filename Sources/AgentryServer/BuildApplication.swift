@@ -196,7 +196,7 @@ func buildRoutes(
     SubmissionsController(
         reviews: ReviewService(
             store: dependencies.store.reviews, registry: dependencies.store.registry, book: dependencies.approvalPolicy,
-            recorder: dependencies.changes, clock: dependencies.clock),
+            recorder: dependencies.changes, ledger: dependencies.ledger, clock: dependencies.clock),
         bodyBytesMax: max(limit, 1 << 20)
     ).register(on: api)
     AuditController(

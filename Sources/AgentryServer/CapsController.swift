@@ -1,6 +1,7 @@
 import AgentryAudit
 import AgentryIdentity
 import AgentryLedger
+import AgentryStore
 import Foundation
 import Hummingbird
 
@@ -82,17 +83,7 @@ struct CapsController: Sendable {
 
     /// Sets or removes caps and records each change, atomically through the outbox.
     private func change(_ changes: [CapChange], by actor: String) async throws {
-        let time = ledger.now()
-        let messages = try changes.map { change in
-            try recorder.message(
-                for: AuditEvent(
-                    time: Int64(time.timeIntervalSince1970 * 1000), kind: .capChanged, actor: actor,
-                    subject: "\(change.key.scope)/\(change.key.window.rawValue)",
-                    outcome: change.limit == nil ? "removed" : "set", costMicrodollars: change.limit?.value),
-                at: time)
-        }
-        try await ledger.setCaps(changes, recording: messages)
-        try await recorder.deliver(messages)
+        try await recorder.setCaps(changes, by: actor, on: ledger)
     }
 
     /// The `{scope}` of the path. A team may be named by its id or its name (`team:finance`): the
@@ -154,4 +145,24 @@ struct CapView: Encodable, Sendable {
 /// Every cap.
 struct CapList: Encodable, Sendable {
     let items: [CapView]
+}
+
+extension AuditChangeRecorder {
+    /// Applies cap changes with a `cap.changed` record each, in one transaction through the
+    /// outbox; false (nothing written or recorded) when a change's expectation did not hold.
+    @discardableResult
+    func setCaps(_ changes: [CapChange], by actor: String, on ledger: Ledger) async throws -> Bool {
+        let time = ledger.now()
+        let messages = try changes.map { change in
+            try message(
+                for: AuditEvent(
+                    time: StoredTime.milliseconds(time), kind: .capChanged, actor: actor,
+                    subject: "\(change.key.scope)/\(change.key.window.rawValue)",
+                    outcome: change.limit == nil ? "removed" : "set", costMicrodollars: change.limit?.value),
+                at: time)
+        }
+        guard try await ledger.setCaps(changes, recording: messages) else { return false }
+        try await deliver(messages)
+        return true
+    }
 }

@@ -1,5 +1,6 @@
 import AgentryAudit
 import AgentryIdentity
+import AgentryLedger
 import AgentryPolicy
 import AgentryRegistry
 import AgentryStore
@@ -13,6 +14,8 @@ struct ReviewService: Sendable {
     let registry: any RegistryStore
     let book: PolicyBook<ApprovalPolicy>
     let recorder: AuditChangeRecorder
+    /// Where a published version's granted day and month caps are put on its agent.
+    let ledger: Ledger
     let clock: @Sendable () -> Date
 
     /// Roles that decide submissions.
@@ -231,7 +234,22 @@ struct ReviewService: Sendable {
             return now
         }
         try await recorder.deliver(messages)
+        if versionState == .published, let grants { try await putCaps(of: grants, on: agent, by: actor) }
         return try await reload(submission.id)
+    }
+
+    /// Sets the agent's day and month caps to what its published version was granted (a cap not
+    /// granted is removed), each change audited; caps already as granted are left alone.
+    private func putCaps(of grants: Grants, on agent: StoredAgent, by actor: String) async throws {
+        let scope = try LedgerScope(.agent, id: agent.name)
+        let current = try await ledger.store.caps()
+        var changes: [CapChange] = []
+        for (window, granted) in [(CapWindow.day, grants.dayCap), (.month, grants.monthCap)] {
+            let key = CapKey(scope: scope, window: window)
+            let wanted = granted.map(Microdollars.init)
+            if current[key] != wanted { changes.append(CapChange(key: key, limit: wanted)) }
+        }
+        if !changes.isEmpty { try await recorder.setCaps(changes, by: actor, on: ledger) }
     }
 
     private func reload(_ id: String) async throws -> StoredSubmission {

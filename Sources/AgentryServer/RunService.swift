@@ -136,11 +136,6 @@ final class RunService: Sendable {
         }
     }
 
-    /// Waits until no run executes on this instance (for tests and shutdown).
-    func idle() async {
-        while let task = tasks.withLock({ $0.values.first }) { await task.value }
-    }
-
     /// Executes a created run to its final status.
     private func execute(_ plan: RunPlan) async {
         let run = plan.run
@@ -188,20 +183,16 @@ final class RunService: Sendable {
         }
     }
 
-    /// Mints the run's token, sets its per-run cap (and its agent's caps), marks it running, audits the start.
+    /// Mints the run's token, sets its per-run cap, marks it running, audits the start.
     private func begin(_ plan: RunPlan) async throws -> IssuedToken {
         let run = plan.run
         if let reason = try await stopReason(run) { throw RunFailure(.cancelled, reason) }
         let lifetime = TimeInterval(code.settings.limits.wallSeconds + 600)
         let token = try await identity.mintRunToken(
             userID: run.invokerID, runID: run.id, expiresAt: ledger.now().addingTimeInterval(lifetime))
-        var caps = [
-            CapChange(
-                key: CapKey(scope: try LedgerScope(.run, id: run.id), window: .run),
-                limit: Microdollars(plan.grants.runCap))
-        ]
-        if run.zone == .catalog { caps += try await agentCaps(run.agentName, plan.grants) }
-        try await ledger.setCaps(caps)
+        // The per-run cap is part of the run (its `run.started` record names it), not a separate change.
+        try await ledger.setCap(
+            scope: try LedgerScope(.run, id: run.id), window: .run, limit: Microdollars(plan.grants.runCap))
         let time = ledger.now()
         let message = try recorder.message(
             for: AuditEvent(
@@ -326,19 +317,6 @@ final class RunService: Sendable {
         let scope = try LedgerScope(.run, id: runID)
         return try await ledger.store.spend(SpendQuery(window: .run, scope: scope, since: 0, until: 1)).first?.1.settled
             .value ?? 0
-    }
-
-    /// The agent's daily and monthly caps as granted, where the ledger does not have them yet.
-    private func agentCaps(_ name: String, _ grants: Grants) async throws -> [CapChange] {
-        let scope = try LedgerScope(.agent, id: name)
-        let current = try await ledger.store.caps()
-        var changes: [CapChange] = []
-        for (window, granted) in [(CapWindow.day, grants.dayCap), (.month, grants.monthCap)] {
-            let key = CapKey(scope: scope, window: window)
-            let wanted = granted.map(Microdollars.init)
-            if current[key] != wanted { changes.append(CapChange(key: key, limit: wanted)) }
-        }
-        return changes
     }
 
     /// Appends a run event; a failure to record one is logged, never fatal to the run.

@@ -91,6 +91,15 @@ final class SandboxService: Sendable {
     /// the defaults of the revision they followed (or unset, for a new Sandbox): a cap an admin
     /// set by hand stays. The per-run default applies to each run, not to the Sandbox.
     private func applyCaps(of revision: Revision, to sandboxes: [StoredSandbox]) async throws {
+        // Each change expects the cap it was computed from: when another writer (a second
+        // instance, or the catch-up racing a first use) changed one first, read again.
+        var attempts = 1
+        while try await changeCaps(of: revision, to: sandboxes), attempts < 5 { attempts += 1 }
+        try await store.setCapsRevision(revision.number, userIDs: sandboxes.map(\.userID))
+    }
+
+    /// One attempt of `applyCaps`; true when a cap changed under it and it must read again.
+    private func changeCaps(of revision: Revision, to sandboxes: [StoredSandbox]) async throws -> Bool {
         let caps = try await ledger.store.caps()
         var previous: [Int64: SandboxPolicy] = [:]
         var changes: [CapChange] = []
@@ -107,23 +116,13 @@ final class SandboxService: Sendable {
                 let key = CapKey(scope: scope, window: window)
                 let (have, want) = (caps[key], revision.policy.caps[window])
                 let follows = old.map { have == $0.caps[window] } ?? (have == nil)
-                if follows, have != want { changes.append(CapChange(key: key, limit: want)) }
+                if follows, have != want {
+                    changes.append(CapChange(key: key, limit: want, expecting: .limit(have)))
+                }
             }
         }
-        if !changes.isEmpty {
-            let time = ledger.now()
-            let messages = try changes.map { change in
-                try recorder.message(
-                    for: AuditEvent(
-                        time: StoredTime.milliseconds(time), kind: .capChanged, actor: revision.actor,
-                        subject: "\(change.key.scope)/\(change.key.window.rawValue)",
-                        outcome: change.limit == nil ? "removed" : "set", costMicrodollars: change.limit?.value),
-                    at: time)
-            }
-            try await ledger.setCaps(changes, recording: messages)
-            try await recorder.deliver(messages)
-        }
-        try await store.setCapsRevision(revision.number, userIDs: sandboxes.map(\.userID))
+        guard !changes.isEmpty else { return false }
+        return try await !recorder.setCaps(changes, by: revision.actor, on: ledger)
     }
 }
 

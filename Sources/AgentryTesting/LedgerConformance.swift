@@ -11,6 +11,7 @@ public enum LedgerConformance {
         lifecycle, raceAdmitsExactlyWhatFits, twoInstancesShareTheCaps, expiryRunsOnce, loweringACapBlocksNewCalls,
         windowsRollOverInTheirZone, oneBatchDecidesLikeItsOperationsInOrder, upgradeFromHoldRows,
         changesBehindTheStoresBackAreSeen, oneNewIDRacedByTwoInstancesIsMadeOnce, theTimeZoneIsClaimedOnce,
+        expectedCapsChangeOnce,
     ]
 
     /// A settable clock for ledger tests.

@@ -17,8 +17,12 @@ struct LedgerRulesTests {
         }
         let state = Mutex(State())
 
-        func setCaps(_ changes: [CapChange], at time: Date, recording messages: [ChangeMessage]) async throws {
-            state.withLock { state in for change in changes { state.caps[change.key] = change.limit } }
+        func setCaps(_ changes: [CapChange], at time: Date, recording messages: [ChangeMessage]) async throws -> Bool {
+            state.withLock { state in
+                guard changes.allSatisfy({ $0.expecting.holds(for: state.caps[$0.key]) }) else { return false }
+                for change in changes { state.caps[change.key] = change.limit }
+                return true
+            }
         }
         func caps() async throws -> [CapKey: Microdollars] { state.withLock { $0.caps } }
         func timeZone(claiming identifier: String, at time: Date) async throws -> String { identifier }
