@@ -72,6 +72,50 @@ struct ServerOptions: ParsableArguments {
             "false to stop serving the built-in simulators under /_simulators (default true; env AGENTRY_SIMULATORS; yaml simulators)."
     )
     var simulators: String?
+    @Option(
+        help:
+            "Directory of code agents' packages, virtualenvs and scratch space (env AGENTRY_RUNS_DIRECTORY; yaml runs.directory)."
+    )
+    var runsDirectory: String?
+    @Option(help: "Python for code agents (default /usr/bin/python3) (env AGENTRY_RUNS_PYTHON; yaml runs.python).")
+    var runsPython: String?
+    @Option(
+        help:
+            "Package index for code agents' requirements (default pip's) (env AGENTRY_RUNS_PACKAGE_INDEX; yaml runs.package_index)."
+    )
+    var runsPackageIndex: String?
+    @Option(
+        help:
+            "true to run each concurrent run as its own user when root (default true) (env AGENTRY_RUNS_SEPARATE_USERS; yaml runs.separate_users)."
+    )
+    var runsSeparateUsers: String?
+    @Option(
+        help:
+            "Wall-clock seconds a code agent may run (default 300) (env AGENTRY_RUNS_WALL_SECONDS; yaml runs.wall_seconds)."
+    )
+    var runsWallSeconds: String?
+    @Option(
+        help: "CPU seconds a code agent may use (default 120) (env AGENTRY_RUNS_CPU_SECONDS; yaml runs.cpu_seconds).")
+    var runsCpuSeconds: String?
+    @Option(
+        help: "Address space of a code agent in MiB (default 1024) (env AGENTRY_RUNS_MEMORY_MB; yaml runs.memory_mb).")
+    var runsMemoryMb: String?
+    @Option(
+        help: "Output a code agent may write in KiB (default 1024) (env AGENTRY_RUNS_OUTPUT_KB; yaml runs.output_kb).")
+    var runsOutputKb: String?
+    @Option(help: "Processes of one run's user (default 64) (env AGENTRY_RUNS_PROCESSES; yaml runs.processes).")
+    var runsProcesses: String?
+    @Option(help: "Runs executing at once (default 16) (env AGENTRY_RUNS_MAX_CONCURRENT; yaml runs.max_concurrent).")
+    var runsMaxConcurrent: String?
+    @Option(help: "Runs of one agent at once (default 8) (env AGENTRY_RUNS_MAX_PER_AGENT; yaml runs.max_per_agent).")
+    var runsMaxPerAgent: String?
+    @Option(help: "Runs of one user at once (default 4) (env AGENTRY_RUNS_MAX_PER_USER; yaml runs.max_per_user).")
+    var runsMaxPerUser: String?
+    @Option(
+        help:
+            "Runs waiting before new ones are refused (default 1000) (env AGENTRY_RUNS_MAX_QUEUED; yaml runs.max_queued)."
+    )
+    var runsMaxQueued: String?
 
     /// The flags given, by configuration key.
     var flags: [String: String] {
@@ -85,6 +129,19 @@ struct ServerOptions: ParsableArguments {
             ("audit.signing_key_file", auditSigningKeyFile), ("audit.checkpoint_file", auditCheckpointFile),
             ("audit.origin", auditOrigin), ("ledger.time_zone", ledgerTimeZone), ("vault.key_file", vaultKeyFile),
             ("simulators", simulators),
+            ("runs.directory", runsDirectory),
+            ("runs.python", runsPython),
+            ("runs.package_index", runsPackageIndex),
+            ("runs.separate_users", runsSeparateUsers),
+            ("runs.wall_seconds", runsWallSeconds),
+            ("runs.cpu_seconds", runsCpuSeconds),
+            ("runs.memory_mb", runsMemoryMb),
+            ("runs.output_kb", runsOutputKb),
+            ("runs.processes", runsProcesses),
+            ("runs.max_concurrent", runsMaxConcurrent),
+            ("runs.max_per_agent", runsMaxPerAgent),
+            ("runs.max_per_user", runsMaxPerUser),
+            ("runs.max_queued", runsMaxQueued),
         ]
         return Dictionary(uniqueKeysWithValues: pairs.compactMap { key, value in value.map { (key, $0) } })
     }

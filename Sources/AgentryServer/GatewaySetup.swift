@@ -214,7 +214,7 @@ public struct SandboxDefaults: Sendable {
 }
 
 /// How agents run: where and under which limits code agents run, and how many runs at once.
-public struct RuntimeSetup: Sendable {
+public struct RuntimeSetup: Sendable, Equatable {
     public var code: CodeRuntimeSettings
     public var concurrency: RunConcurrency
 

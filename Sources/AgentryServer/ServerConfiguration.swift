@@ -34,6 +34,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Whether the built-in simulators are served under `/_simulators` (they need no key, so an
     /// installation that calls real providers and tools turns them off).
     public var simulators = true
+    /// How agents run: code agents' Python, directory and limits, and concurrency.
+    public var runtime = RuntimeSetup()
     /// Where each setting given came from (file, environment variable or flag), by key; defaults are absent.
     public var sources: [String: String] = [:]
 

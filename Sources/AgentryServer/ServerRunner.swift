@@ -78,7 +78,8 @@ public enum ServerRunner {
             let calendar = try await Self.ledgerCalendar(configuration, store: store, logger: logger)
             let checkpointer = try await Self.checkpointer(configuration, store: store, logger: logger, say: say)
             let dependencies = ApplicationDependencies(
-                store: store, logger: logger, checkpointer: checkpointer, ledgerCalendar: calendar, vault: vault)
+                store: store, logger: logger, checkpointer: checkpointer, ledgerCalendar: calendar, vault: vault,
+                runtime: configuration.runtime)
             // The catalog admins set is in effect from the first call; a stored catalog this version
             // cannot read stops the start rather than serve the wrong models.
             try await GatewayCatalogService.apply(

@@ -1,3 +1,4 @@
+import AgentryRuntime
 import AgentryServer
 import Testing
 
@@ -69,5 +70,43 @@ struct ConfigurationTests {
             settings.first { $0.key == "proxy_identity.trusted_proxies" }?.environmentVariable
                 == "AGENTRY_PROXY_IDENTITY_TRUSTED_PROXIES")
         #expect(settings.first { $0.key == "data_dir" }?.flag == "--data-dir")
+    }
+}
+
+@Suite("Run settings")
+struct RunSettingsTests {
+    @Test func runSettingsComeFromTheFileTheEnvironmentAndFlags() throws {
+        let file = """
+            runs:
+              python: /opt/python/bin/python3
+              wall_seconds: 60
+              max_per_user: 2
+            """
+        let configuration = try ConfigurationLoader.resolve(
+            fileText: file,
+            environment: [
+                "AGENTRY_RUNS_MEMORY_MB": "512", "AGENTRY_RUNS_PACKAGE_INDEX": "https://pypi.example.com/simple",
+            ],
+            flags: ["runs.directory": "/srv/agentry-runs", "runs.max_queued": "0", "runs.separate_users": "false"])
+        let code = configuration.runtime.code
+        #expect(code.python == "/opt/python/bin/python3" && code.directory == "/srv/agentry-runs")
+        #expect(code.packageIndex == "https://pypi.example.com/simple" && !code.separateUsers)
+        #expect(code.limits.wallSeconds == 60 && code.limits.memoryBytes == 512 << 20)
+        #expect(code.limits.cpuSeconds == CodeLimits().cpuSeconds, "unset limits keep their defaults")
+        #expect(configuration.runtime.concurrency.perUser == 2 && configuration.runtime.concurrency.queued == 0)
+    }
+
+    @Test(arguments: [
+        ("runs.directory", "relative/dir"), ("runs.python", "python3"), ("runs.package_index", "ftp://x"),
+        ("runs.wall_seconds", "0"), ("runs.memory_mb", "12"), ("runs.max_concurrent", "many"),
+        ("runs.separate_users", "maybe"), ("runs.max_queued", "-1"),
+    ])
+    func badRunSettingsAreRefusedByName(_ key: String, _ value: String) throws {
+        do {
+            _ = try ConfigurationLoader.resolve(fileText: nil, environment: [:], flags: [key: value])
+            Issue.record("\(key)=\(value) was accepted")
+        } catch let error as ConfigurationError {
+            #expect(error.key == key && !error.reason.isEmpty, "\(error)")
+        }
     }
 }
