@@ -417,6 +417,7 @@ public struct Gateway: Sendable {
 
     /// Appends the `model.call` event; the input and output are payloads committed to by the leaf.
     func append(_ record: CallRecord, outcome: String) async {
+        defer { record.caller.onOutcome?(outcome) }
         var payloads: [AuditPayload] = []
         // Payloads of every call the provider answered, charged or not.
         if ["ok", "cut", "client_closed", "settle_failed"].contains(outcome) {

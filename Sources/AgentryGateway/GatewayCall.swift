@@ -23,6 +23,9 @@ public struct GatewayCaller: Sendable {
     public let run: String?
     /// The catalog models an agent's run was granted; nil where only the zone and policy decide.
     public let models: [String]?
+    /// Told the outcome of each of the caller's calls once it is recorded (`ok`, `cap_exceeded`, …):
+    /// how a run learns that a cap refused one of its calls.
+    public var onOutcome: (@Sendable (String) -> Void)?
 
     /// A caller; a Sandbox caller's models and tools are also limited by `sandboxPolicy`, an
     /// agent's tools by `toolScopes`.

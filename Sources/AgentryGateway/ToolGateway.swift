@@ -388,6 +388,7 @@ public final class ToolGateway: Sendable {
 
     /// Appends the `tool.call` event; arguments and result are payloads committed to by the leaf.
     private func append(_ record: ToolCallRecord, outcome: String) async {
+        defer { record.caller.onOutcome?(outcome) }
         guard governed else { return }
         var payloads = [AuditPayload(name: "arguments", bytes: JSONValue.object(record.call.arguments).bytes)]
         if let result = record.result { payloads.append(AuditPayload(name: "result", bytes: result)) }

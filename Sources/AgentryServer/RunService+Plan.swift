@@ -88,11 +88,13 @@ extension RunService {
             scopes.append(try LedgerScope(.user, id: run.invokerID))
         }
         scopes.append(try LedgerScope(.run, id: run.id))
-        let caller = GatewayCaller(
+        var caller = GatewayCaller(
             userID: run.invokerID, teamID: run.teamID, zone: run.zone == .catalog ? .catalog : .sandbox,
             classification: manifest.dataClassification, scopes: scopes, sandboxPolicy: policy,
             toolScopes: grants.tools, agent: run.agentName, agentVersion: run.version, run: run.id,
             models: grants.models)
+        let runID = run.id
+        caller.onOutcome = { [weak self] outcome in if outcome == "cap_exceeded" { self?.capSpent(runID) } }
         return RunPlan(
             run: run, manifest: manifest, grants: grants, packageSHA256: version.packageSHA256, caller: caller)
     }

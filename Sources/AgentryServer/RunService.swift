@@ -37,6 +37,8 @@ final class RunService: Sendable {
     let logger: Logger
     private let tasks = Mutex<[String: Task<Void, Never>]>([:])
     private let callers = Mutex<[String: GatewayCaller]>([:])
+    /// Runs of this instance a cap refused a call of: they are stopped and end `cap_exceeded`.
+    private let capped = Mutex<Set<String>>([])
 
     /// A service over these parts.
     init(
@@ -136,12 +138,20 @@ final class RunService: Sendable {
         }
     }
 
+    /// Stops a run whose call a cap refused: spend never passes the cap, and the run does not go
+    /// on to fail call after call.
+    func capSpent(_ runID: String) {
+        let first = capped.withLock { $0.insert(runID).inserted }
+        if first { _ = tasks.withLock { $0[runID] }.map { $0.cancel() } }
+    }
+
     /// Executes a created run to its final status.
     private func execute(_ plan: RunPlan) async {
         let run = plan.run
         defer {
             tasks.withLock { $0[run.id] = nil }
             callers.withLock { $0[run.id] = nil }
+            capped.withLock { _ = $0.remove(run.id) }
         }
         var result: Result<JSONValue, RunFailure>
         var admission: RunScheduler.Admission?
@@ -161,11 +171,14 @@ final class RunService: Sendable {
         let outcome = result
         await Task {
             var result = outcome
-            if case .failure(let failure) = result, failure.kind == .cancelled,
+            if case .failure = result, capped.withLock({ $0.contains(run.id) }) {
+                result = .failure(RunFailure(.capExceeded, "a cap refused a call of the run, which was stopped"))
+            } else if case .failure(let failure) = result, failure.kind == .cancelled,
                 let reason = try? await stopReason(run)
             {
                 result = .failure(RunFailure(.cancelled, reason))
             }
+            // A call refused on another instance is found in the audit log.
             if case .failure(let failure) = result, failure.kind == .failed, plan.manifest.kind.name == "code",
                 (try? await spentCap(run)) == true
             {
