@@ -116,6 +116,9 @@ struct ServerOptions: ParsableArguments {
             "Runs waiting before new ones are refused (default 1000) (env AGENTRY_RUNS_MAX_QUEUED; yaml runs.max_queued)."
     )
     var runsMaxQueued: String?
+    @Option(
+        help: "auto (bubblewrap when installed), bubblewrap or none (env AGENTRY_RUNS_ISOLATION; yaml runs.isolation).")
+    var runsIsolation: String?
 
     /// The flags given, by configuration key.
     var flags: [String: String] {
@@ -142,6 +145,7 @@ struct ServerOptions: ParsableArguments {
             ("runs.max_per_agent", runsMaxPerAgent),
             ("runs.max_per_user", runsMaxPerUser),
             ("runs.max_queued", runsMaxQueued),
+            ("runs.isolation", runsIsolation),
         ]
         return Dictionary(uniqueKeysWithValues: pairs.compactMap { key, value in value.map { (key, $0) } })
     }

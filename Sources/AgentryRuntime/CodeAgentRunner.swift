@@ -32,6 +32,8 @@ public struct CodeRuntimeSettings: Sendable, Equatable {
     public var directory: String
     /// When the server runs as root: give each concurrent run a user of its own (`firstUserID` + slot).
     public var separateUsers: Bool
+    /// Whether code agents run under bubblewrap.
+    public var isolation: CodeIsolation
     public var firstUserID: UInt32
     public var limits: CodeLimits
     /// How long installing a package's requirements may take.
@@ -42,13 +44,14 @@ public struct CodeRuntimeSettings: Sendable, Equatable {
         python: String = "/usr/bin/python3", packageIndex: String? = nil,
         directory: String = FileManager.default.temporaryDirectory.appendingPathComponent(
             "agentry-runtime-\(geteuid())"
-        ).path, separateUsers: Bool = true, firstUserID: UInt32 = 61_000, limits: CodeLimits = CodeLimits(),
-        installSeconds: Int = 900
+        ).path, separateUsers: Bool = true, isolation: CodeIsolation = .auto, firstUserID: UInt32 = 61_000,
+        limits: CodeLimits = CodeLimits(), installSeconds: Int = 900
     ) {
         self.python = python
         self.packageIndex = packageIndex
         self.directory = directory
         self.separateUsers = separateUsers
+        self.isolation = isolation
         self.firstUserID = firstUserID
         self.limits = limits
         self.installSeconds = installSeconds
@@ -78,13 +81,16 @@ public final class CodeAgentRunner: Sendable {
     /// Whether runs get users of their own (the server runs as root and the setting allows it).
     public var separatesUsers: Bool { settings.separateUsers && geteuid() == 0 }
 
+    /// The bubblewrap to run agents under, if the setting asks for it and it is installed.
+    public var bubblewrap: String? { settings.isolation == .none ? nil : Bubblewrap.executable }
+
     /// The environment a run's process gets: nothing of the server's, only these.
     public static func environment(
         token: String, gatewayURL: String, runID: String, home: String, python: String
     ) -> [String: String] {
         let bin = (python as NSString).deletingLastPathComponent
         return [
-            "PATH": "\(bin):/usr/local/bin:/usr/bin:/bin", "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8",
+            "PATH": "\(bin):/usr/local/bin:/usr/bin:/bin", "HOME": home, "TMPDIR": home, "PWD": home, "LANG": "C.UTF-8",
             "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
             "OPENAI_BASE_URL": "\(gatewayURL)/v1", "OPENAI_API_KEY": token,
             "ANTHROPIC_BASE_URL": gatewayURL, "ANTHROPIC_API_KEY": token,
@@ -121,8 +127,13 @@ public final class CodeAgentRunner: Sendable {
             try? FileManager.default.removeItem(atPath: scratch)
         }
         do {
+            // Run users may pass through the runs directory (0711) but see only their own scratch (0700).
+            let runs = (scratch as NSString).deletingLastPathComponent
             try FileManager.default.createDirectory(
-                atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                atPath: runs, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+            _ = chmod(runs, 0o711)
+            try FileManager.default.createDirectory(
+                atPath: scratch, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
             if let user { guard chown(scratch, user.uid, user.gid) == 0 else { throw POSIXError(.EPERM) } }
         } catch {
             throw RunFailure(.failed, "the run's scratch directory could not be made: \(error)")
@@ -135,11 +146,19 @@ public final class CodeAgentRunner: Sendable {
         processLimits.processes = user == nil ? 0 : limits.processes
         processLimits.user = user
         processLimits.umask = 0o077
+        var command = [package.python, "-s", (package.files as NSString).appendingPathComponent(entrypoint)]
+        if let bwrap = bubblewrap {
+            let root = (package.files as NSString).deletingLastPathComponent
+            command =
+                [bwrap]
+                + Bubblewrap.arguments(package: root, scratch: scratch, python: package.python, command: command)
+        } else if settings.isolation == .bubblewrap {
+            throw RunFailure(.failed, "runs.isolation is bubblewrap, but bwrap is not installed")
+        }
         let child: ChildProcess
         do {
             child = try ChildProcess(
-                executable: package.python,
-                arguments: ["-s", (package.files as NSString).appendingPathComponent(entrypoint)],
+                executable: command[0], arguments: Array(command.dropFirst()),
                 environment: environment, directory: scratch, limits: processLimits, input: input,
                 outputLimit: limits.outputBytes
             ) { stream, bytes in if stream == .stderr { log(bytes) } }
@@ -152,12 +171,16 @@ public final class CodeAgentRunner: Sendable {
             timedOut.set()
             child.kill()
         }
-        let exit = await withTaskCancellationHandler {
+        var exit = await withTaskCancellationHandler {
             await child.exit()
         } onCancel: {
             child.kill()
         }
         timer.cancel()
+        // bubblewrap reports its child's death by signal n as the exit status 128 + n.
+        if command.count > 3, command[0] == bubblewrap, case .exited(let code) = exit, (129..<192).contains(code) {
+            exit = .signalled(code - 128)
+        }
         if Task.isCancelled { throw RunFailure(.cancelled, "the run was cancelled") }
         if timedOut.isSet { throw RunFailure(.timedOut, "the agent ran longer than \(limits.wallSeconds) s") }
         if child.overflowed {

@@ -79,3 +79,15 @@ extension ConfigurationSetting {
 
 /// Short name for the refusal a setting throws.
 private typealias Reason = ConfigurationError.Reason
+
+extension ConfigurationSetting {
+    /// `runs.isolation`: auto, bubblewrap or none.
+    static let runIsolation = ConfigurationSetting(
+        key: "runs.isolation", help: "auto (bubblewrap when installed), bubblewrap or none (default auto)."
+    ) { config, value in
+        guard let isolation = CodeIsolation(rawValue: value.lowercased()) else {
+            throw ConfigurationError.Reason("must be auto, bubblewrap or none")
+        }
+        config.runtime.code.isolation = isolation
+    }
+}

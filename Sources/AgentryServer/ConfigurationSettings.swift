@@ -123,7 +123,7 @@ extension ConfigurationSetting {
                 key: "proxy_identity.provision_users",
                 help: "Create unknown users the proxy names as members (default true)."
             ) { config, value in config.proxyIdentity.provisionUsers = try parseBool(value) },
-        ] + runs
+        ] + runs + [runIsolation]
 
     /// `true`/`false` (or yes/no, on/off, 1/0).
     static func parseBool(_ value: String) throws -> Bool {

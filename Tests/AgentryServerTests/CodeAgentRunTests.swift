@@ -50,7 +50,7 @@ struct CodeAgentRunTests {
         "PATH", "HOME", "TMPDIR", "LANG", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE", "OPENAI_BASE_URL",
         "OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "GOOGLE_GEMINI_BASE_URL", "GEMINI_API_KEY",
         "GOOGLE_API_KEY", "CO_API_URL", "CO_API_KEY", "MISTRAL_API_KEY", "AGENTRY_RUN_ID", "AGENTRY_RUN_TOKEN",
-        "AGENTRY_GATEWAY_URL", "AGENTRY_TOOLS_URL", "AGENTRY_MCP_URL", "LC_CTYPE",
+        "AGENTRY_GATEWAY_URL", "AGENTRY_TOOLS_URL", "AGENTRY_MCP_URL", "LC_CTYPE", "PWD",
     ]
 
     @Test func theOfficialOpenAIPackageRunsThroughTheGatewayWithTheRunToken() async throws {
@@ -89,7 +89,9 @@ struct CodeAgentRunTests {
         }
     }
 
-    @Test func hostileCodeIsContainedAndReported() async throws {
+    /// With bubblewrap (where installed) and without it: the limits and the run's own user hold either way.
+    @Test(arguments: [CodeIsolation.auto, .none])
+    func hostileCodeIsContainedAndReported(_ isolation: CodeIsolation) async throws {
         try await ServerFixture.with(.sqlite) { fixture in
             let (_, builder) = try await fixture.member("builder@example.com")
             let (_, admin) = (fixture.admin, fixture.adminToken)
@@ -98,7 +100,8 @@ struct CodeAgentRunTests {
             defer { directory.remove() }
             var limits = CodeLimits()
             (limits.wallSeconds, limits.cpuSeconds, limits.outputBytes, limits.processes) = (6, 2, 1 << 20, 32)
-            let runtime = RuntimeSetup(code: CodeRuntimeSettings(directory: directory.path, limits: limits))
+            let runtime = RuntimeSetup(
+                code: CodeRuntimeSettings(directory: directory.path, isolation: isolation, limits: limits))
             guard case .sqlite(let database) = fixture.location else { return }
             // The data directory is the operator's to keep private, as `agentry serve` makes it.
             _ = chmod((database as NSString).deletingLastPathComponent, 0o700)
@@ -107,9 +110,10 @@ struct CodeAgentRunTests {
                     import json, os, sys, time
                     inputs = json.load(sys.stdin)
                     mode = inputs.get("mode", "")
-                    if mode == "files":
-                        found = {}
-                        for name, path in [("database", inputs["notes"]), ("server_environ", "/proc/%d/environ" % os.getppid()),
+                    if mode.startswith("files"):
+                        found = {"host_root_visible": os.path.exists("/root"), "uid": os.getuid()}
+                        server = "/proc/%s/environ" % mode.split()[1]
+                        for name, path in [("database", inputs["notes"]), ("server_environ", server),
                                            ("root_home", "/root/.bashrc")]:
                             try:
                                 with open(path, "rb") as f:
@@ -141,11 +145,17 @@ struct CodeAgentRunTests {
 
                 // Files and environment: the server's are out of reach.
                 let files = try await Self.run(
-                    client, token: builder, agent: "hostile-agent", inputs: ["notes": database, "mode": "files"])
+                    client, token: builder, agent: "hostile-agent",
+                    inputs: ["notes": database, "mode": "files \(getpid())"])
                 #expect(files["status"] as? String == "succeeded", "\(files)")
                 let found = try #require(files["output"] as? [String: Any])
                 #expect(Set(found["env"] as? [String] ?? ["?"]).isSubset(of: Self.allowedEnvironment))
+                // Under bubblewrap the host's files are not even there.
+                if Bubblewrap.executable != nil && isolation != .none {
+                    #expect(found["host_root_visible"] as? Bool == false, "\(found)")
+                }
                 if geteuid() == 0 {
+                    #expect(found["uid"] as? Int ?? 0 >= 61_000, "\(found)")
                     #expect(found["database"] as? String == "denied", "\(found)")
                     #expect(found["server_environ"] as? String == "denied", "\(found)")
                     #expect(found["root_home"] as? String == "denied", "\(found)")
@@ -170,7 +180,9 @@ struct CodeAgentRunTests {
                 let loop = try await Self.run(
                     client, token: builder, agent: "hostile-agent", inputs: ["notes": "-", "mode": "loop"])
                 #expect(["failed", "timed_out"].contains(loop["status"] as? String), "\(loop)")
-                #expect((loop["error"] as? String)?.contains("CPU") == true || loop["status"] as? String == "timed_out")
+                #expect(
+                    (loop["error"] as? String)?.contains("CPU") == true || loop["status"] as? String == "timed_out",
+                    "\(loop)")
 
                 // A gigabyte of output is cut at the output limit.
                 let flood = try await Self.run(

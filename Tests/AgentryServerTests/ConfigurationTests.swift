@@ -99,7 +99,7 @@ struct RunSettingsTests {
     @Test(arguments: [
         ("runs.directory", "relative/dir"), ("runs.python", "python3"), ("runs.package_index", "ftp://x"),
         ("runs.wall_seconds", "0"), ("runs.memory_mb", "12"), ("runs.max_concurrent", "many"),
-        ("runs.separate_users", "maybe"), ("runs.max_queued", "-1"),
+        ("runs.separate_users", "maybe"), ("runs.max_queued", "-1"), ("runs.isolation", "docker"),
     ])
     func badRunSettingsAreRefusedByName(_ key: String, _ value: String) throws {
         do {
