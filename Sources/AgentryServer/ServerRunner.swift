@@ -20,7 +20,9 @@ public enum ServerRunner {
         }
         let directory = configuration.dataDirectory
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            // The database, keys and checkpoints are the server's alone (code agents run beside it).
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw StoreError.unavailable(reason: "cannot create the data directory \(directory): \(Self.reason(error))")
         }

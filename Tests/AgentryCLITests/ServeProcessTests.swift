@@ -15,6 +15,19 @@ struct ServeProcessTests {
         return (String(url), token)
     }
 
+    @Test func aNewDataDirectoryIsTheServersAlone() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let data = directory.file("fresh/data")
+        let server = try RunningProcess(["serve", "--port", "0", "--data-dir", data])
+        defer { server.stop() }
+        _ = try await Self.started(server)
+        let mode = try FileManager.default.attributesOfItem(atPath: data)[.posixPermissions] as? Int
+        #expect(mode == 0o700, "the data directory was made with mode \(String(mode ?? 0, radix: 8))")
+        server.signal(SIGTERM)
+        #expect(try await server.wait(timeout: .seconds(30)).status == 0)
+    }
+
     @Test(arguments: TestBackend.allCases)
     func firstStartPrintsTheAdminTokenOnceAndStopsGracefully(_ backend: TestBackend) async throws {
         try await StoreFixture.withLocation(backend) { location in
