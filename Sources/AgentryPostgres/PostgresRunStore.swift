@@ -106,6 +106,17 @@ struct PostgresRunStore: RunStore {
         return events
     }
 
+    func usage(agentID: String) async throws -> RunUsage {
+        var bindings = PostgresBindings()
+        bindings.append(agentID)
+        bindings.append(agentID)
+        let rows = try await client.query(
+            PostgresQuery(unsafeSQL: PostgresPlaceholders.numbered(RunUsage.sql), binds: bindings), logger: logger)
+        var counted: [(String, Int64, Int64, Int64)] = []
+        for try await row in rows.decode((String, Int64, Int64, Int64).self) { counted.append(row) }
+        return RunUsage(rows: counted)
+    }
+
     /// Runs `query` (a write returning ids) in a transaction with `messages`; whether a row changed.
     private func changed(_ query: PostgresQuery, recording messages: [ChangeMessage] = []) async throws -> Bool {
         try await PostgresErrors.unwrapping {

@@ -120,6 +120,15 @@ struct SQLiteRunStore: RunStore {
         }
     }
 
+    func usage(agentID: String) async throws -> RunUsage {
+        try await pool.read { db in
+            RunUsage(
+                rows: try Row.fetchAll(db, sql: RunUsage.sql, arguments: [agentID, agentID]).map {
+                    ($0[0], $0[1], $0[2], $0[3])
+                })
+        }
+    }
+
     /// A run from a row of `RunRows.columns`.
     private static func run(_ row: Row) throws -> StoredRun {
         try RunRows.run(text: { row[$0] as String? }, integer: { row[$0] as Int64? })

@@ -89,7 +89,8 @@ struct CatalogController: Sendable {
                 versions: versions.map { ["version": $0.version, "state": $0.state.rawValue] },
                 grants: grants.map(GrantsBody.init), spend: spend,
                 stateChanges: try await AgentStateChangeView.visible(
-                    stewardship, agentID: entry.agentID, owner: entry.ownerID, to: caller.user))
+                    stewardship, agentID: entry.agentID, owner: entry.ownerID, to: caller.user),
+                usage: CatalogUsageView(try await runs.store.runs.usage(agentID: entry.agentID)))
         )
     }
 

@@ -98,10 +98,33 @@ struct CatalogDetailView: Encodable, Sendable {
     let spend: [SandboxWindowView]
     /// Every suspension, resumption and deprecation, oldest first, each with its reason.
     let stateChanges: [AgentStateChangeView]
+    /// How much the agent is run in the Catalog.
+    let usage: CatalogUsageView
 
     enum CodingKeys: String, CodingKey {
-        case entry, owner, versions, grants, spend
+        case entry, owner, versions, grants, spend, usage
         case stateChanges = "state_changes"
+    }
+}
+
+/// An agent's Catalog runs: in all, by status, by how many people, and when last.
+struct CatalogUsageView: Encodable, Sendable {
+    let runs: Int64
+    let byStatus: [String: Int64]
+    let runners: Int64
+    let lastRunAt: Date?
+
+    init(_ usage: RunUsage) {
+        runs = usage.runs.values.reduce(0, +)
+        byStatus = Dictionary(uniqueKeysWithValues: usage.runs.map { ($0.key.rawValue, $0.value) })
+        runners = usage.runners
+        lastRunAt = usage.lastRunAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case runs, runners
+        case byStatus = "by_status"
+        case lastRunAt = "last_run_at"
     }
 }
 

@@ -171,7 +171,9 @@ final class RunService: Sendable {
         let outcome = result
         await Task {
             var result = outcome
-            if case .failure = result, capped.withLock({ $0.contains(run.id) }) {
+            if case .failure(let failure) = result, failure.kind != .capExceeded,
+                capped.withLock({ $0.contains(run.id) })
+            {
                 result = .failure(RunFailure(.capExceeded, "a cap refused a call of the run, which was stopped"))
             } else if case .failure(let failure) = result, failure.kind == .cancelled,
                 let reason = try? await stopReason(run)

@@ -135,6 +135,44 @@ public protocol RunStore: Sendable {
     func appendRunEvent(runID: String, kind: String, data: String, at time: Date) async throws -> Int64
     /// The run's events after `sequence`, oldest first.
     func runEvents(runID: String, after sequence: Int64, limit: Int) async throws -> [RunEvent]
+    /// How much the agent's Catalog version was run: runs by status, runners, the last run.
+    func usage(agentID: String) async throws -> RunUsage
+}
+
+/// How much an agent is used in the Catalog zone.
+public struct RunUsage: Sendable, Equatable {
+    /// Catalog runs by status.
+    public var runs: [StoredRun.Status: Int64]
+    /// Distinct users who started one.
+    public var runners: Int64
+    public var lastRunAt: Date?
+
+    /// Usage as counted.
+    public init(runs: [StoredRun.Status: Int64] = [:], runners: Int64 = 0, lastRunAt: Date? = nil) {
+        self.runs = runs
+        self.runners = runners
+        self.lastRunAt = lastRunAt
+    }
+
+    /// The SQL both backends count with (`?` is the agent's id, twice).
+    public static let sql = """
+        SELECT status, count(*), CAST(0 AS BIGINT), max(created_at) FROM runs WHERE agent_id = ? AND zone = 'catalog' GROUP BY status
+        UNION ALL
+        SELECT '', CAST(0 AS BIGINT), count(DISTINCT invoker_id), CAST(0 AS BIGINT) FROM runs WHERE agent_id = ? AND zone = 'catalog'
+        """
+
+    /// Usage from rows of `sql`: (status, count, runners, last created).
+    public init(rows: [(String, Int64, Int64, Int64)]) {
+        self.init()
+        for (status, count, runners, last) in rows {
+            if let status = StoredRun.Status(rawValue: status) {
+                runs[status] = count
+                lastRunAt = max(lastRunAt ?? .distantPast, StoredTime.date(last))
+            } else {
+                self.runners = runners
+            }
+        }
+    }
 }
 
 /// The columns both backends read a run from, and how their values become a `StoredRun`.

@@ -16,9 +16,12 @@ import Testing
 @Suite("Code agent runs", .serialized)
 struct CodeAgentRunTests {
     /// A code agent package: the template's manifest with an extra `mode` input, `main.py` and `requirements`.
-    static func package(_ name: String, main: String, requirements: String = "", version: String = "0.1.0") -> [UInt8] {
+    static func package(
+        _ name: String, main: String, requirements: String = "", version: String = "0.1.0", runCap: String = "0.05"
+    ) -> [UInt8] {
         let files = AgentTemplate.files(name: name, kind: "code", owner: nil)
         let manifest = files[0].text.replacingOccurrences(of: "0.1.0", with: version)
+            .replacingOccurrences(of: "  run: \"0.05\"", with: "  run: \"\(runCap)\"")
             .replacingOccurrences(
                 of: "            options: [neutral, friendly, formal]\n",
                 with:
@@ -200,6 +203,32 @@ struct CodeAgentRunTests {
                 #expect(cancelled.status == .accepted, "\(cancelled.text)")
                 let ended = try await RunTests.finished(client, id, token: builder, seconds: 10)
                 #expect(ended["status"] as? String == "cancelled" && ended["cancel_requested_by"] != nil, "\(ended)")
+
+                // An agent that keeps calling after its cap is spent is stopped at the first refusal.
+                let spender = """
+                    import json, os, sys, time, urllib.request
+                    json.load(sys.stdin)
+                    while True:
+                        request = urllib.request.Request(
+                            os.environ["OPENAI_BASE_URL"] + "/chat/completions",
+                            data=json.dumps({"model": "sim/openai-small", "max_tokens": 50,
+                                             "messages": [{"role": "user", "content": "more"}]}).encode(),
+                            headers={"Authorization": "Bearer " + os.environ["OPENAI_API_KEY"],
+                                     "Content-Type": "application/json"})
+                        try:
+                            urllib.request.urlopen(request).read()
+                        except Exception as error:
+                            print("refused:", error, file=sys.stderr, flush=True)
+                        time.sleep(0.05)
+                    """
+                let pushedSpender = try await client.push(
+                    Self.package("spender-agent", main: spender, runCap: "0.0001"), token: builder)
+                #expect(pushedSpender.status == .created, "\(pushedSpender.text)")
+                let began = ContinuousClock.now
+                let spent = try await Self.run(client, token: builder, agent: "spender-agent", inputs: ["notes": "-"])
+                #expect(spent["status"] as? String == "cap_exceeded", "\(spent)")
+                #expect(ContinuousClock.now - began < .seconds(6), "stopped before its wall time")
+                #expect((Double(spent["cost_usd"] as? String ?? "") ?? 1) <= 0.0001, "\(spent)")
 
                 // Bad input for cancelling: an unknown run.
                 expectError(

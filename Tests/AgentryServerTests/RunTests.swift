@@ -108,6 +108,11 @@ struct RunTests {
                 #expect(try await client.call(.get, "/api/v1/runs/\(id)", token: builder).status == .ok)
                 #expect(
                     try await client.call(.get, "/api/v1/runs?agent=slack-notifier", token: builder).items.count == 1)
+                // The Catalog entry counts its runs.
+                let entry = try await client.call(.get, "/api/v1/catalog/slack-notifier", token: stranger).json
+                let usage = try #require(entry["usage"] as? [String: Any], "\(entry)")
+                #expect(usage["runs"] as? Int == 1 && usage["runners"] as? Int == 1, "\(usage)")
+                #expect((usage["by_status"] as? [String: Int]) == ["succeeded": 1] && usage["last_run_at"] is String)
                 expectError(
                     try await client.call(.post, "/api/v1/runs/\(id)/cancel", token: runnerToken), .conflict,
                     "run_finished")
