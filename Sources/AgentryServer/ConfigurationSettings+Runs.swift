@@ -25,6 +25,13 @@ extension ConfigurationSetting {
             }
             config.runtime.code.packageIndex = value
         },
+        .init(key: "runs.isolation", help: "auto (bubblewrap when installed), bubblewrap or none (default auto).") {
+            config, value in
+            guard let isolation = CodeIsolation(rawValue: value.lowercased()) else {
+                throw Reason("must be auto, bubblewrap or none")
+            }
+            config.runtime.code.isolation = isolation
+        },
         .init(
             key: "runs.separate_users",
             help: "When run as root, give each concurrent run a user of its own (default true)."
@@ -79,15 +86,3 @@ extension ConfigurationSetting {
 
 /// Short name for the refusal a setting throws.
 private typealias Reason = ConfigurationError.Reason
-
-extension ConfigurationSetting {
-    /// `runs.isolation`: auto, bubblewrap or none.
-    static let runIsolation = ConfigurationSetting(
-        key: "runs.isolation", help: "auto (bubblewrap when installed), bubblewrap or none (default auto)."
-    ) { config, value in
-        guard let isolation = CodeIsolation(rawValue: value.lowercased()) else {
-            throw ConfigurationError.Reason("must be auto, bubblewrap or none")
-        }
-        config.runtime.code.isolation = isolation
-    }
-}
