@@ -1,3 +1,2 @@
-// AgentryRuntime: runs agents, the declarative tool-calling loop and sandboxed code agents.
-// This module's types arrive with the issue that builds it; the dependency arrows in
-// Package.swift are already final, so adding them is filling a room, not moving walls.
+// AgentryRuntime: runs agents: the run scheduler, the declarative tool-calling loop and code agents
+// as child processes (optionally under bubblewrap).
