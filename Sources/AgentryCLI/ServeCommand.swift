@@ -37,6 +37,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw CLIError(error.message)
         } catch let error as ConfigurationError {
             throw CLIError("invalid configuration: \(error.description)")
+        } catch let error as ListenError {
+            throw CLIError(error.description)
         }
     }
 }

@@ -32,6 +32,11 @@ struct ServerOptions: ParsableArguments {
     var bodyBytesMax: String?
     @Option(
         help:
+            "Seconds a connection may send nothing before or inside a request before it is closed (default 30; env AGENTRY_IDLE_TIMEOUT_SECONDS; yaml idle_timeout_seconds)."
+    )
+    var idleTimeoutSeconds: String?
+    @Option(
+        help:
             "true to trust an SSO proxy's identity header (default false; env AGENTRY_PROXY_IDENTITY_ENABLED; yaml proxy_identity.enabled)."
     )
     var proxyIdentityEnabled: String?
@@ -125,6 +130,7 @@ struct ServerOptions: ParsableArguments {
         let pairs: [(String, String?)] = [
             ("host", host), ("port", port), ("data_dir", dataDir), ("database_url", databaseURL),
             ("log_level", logLevel), ("admin_email", adminEmail), ("body_bytes_max", bodyBytesMax),
+            ("idle_timeout_seconds", idleTimeoutSeconds),
             ("proxy_identity.enabled", proxyIdentityEnabled), ("proxy_identity.email_header", proxyIdentityEmailHeader),
             ("proxy_identity.name_header", proxyIdentityNameHeader),
             ("proxy_identity.trusted_proxies", proxyIdentityTrustedProxies),

@@ -107,7 +107,8 @@ public struct Gateway: Sendable {
                 throw await fail(
                     Self.upstreamError(
                         status: Int(response.status.code), body: text.map { Array(buffer: $0) } ?? [],
-                        retryAfter: response.headers.first(name: "retry-after"), provider: provider.config.name),
+                        retryAfter: response.headers.first(name: "retry-after"), provider: provider.config.name,
+                        secrets: await provider.injectedSecrets()),
                     record: record)
             }
             if request.stream {
@@ -175,7 +176,8 @@ public struct Gateway: Sendable {
         guard (200..<300).contains(response.status.code) else {
             throw Self.upstreamError(
                 status: Int(response.status.code), body: bytes,
-                retryAfter: response.headers.first(name: "retry-after"), provider: provider.config.name)
+                retryAfter: response.headers.first(name: "retry-after"), provider: provider.config.name,
+                secrets: await provider.injectedSecrets())
         }
         guard let count = JSONValue.parse(bytes)?["input_tokens"]?.int, count >= 0 else {
             throw OpenAIDialect.malformed("a token count without input_tokens")
@@ -225,7 +227,8 @@ public struct Gateway: Sendable {
                 throw await fail(
                     Self.upstreamError(
                         status: Int(response.status.code), body: bytes,
-                        retryAfter: response.headers.first(name: "retry-after"), provider: provider.config.name),
+                        retryAfter: response.headers.first(name: "retry-after"), provider: provider.config.name,
+                        secrets: await provider.injectedSecrets()),
                     record: record)
             }
             guard let reply = JSONValue.parse(bytes), let tokens = reply["usage"]?["prompt_tokens"]?.int, tokens >= 0
@@ -433,19 +436,22 @@ public struct Gateway: Sendable {
     }
 
     /// `": <message>"` of a vendor's error body (OpenAI's, Anthropic's, Google's and Slack's
-    /// `error`, HubSpot's `message`, Salesforce's list of errors), at most 300 characters; empty
-    /// when it has none.
-    static func vendorDetail(_ body: [UInt8]) -> String {
-        let reply = JSONValue.parse(body)
+    /// `error`, HubSpot's `message`, Salesforce's list of errors), at most 300 characters, with
+    /// `secrets` (the credential the call carried) taken out; empty when it has none.
+    static func vendorDetail(_ body: [UInt8], secrets: [String]) -> String {
+        let reply = JSONValue.parse(SecretRedaction.redact(body, secrets: secrets))
         let message =
             reply?["error"]?["message"]?.string ?? reply?["error"]?.string ?? reply?["message"]?.string
             ?? reply?.array?.first?["message"]?.string
         return message.map { ": " + String($0.prefix(300)) } ?? ""
     }
 
-    /// The gateway error for a provider's non-2xx reply: its status class, never its secrets.
-    static func upstreamError(status: Int, body: [UInt8], retryAfter: String?, provider: String) -> GatewayError {
-        let detail = vendorDetail(body)
+    /// The gateway error for a provider's non-2xx reply: its status class, never its secrets
+    /// (`secrets`, the credential the call carried, are taken out of the vendor's message).
+    static func upstreamError(
+        status: Int, body: [UInt8], retryAfter: String?, provider: String, secrets: [String]
+    ) -> GatewayError {
+        let detail = vendorDetail(body, secrets: secrets)
         switch status {
         case 400, 413, 422:
             return GatewayError(

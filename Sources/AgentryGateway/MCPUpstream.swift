@@ -12,6 +12,8 @@ struct MCPUpstream {
     let url: String
     /// The credential's header, as the tool's auth says.
     let authorization: (name: String, value: String)?
+    /// The secrets the requests carry, taken out of every answer before it is read.
+    let secrets: [String]
     let tool: String
     let timeoutSeconds: Int64
 
@@ -75,7 +77,8 @@ struct MCPUpstream {
             status = response.status.code
             type = response.headers.first(name: "content-type") ?? ""
             sessionID = response.headers.first(name: "mcp-session-id") ?? session
-            body = Array(buffer: try await response.body.collect(upTo: ToolGateway.resultBytesMax))
+            body = SecretRedaction.redact(
+                Array(buffer: try await response.body.collect(upTo: ToolGateway.resultBytesMax)), secrets: secrets)
         } catch {
             throw ProviderClient.transportError(error, provider: tool, noun: "MCP server")
         }

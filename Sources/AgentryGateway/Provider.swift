@@ -186,6 +186,13 @@ public final class ProviderClient: Sendable {
         }
     }
 
+    /// The secret this provider's calls carry (the credential as stored now), for taking it out of
+    /// what the provider sends back; empty when there is none or it cannot be read.
+    func injectedSecrets() async -> [String] {
+        guard let name = config.credential, let secret = try? await credentials.secret(named: name) else { return [] }
+        return [secret]
+    }
+
     /// A transport failure as a gateway error that names the provider (or tool, per `noun`) but
     /// never a URL's secrets.
     static func transportError(_ error: any Error, provider: String, noun: String = "provider") -> GatewayError {

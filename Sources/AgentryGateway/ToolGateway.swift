@@ -101,6 +101,7 @@ public final class ToolGateway: Sendable {
                 } else {
                     try await callMCP(tool, operation, call.arguments, secret: secret)
                 }
+            // The reply is redacted before anything reads it: the body, errors and the audit record.
             record.result = result
             guard (200..<300).contains(status) else {
                 throw Self.upstreamError(status: status, body: result, tool: tool.name)
@@ -269,7 +270,8 @@ public final class ToolGateway: Sendable {
     public static let builtinCredential = "builtin-simulator"
 
     /// Sends `request` with the tool's credential as its auth says; an OAuth tool that refuses its
-    /// token (401) is sent once more with a fresh one.
+    /// token (401) is sent once more with a fresh one. The reply comes back with every secret the
+    /// request carried (the credential, an OAuth token) taken out.
     private func send(
         _ upstream: (request: HTTPClientRequest, body: [UInt8]), tool: ToolConfig, operation: ToolOperation,
         secret: String?, id: String
@@ -300,12 +302,13 @@ public final class ToolGateway: Sendable {
                     tokenURL: url, clientID: clientID, secret: secret, scope: scope, tool: tool.name)
                 var authorized = request
                 authorized.headers.add(name: "authorization", value: "Bearer \(token)")
-                let reply = try await execute(authorized, tool: tool, operation: operation)
+                let reply = try await execute(
+                    authorized, tool: tool, operation: operation, secrets: [secret, token])
                 guard reply.0 == 401, attempt == 0 else { return reply }
                 await tokens.invalidate(tokenURL: url, clientID: clientID, scope: scope, secret: secret, token: token)
             }
         }
-        return try await execute(request, tool: tool, operation: operation)
+        return try await execute(request, tool: tool, operation: operation, secrets: secret.map { [$0] } ?? [])
     }
 
     /// Calls the upstream MCP server's tool of `operation`'s name.
@@ -319,8 +322,8 @@ public final class ToolGateway: Sendable {
             default: nil
             }
         let upstream = MCPUpstream(
-            client: client, url: tool.baseURL, authorization: authorization, tool: tool.name,
-            timeoutSeconds: tool.timeoutSeconds)
+            client: client, url: tool.baseURL, authorization: authorization, secrets: secret.map { [$0] } ?? [],
+            tool: tool.name, timeoutSeconds: tool.timeoutSeconds)
         return (200, try await upstream.call(operation.name, arguments: arguments), "application/json")
     }
 
@@ -329,9 +332,10 @@ public final class ToolGateway: Sendable {
         kind == .salesforce ? "/services/oauth2/token" : "/oauth2/token"
     }
 
-    private func execute(_ request: HTTPClientRequest, tool: ToolConfig, operation: ToolOperation)
-        async throws(GatewayError) -> (Int, [UInt8], String?)
-    {
+    /// Executes `request`; the reply's body with `secrets` taken out.
+    private func execute(
+        _ request: HTTPClientRequest, tool: ToolConfig, operation: ToolOperation, secrets: [String]
+    ) async throws(GatewayError) -> (Int, [UInt8], String?) {
         do {
             let response = try await client.execute(request, timeout: .seconds(tool.timeoutSeconds))
             let body = try await response.body.collect(upTo: Self.resultBytesMax)
@@ -340,7 +344,10 @@ public final class ToolGateway: Sendable {
                     .rateLimited, code: "upstream_rate_limited", "tool \(tool.name) is rate-limiting calls",
                     retryAfter: after)
             }
-            return (Int(response.status.code), Array(buffer: body), response.headers.first(name: "content-type"))
+            return (
+                Int(response.status.code), SecretRedaction.redact(Array(buffer: body), secrets: secrets),
+                response.headers.first(name: "content-type")
+            )
         } catch let error as GatewayError {
             throw error
         } catch let error as NIOTooManyBytesError {
@@ -419,7 +426,7 @@ public final class ToolGateway: Sendable {
     /// The error for a tool's non-2xx reply: its status class and the vendor's own message (from
     /// Google's, HubSpot's, Salesforce's or a plain `message` body), never its secrets.
     static func upstreamError(status: Int, body: [UInt8], tool: String) -> GatewayError {
-        let detail = Gateway.vendorDetail(body)
+        let detail = Gateway.vendorDetail(body, secrets: [])
         switch status {
         case 429:
             return GatewayError(

@@ -52,6 +52,15 @@ extension ConfigurationSetting {
             }
             config.bodyBytesMax = bytes
         },
+        .init(
+            key: "idle_timeout_seconds",
+            help: "Seconds a connection may send nothing, before or inside a request, before it is closed (default 30)."
+        ) { config, value in
+            guard let seconds = Int64(value), (1...3600).contains(seconds) else {
+                throw Reason("must be a whole number of seconds from 1 to 3600")
+            }
+            config.idleTimeoutSeconds = seconds
+        },
         .init(key: "proxy_identity.enabled", help: "Trust an SSO proxy's identity header (default false).") {
             config, value in config.proxyIdentity.enabled = try parseBool(value)
         },

@@ -18,6 +18,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var adminEmail = "admin@agentry.local"
     /// Request bodies larger than this get 413.
     public var bodyBytesMax = ServerLimits.bodyBytesDefault
+    /// A connection that sends nothing for this many seconds before or inside a request is closed.
+    public var idleTimeoutSeconds = ServerLimits.idleSecondsDefault
     /// The reverse-proxy identity mode.
     public var proxyIdentity = ProxyIdentitySettings()
     /// The audit log's signing key file; nil means `audit-signing.key` in the data directory.

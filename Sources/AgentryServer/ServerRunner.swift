@@ -9,6 +9,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import Synchronization
 
 /// Starts Agentry: opens and migrates the store, creates the first admin, serves until SIGTERM/SIGINT.
 public enum ServerRunner {
@@ -90,14 +91,27 @@ public enum ServerRunner {
             try await dependencies.sandboxes.refresh()
             _ = try await dependencies.catalogSearch.index()
             try await ToolCatalogService.apply(dependencies.toolCatalog, to: dependencies.tools)
-            // The admin, its token and their audit entries commit together; the token is shown once.
-            if let issued = try await dependencies.identity.bootstrapAdmin(email: configuration.adminEmail) {
-                say(Self.bootstrapMessage(email: configuration.adminEmail, secret: issued.secret))
-            }
+            let listening = ListeningFlag()
             let app = buildApplication(
                 configuration: configuration, dependencies: dependencies,
-                onServerRunning: { channel in say(Self.listeningMessage(channel)) })
-            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+                onServerRunning: { channel in
+                    listening.set()
+                    // Once the server listens: a start that cannot listen must not use up the token.
+                    await Self.bootstrapAdmin(configuration.adminEmail, dependencies.identity, logger: logger, say: say)
+                    say(Self.listeningMessage(channel))
+                })
+            do {
+                try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+            } catch let error as IOError where !listening.isSet {
+                throw ListenError(
+                    "cannot listen on \(configuration.host):\(configuration.port): \(String(cString: strerror(error.errnoCode)))"
+                )
+            } catch  where !listening.isSet && (error is SocketAddressError || error is SocketAddressError.UnknownHost)
+            {
+                throw ListenError(
+                    "cannot listen on \(configuration.host):\(configuration.port): the host cannot be resolved to an address"
+                )
+            }
             logger.info("server.stopped")
             try await store.close()
         } catch {
@@ -130,6 +144,21 @@ public enum ServerRunner {
         return checkpointer
     }
 
+    /// Creates the first admin when there is none; the admin, its token and their audit entries
+    /// commit together, and the token is shown once. A failure is reported, and the next start tries again.
+    private static func bootstrapAdmin(
+        _ email: String, _ identity: IdentityService, logger: Logger, say: @Sendable (String) -> Void
+    ) async {
+        do {
+            if let issued = try await identity.bootstrapAdmin(email: email) {
+                say(Self.bootstrapMessage(email: email, secret: issued.secret))
+            }
+        } catch {
+            logger.error("server.first_admin_failed", metadata: ["error": .string(String(describing: error))])
+            say("Could not create the first admin user \(email): \(error). The next start tries again.")
+        }
+    }
+
     private static func bootstrapMessage(email: String, secret: String) -> String {
         """
         Created the first admin user, \(email). Its token is shown now and never again:
@@ -155,4 +184,23 @@ public enum ServerRunner {
     private static func reason(_ error: any Error) -> String {
         (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
     }
+}
+
+/// The server could not listen on its address (in use, not this machine's, not resolvable).
+public struct ListenError: Error, CustomStringConvertible {
+    /// What went wrong, for the operator.
+    public let description: String
+
+    init(_ description: String) { self.description = description }
+}
+
+/// A flag set once from any task: whether the server has started listening.
+final class ListeningFlag: Sendable {
+    private let value = Mutex(false)
+
+    /// Sets the flag.
+    func set() { value.withLock { $0 = true } }
+
+    /// Whether the flag was set.
+    var isSet: Bool { value.withLock { $0 } }
 }

@@ -41,3 +41,50 @@ enum HTTP {
         return (Int(response.status.code), String(buffer: body))
     }
 }
+
+/// A raw TCP connection to a loopback port, for clients that misbehave below HTTP (half a request
+/// and then silence).
+final class LoopbackSocket {
+    private let descriptor: Int32
+
+    /// Connects to 127.0.0.1:`port`; nil when the connection is refused.
+    init?(port: UInt16) {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return nil }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else {
+            Glibc.close(descriptor)
+            return nil
+        }
+    }
+
+    /// Sends `text` as it is.
+    func send(_ text: String) {
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// Whether the server closed the connection within `seconds` (a read returns end of file or an error).
+    func waitForClose(seconds: Int) -> Bool {
+        var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, Int32(seconds * 1000)) > 0 else { return false }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count <= 0 { return true }
+            // Bytes before the close (an error answer) are read past.
+            guard poll(&poller, 1, Int32(seconds * 1000)) > 0 else { return false }
+        }
+    }
+
+    /// Closes the connection.
+    func close() { Glibc.close(descriptor) }
+}

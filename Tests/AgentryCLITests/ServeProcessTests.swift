@@ -54,6 +54,54 @@ struct ServeProcessTests {
         }
     }
 
+    /// A first start that cannot listen says why and creates no admin, so the one-time token is
+    /// not spent: the next start on the same data directory prints it.
+    @Test func aStartThatCannotListenKeepsTheFirstAdminsToken() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let holder = try RunningProcess(["serve", "--port", "0", "--data-dir", directory.file("holder")])
+        defer { holder.stop() }
+        let (url, _) = try await Self.started(holder)
+        let port = try #require(url.split(separator: ":").last.map(String.init))
+        let data = directory.file("fresh")
+        let refused = try await AgentryProcess.run(["serve", "--port", port, "--data-dir", data])
+        #expect(refused.status != 0)
+        #expect(
+            refused.stderr.contains("cannot listen on 127.0.0.1:\(port): Address already in use"),
+            "stderr: \(refused.stderr)")
+        #expect(
+            !refused.stdout.contains("agt_pat_"), "a start that could not listen spent the token: \(refused.stdout)")
+        let unknown = try await AgentryProcess.run(["serve", "--host", "999.1.1.1", "--port", "0", "--data-dir", data])
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("cannot listen on 999.1.1.1:0"), "stderr: \(unknown.stderr)")
+        #expect(!unknown.stdout.contains("agt_pat_"))
+        let server = try RunningProcess(["serve", "--port", "0", "--data-dir", data])
+        defer { server.stop() }
+        let (_, token) = try await Self.started(server)
+        #expect(token != nil, "the first successful start printed no admin token")
+    }
+
+    /// Connections that go quiet before their request is whole are closed after
+    /// `idle_timeout_seconds`; the server keeps answering everyone else meanwhile.
+    @Test func quietConnectionsAreClosed() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let server = try RunningProcess([
+            "serve", "--port", "0", "--data-dir", directory.file("data"), "--idle-timeout-seconds", "1",
+        ])
+        defer { server.stop() }
+        let (url, _) = try await Self.started(server)
+        let port = try #require(url.split(separator: ":").last.flatMap { UInt16($0) })
+        // Half a request's headers, then nothing.
+        let quiet = try #require(LoopbackSocket(port: port))
+        defer { quiet.close() }
+        quiet.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-a: ")
+        #expect(try await HTTP.get("\(url)/healthz", token: nil).status == 200)
+        let started = ContinuousClock.now
+        #expect(quiet.waitForClose(seconds: 10), "a quiet connection stayed open")
+        #expect(ContinuousClock.now - started < .seconds(8))
+    }
+
     @Test func aDataDirectoryThatCannotBeCreatedFailsAtStart() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

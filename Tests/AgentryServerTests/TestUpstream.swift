@@ -94,6 +94,17 @@ final class TestUpstream: Sendable {
                 })
         }
         router.post("broken/v1/chat/completions") { _, _ -> Response in Self.json("<html>oops</html>") }
+        // Refuses every call with a message that quotes the key it was sent, as some vendors do.
+        for status in [400, 404, 429, 500] {
+            router.post("echo\(status)/v1/chat/completions") { request, _ -> Response in
+                let key = request.headers[.authorization] ?? "-"
+                return Response(
+                    status: .init(code: status), headers: [.contentType: "application/json"],
+                    body: ResponseBody(
+                        byteBuffer: ByteBuffer(
+                            string: #"{"error":{"message":"Incorrect API key provided: \#(key)","type":"x"}}"#)))
+            }
+        }
         router.post("hang/v1/chat/completions") { _, _ -> Response in
             try await Task.sleep(for: .seconds(5))
             return Self.json("{}")
@@ -151,6 +162,10 @@ final class TestUpstream: Sendable {
             \(provider("broken", "broken"))
             \(provider("hang", "hang", timeout: 1))
             \(provider("impatient", "openai", timeout: 1))
+            \(provider("echo400", "echo400"))
+            \(provider("echo404", "echo404"))
+            \(provider("echo429", "echo429"))
+            \(provider("echo500", "echo500"))
               - name: nowhere
                 api: openai-compatible
                 base_url: http://127.0.0.1:9/v1
@@ -166,6 +181,10 @@ final class TestUpstream: Sendable {
             \(model("test/hang", "hang"))
             \(model("test/slow-simulator", "impatient", upstream: "sim-gpt-small@2500ms"))
             \(model("test/nowhere", "nowhere"))
+            \(model("test/echo400", "echo400"))
+            \(model("test/echo404", "echo404"))
+            \(model("test/echo429", "echo429"))
+            \(model("test/echo500", "echo500"))
             """
         var setup = GatewaySetup(
             catalog: try! ModelCatalog(yaml: yaml), credentials: StaticCredentials(["upstream-key": Self.secret]))
