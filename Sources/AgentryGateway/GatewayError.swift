@@ -31,9 +31,18 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
     public init(_ kind: Kind, code: String, _ message: String, param: String? = nil, retryAfter: Int? = nil) {
         self.kind = kind
         self.code = code
-        self.message = message
+        self.message = Self.bounded(message)
         self.param = param
         self.retryAfter = retryAfter
+    }
+
+    /// The most characters of an error message: it quotes what the caller sent, which may be huge.
+    public static let messageCharactersMax = 2000
+
+    /// `message` cut to `messageCharactersMax` characters, saying how much was left out.
+    public static func bounded(_ message: String) -> String {
+        guard message.count > messageCharactersMax else { return message }
+        return "\(message.prefix(messageCharactersMax))… (\(message.count - messageCharactersMax) more characters)"
     }
 
     /// A 400 about `param`.

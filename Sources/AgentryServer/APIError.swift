@@ -1,4 +1,5 @@
 import AgentryAudit
+import AgentryGateway
 import AgentryIdentity
 import AgentryLedger
 import AgentryRegistry
@@ -23,7 +24,7 @@ public struct APIError: Error, Equatable, Sendable {
     public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, headers: HTTPFields = [:]) {
         self.status = status
         self.code = code
-        self.message = message
+        self.message = GatewayError.bounded(message)
         self.headers = headers
     }
 

@@ -51,6 +51,8 @@ struct GatewayController: Sendable {
         }
         router.post("v1/embeddings") { request, context in await self.embeddings(request, context: context) }
         router.get("v1/models") { request, context in await self.models(request, context: context) }
+        // A model's name may contain `/` (`sim/openai-small`), so the rest of the path is its id.
+        router.get(RouterPath("v1/models/**")) { request, context in await self.model(request, context: context) }
         for version in ["v1beta", "v1"] {
             router.post(RouterPath("\(version)/models/**")) { request, context in
                 await self.gemini(request, context: context)
@@ -59,7 +61,7 @@ struct GatewayController: Sendable {
         routes += [
             (.post, "/v1/chat/completions"), (.post, "/v1/messages"), (.post, "/v1/messages/count_tokens"),
             (.post, "/v2/chat"), (.post, "/v1/embeddings"),
-            (.get, "/v1/models"),
+            (.get, "/v1/models"), (.get, "/v1/models/{model}"),
             (.post, "/v1beta/models/{model}:generateContent"), (.post, "/v1beta/models/{model}:streamGenerateContent"),
             (.post, "/v1/models/{model}:generateContent"), (.post, "/v1/models/{model}:streamGenerateContent"),
         ]
@@ -118,17 +120,40 @@ struct GatewayController: Sendable {
         }
     }
 
+    /// One model as OpenAI's and Anthropic's SDKs read it, in a list or alone.
+    private static func modelEntry(name: String, provider: String) -> JSONValue {
+        [
+            "id": .string(name), "object": "model", "type": "model", "created": 0,
+            "created_at": "1970-01-01T00:00:00Z", "owned_by": .string(provider), "display_name": .string(name),
+        ]
+    }
+
+    /// `GET /v1/models/{model}`: one model the caller may use (OpenAI's and Anthropic's
+    /// `models.retrieve`); any other name is 404 `model_not_found`, in Anthropic's shape when the
+    /// request carries `anthropic-version`.
+    private func model(_ request: Request, context: AgentryRequestContext) async -> Response {
+        let dialect: Dialect = request.headers[HTTPField.Name("anthropic-version")!] == nil ? .openai : .anthropic
+        do {
+            let caller = try await caller(of: request)
+            let raw = context.parameters.getCatchAll().joined(separator: "/")
+            let name = raw.removingPercentEncoding ?? raw
+            guard let model = gateway.models(for: caller).first(where: { $0.name == name }) else {
+                throw GatewayError(
+                    .notFound, code: "model_not_found",
+                    "no model called '\(name.prefix(200))' is offered to this key; GET /v1/models lists those that are")
+            }
+            let entry = Self.modelEntry(name: model.name, provider: model.provider)
+            return Self.response(.complete(body: entry.bytes, headers: [("content-type", "application/json")]))
+        } catch {
+            return Self.errorResponse(error, dialect: dialect, requestID: context.requestID, context: context)
+        }
+    }
+
     /// `GET /v1/models`: the models the caller may use, readable by the OpenAI and Anthropic SDKs.
     private func models(_ request: Request, context: AgentryRequestContext) async -> Response {
         do {
             let caller = try await caller(of: request)
-            let items: [JSONValue] = gateway.models(for: caller).map {
-                [
-                    "id": .string($0.name), "object": "model", "type": "model", "created": 0,
-                    "created_at": "1970-01-01T00:00:00Z", "owned_by": .string($0.provider),
-                    "display_name": .string($0.name),
-                ]
-            }
+            let items = gateway.models(for: caller).map { Self.modelEntry(name: $0.name, provider: $0.provider) }
             let list: JSONValue = [
                 "object": "list", "data": .array(items), "has_more": false,
                 "first_id": items.first?["id"] ?? .null, "last_id": items.last?["id"] ?? .null,

@@ -111,13 +111,24 @@ struct MCPEndpoint: Sendable {
 }
 
 extension GatewayController {
-    /// `POST /mcp` (and GET and DELETE, which a stateless server refuses with 405, as the
-    /// protocol says), through `endpoint`.
+    /// `POST /mcp` through `endpoint`. Every other method is 405 with `Allow: POST` before any key
+    /// is read: a stateless server offers no event stream (GET) and no session to end (DELETE).
     func registerMCP(
         on router: Router<AgentryRequestContext>, endpoint: MCPEndpoint,
         catalog routes: inout [(HTTPRequest.Method, String)]
     ) {
-        for method in [HTTPRequest.Method.post, .get, .delete] {
+        for method in [HTTPRequest.Method.get, .delete, .put, .patch, .options] {
+            router.on("mcp", method: method) { _, _ in
+                let refusal: JSONValue = [
+                    "jsonrpc": "2.0", "id": .null,
+                    "error": ["code": -32000, "message": .string("\(method.rawValue) is not allowed here; use POST")],
+                ]
+                return Response(
+                    status: .methodNotAllowed, headers: [.allow: "POST", .contentType: "application/json"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: refusal.bytes)))
+            }
+        }
+        for method in [HTTPRequest.Method.post] {
             router.on("mcp", method: method) { request, context in
                 var headers: [String: String] = [:]
                 for field in request.headers { headers[field.name.canonicalName] = field.value }
@@ -149,6 +160,7 @@ extension GatewayController {
                     body: ResponseBody(byteBuffer: ByteBuffer(data: reply.bodyData ?? Data())))
             }
         }
+        // GET and DELETE are in the protocol (and the API description) as refusals.
         routes += [(.post, "/mcp"), (.get, "/mcp"), (.delete, "/mcp")]
     }
 }

@@ -41,6 +41,8 @@ struct GatewayTests {
                 #expect((openaiErrors["unknown_model"] as? [String: Any])?["status"] as? Int == 404)
                 #expect((openaiErrors["max_tokens_too_high"] as? [String: Any])?["status"] as? Int == 400)
                 #expect((openaiErrors["wrong_key"] as? [String: Any])?["status"] as? Int == 401)
+                #expect(openai["retrieved"] as? String == "sim/openai-small")
+                #expect((openaiErrors["retrieve_unknown"] as? [String: Any])?["status"] as? Int == 404)
                 let anthropic = try #require(seen["anthropic"] as? [String: Any])
                 #expect((anthropic["message"] as? [String: Any])?["text"] as? String == "\(reply) hello there")
                 #expect((anthropic["stream"] as? [String: Any])?["text"] as? String == "\(reply) stream please")
@@ -53,6 +55,8 @@ struct GatewayTests {
                 let anthropicErrors = try #require(anthropic["errors"] as? [String: Any])
                 #expect((anthropicErrors["unknown_model"] as? [String: Any])?["status"] as? Int == 404)
                 #expect((anthropicErrors["wrong_key"] as? [String: Any])?["status"] as? Int == 401)
+                #expect(anthropic["retrieved"] as? String == "sim/anthropic-small")
+                #expect((anthropicErrors["retrieve_unknown"] as? [String: Any])?["status"] as? Int == 404)
                 // Tokens are counted by Anthropic-format providers ("count these four words" + 3).
                 #expect(anthropic["count_tokens"] as? Int == 7)
                 #expect((anthropicErrors["count_elsewhere"] as? [String: Any])?["status"] as? Int == 400)

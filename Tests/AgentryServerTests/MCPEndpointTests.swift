@@ -52,6 +52,12 @@ struct MCPEndpointTests {
                 #expect(anonymous.status == .unauthorized, "\(anonymous.text)")
                 let stream = try await client.call(.get, "/mcp", token: key, headers: [.accept: "text/event-stream"])
                 #expect(stream.status == .methodNotAllowed, "\(stream.status)")
+                // Every method but POST is 405 Allow: POST, with or without a key.
+                for method in [HTTPRequest.Method.get, .delete, .put, .patch, .options] {
+                    let refused = try await client.call(method, "/mcp", token: nil)
+                    #expect(refused.status == .methodNotAllowed, "\(method): \(refused.text)")
+                    #expect(refused.headers[.allow] == "POST", "\(method): \(refused.headers)")
+                }
 
                 // Two callers sending the same JSON-RPC id at the same moment each get their own answer.
                 let (second, _) = try await fixture.member("second@example.com")

@@ -38,6 +38,7 @@ def failure(call, expected):
 # --- openai ---
 client = openai.OpenAI(api_key=key, base_url=server + "/v1", max_retries=0, timeout=30)
 out = {"models": sorted(m.id for m in client.models.list().data)}
+out["retrieved"] = client.models.retrieve("sim/openai-small").id
 reply = client.chat.completions.create(
     model="sim/openai-small", messages=[{"role": "system", "content": "be brief"}, {"role": "user", "content": "hello there"}])
 out["chat"] = {"content": reply.choices[0].message.content, "prompt_tokens": reply.usage.prompt_tokens,
@@ -81,6 +82,7 @@ out["errors"] = {
         openai.BadRequestError),
     "wrong_key": failure(lambda: openai.OpenAI(api_key="agt_sandbox_nope", base_url=server + "/v1",
                                                max_retries=0).models.list(), openai.AuthenticationError),
+    "retrieve_unknown": failure(lambda: client.models.retrieve("no-such-model"), openai.NotFoundError),
 }
 seen["openai"] = out
 
@@ -110,9 +112,11 @@ with client.messages.stream(model="sim/gemini-small", max_tokens=100,
     text = "".join(stream.text_stream)
     final = stream.get_final_message()
 out["to_gemini_stream"] = {"text": text, "output_tokens": final.usage.output_tokens}
+out["retrieved"] = client.models.retrieve("sim/anthropic-small").id
 out["count_tokens"] = client.messages.count_tokens(
     model="sim/anthropic-small", messages=[{"role": "user", "content": "count these four words"}]).input_tokens
 out["errors"] = {
+    "retrieve_unknown": failure(lambda: client.models.retrieve("no-such-model"), anthropic.NotFoundError),
     "count_elsewhere": failure(lambda: client.messages.count_tokens(
         model="sim/openai-small", messages=[{"role": "user", "content": "hi"}]), anthropic.BadRequestError),
     "unknown_model": failure(lambda: client.messages.create(

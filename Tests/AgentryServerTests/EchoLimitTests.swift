@@ -1,0 +1,51 @@
+import AgentryGateway
+import AgentryTesting
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import AgentryServer
+
+/// Error messages quote what the caller sent, but never all of a huge value: a message is at most
+/// 2,000 characters and says how much it left out.
+@Suite("Echo limits")
+struct EchoLimitTests {
+    @Test func longMessagesAreCutAndSaySo() {
+        let cut = GatewayError.bounded(String(repeating: "x", count: 5000))
+        #expect(cut.hasPrefix(String(repeating: "x", count: 2000) + "… (3000 more characters)"))
+        #expect(GatewayError.bounded("short") == "short")
+        #expect(APIError(.badRequest, "x", String(repeating: "y", count: 10_000)).message.count < 2100)
+    }
+
+    @Test func aHugeModelNameIsNotEchoedWhole() async throws {
+        try await ServerFixture.with(.sqlite) { fixture in
+            let (user, _) = try await fixture.member("echo-limit@example.com")
+            let key = try await fixture.sandboxKey(for: user.id)
+            try await fixture.application(configuration: ServerFixture.configuration).test(.live) { client in
+                let name = String(repeating: "m", count: 1_000_000)
+                let body = #"{"model":"\#(name)","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}"#
+                let reply = try await client.call(.post, "/v1/chat/completions", token: key, body: body)
+                #expect(reply.status == .notFound, "\(reply.text.prefix(300))")
+                #expect(reply.text.utf8.count < 4000, "the error echoed \(reply.text.utf8.count) bytes")
+                #expect(reply.text.contains("more characters"))
+                // One model by its name, the slash as is or encoded; another name is OpenAI's 404.
+                for path in ["/v1/models/sim/openai-small", "/v1/models/sim%2Fopenai-small"] {
+                    let found = try await client.call(.get, path, token: key)
+                    #expect(found.status == .ok, "\(path): \(found.text)")
+                    #expect(found.json["id"] as? String == "sim/openai-small")
+                }
+                let missing = try await client.call(.get, "/v1/models/no-such-model", token: key)
+                #expect(missing.status == .notFound)
+                #expect((missing.json["error"] as? [String: Any])?["code"] as? String == "model_not_found")
+                let anthropic = try await client.call(
+                    .get, "/v1/models/no-such-model", token: key,
+                    headers: [HTTPField.Name("anthropic-version")!: "2023-06-01"])
+                #expect(anthropic.json["type"] as? String == "error", "\(anthropic.text)")
+                let anonymous = try await client.call(.get, "/v1/models/sim/openai-small", token: nil)
+                #expect(anonymous.status == .unauthorized)
+            }
+        }
+    }
+}
