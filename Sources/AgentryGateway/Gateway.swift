@@ -69,9 +69,7 @@ public struct Gateway: Sendable {
     /// Runs `call` for `caller`. Refusals and failures throw `GatewayError`, already audited.
     public func chat(_ call: InboundCall, caller: GatewayCaller) async throws(GatewayError) -> GatewayReply {
         let inbound = call.dialect.codec
-        guard let body = JSONValue.parse(call.body) else {
-            throw .invalid("the request body is not valid JSON")
-        }
+        guard let body = JSONValue.parse(call.body) else { throw Self.unreadable(call.body) }
         let request = try inbound.decodeRequest(body, pathModel: call.pathModel, stream: call.streamPath)
         var record = CallRecord(caller: caller, input: call.body)
         let routes = routing.current
@@ -154,9 +152,8 @@ public struct Gateway: Sendable {
     /// Anthropic-format providers count; others are refused). A count costs nothing and is neither
     /// reserved nor audited; the caller's key and the model's policy are checked as for a call.
     public func countTokens(_ body: [UInt8], caller: GatewayCaller) async throws(GatewayError) -> GatewayReply {
-        guard var json = JSONValue.parse(body), json.object != nil else {
-            throw .invalid("the request body must be a JSON object")
-        }
+        guard var json = JSONValue.parse(body) else { throw Self.unreadable(body) }
+        guard json.object != nil else { throw .invalid("the request body must be a JSON object") }
         guard let name = json["model"]?.string else { throw .invalid("model: is required", param: "model") }
         guard let messages = json["messages"]?.array, !messages.isEmpty else {
             throw .invalid("messages: is required and must be a non-empty array", param: "messages")
@@ -189,9 +186,8 @@ public struct Gateway: Sendable {
 
     /// Runs an OpenAI embeddings call for `caller`: priced by its input tokens, reserved, audited.
     public func embed(_ body: [UInt8], caller: GatewayCaller) async throws(GatewayError) -> GatewayReply {
-        guard let json = JSONValue.parse(body), json.object != nil else {
-            throw .invalid("the request body must be a JSON object")
-        }
+        guard let json = JSONValue.parse(body) else { throw Self.unreadable(body) }
+        guard json.object != nil else { throw .invalid("the request body must be a JSON object") }
         guard let name = json["model"]?.string else { throw .invalid("'model' is required", param: "model") }
         switch json["input"] {
         case .string(let text)? where !text.isEmpty: break
@@ -433,6 +429,20 @@ public struct Gateway: Sendable {
             model: record.model, inputTokens: record.usage?.inputTotal,
             outputTokens: record.usage?.output, costMicrodollars: record.cost?.value)
         _ = try? await audit.append(AuditAppend(event: event, payloads: payloads))
+    }
+
+    /// The 400 for a body the gateway's JSON reader refused, saying what is wrong and where when
+    /// the strict syntax check can tell (a duplicate key, nesting too deep, bytes that are not
+    /// UTF-8, a stray character), else what the reader does not take (a number out of range).
+    static func unreadable(_ body: [UInt8]) -> GatewayError {
+        do {
+            try JSONSyntax.check(body, depthMax: JSONValue.depthMax - 1)
+        } catch {
+            return .invalid("the request body is not valid JSON: \(error.description)")
+        }
+        return .invalid(
+            "the request body is not valid JSON: a number is out of range, or a string holds an unpaired surrogate escape"
+        )
     }
 
     /// `": <message>"` of a vendor's error body (OpenAI's, Anthropic's, Google's and Slack's

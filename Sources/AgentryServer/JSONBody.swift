@@ -1,3 +1,4 @@
+import AgentryGateway
 import Foundation
 import Hummingbird
 import NIOCore

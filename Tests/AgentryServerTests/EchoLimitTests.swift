@@ -19,6 +19,29 @@ struct EchoLimitTests {
         #expect(APIError(.badRequest, "x", String(repeating: "y", count: 10_000)).message.count < 2100)
     }
 
+    /// A body the gateway cannot read is 400 with what is wrong and where, on every route.
+    @Test func malformedGatewayBodiesSayWhatIsWrong() async throws {
+        try await ServerFixture.with(.sqlite) { fixture in
+            let (user, _) = try await fixture.member("malformed@example.com")
+            let key = try await fixture.sandboxKey(for: user.id)
+            try await fixture.application(configuration: ServerFixture.configuration).test(.live) { client in
+                let cases: [(String, String)] = [
+                    (#"{"model":"a","model":"b"}"#, "duplicate"),
+                    ("{\"model\": \"sim/openai-small\"\n  \"messages\": []}", "line 2, column 3"),
+                    (#"{"model":"sim/openai-small","max_tokens":1e400,"messages":[]}"#, "number is out of range"),
+                    (String(repeating: "[", count: 5000), "deep"),
+                ]
+                for route in ["/v1/chat/completions", "/v1/embeddings", "/v1/messages/count_tokens"] {
+                    for (body, expected) in cases {
+                        let reply = try await client.call(.post, route, token: key, body: body)
+                        #expect(reply.status == .badRequest, "\(route) \(body.prefix(40)): \(reply.text)")
+                        #expect(reply.text.contains(expected), "\(route) \(body.prefix(40)): \(reply.text)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func aHugeModelNameIsNotEchoedWhole() async throws {
         try await ServerFixture.with(.sqlite) { fixture in
             let (user, _) = try await fixture.member("echo-limit@example.com")

@@ -6,14 +6,14 @@ import Foundation
 /// walks the bytes once, tracks line and column, bounds nesting depth, and refuses duplicate keys
 /// in an object (RFC 8259 §4 leaves them undefined; two parsers reading one body differently is how
 /// checks get bypassed).
-struct JSONSyntax {
+public struct JSONSyntax {
     /// The first syntax error: what is wrong and its 1-based line and column.
-    struct Failure: Error, Equatable {
-        let reason: String
-        let line: Int
-        let column: Int
+    public struct Failure: Error, Equatable {
+        public let reason: String
+        public let line: Int
+        public let column: Int
         /// "unexpected 'x' at line 1, column 5".
-        var description: String { "\(reason) at line \(line), column \(column)" }
+        public var description: String { "\(reason) at line \(line), column \(column)" }
     }
 
     private let bytes: [UInt8]
@@ -23,7 +23,7 @@ struct JSONSyntax {
     private var lineStart = 0
 
     /// Checks that `bytes` hold exactly one JSON value (with optional surrounding whitespace).
-    static func check(_ bytes: [UInt8], depthMax: Int) throws(Failure) {
+    public static func check(_ bytes: [UInt8], depthMax: Int) throws(Failure) {
         var scanner = JSONSyntax(bytes: bytes, depthMax: depthMax)
         scanner.skipWhitespace()
         try scanner.value(depth: 0)
