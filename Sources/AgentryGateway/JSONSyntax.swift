@@ -114,31 +114,58 @@ public struct JSONSyntax {
 
     private mutating func string() throws(Failure) {
         index += 1
+        // A high surrogate escape (\uD800–\uDBFF) waiting for its low half, by where it began.
+        var pendingHigh: (line: Int, column: Int)?
         while index < bytes.count {
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "\""):
+                if let pendingHigh { throw Self.unpairedSurrogate(at: pendingHigh) }
                 index += 1
                 return
             case UInt8(ascii: "\\"):
                 index += 1
                 guard index < bytes.count else { throw unexpected() }
                 if bytes[index] == UInt8(ascii: "u") {
+                    let start = (line: line, column: index - lineStart)
+                    var unit: UInt32 = 0
                     for _ in 0..<4 {
                         index += 1
                         guard index < bytes.count, Self.isHexDigit(bytes[index]) else {
                             throw failure("invalid \\u escape")
                         }
+                        unit = unit << 4 + UInt32(Self.hexValue(bytes[index]))
+                    }
+                    switch unit {
+                    case 0xD800...0xDBFF:
+                        if let pendingHigh { throw Self.unpairedSurrogate(at: pendingHigh) }
+                        pendingHigh = start
+                    case 0xDC00...0xDFFF:
+                        guard pendingHigh != nil else { throw Self.unpairedSurrogate(at: start) }
+                        pendingHigh = nil
+                    default:
+                        if let pendingHigh { throw Self.unpairedSurrogate(at: pendingHigh) }
                     }
                 } else if !"\"\\/bfnrt".utf8.contains(bytes[index]) {
                     throw failure("invalid escape")
+                } else if let pendingHigh {
+                    throw Self.unpairedSurrogate(at: pendingHigh)
                 }
                 index += 1
             case 0x00..<0x20: throw failure("control character in string")
-            default: index += 1
+            default:
+                if let pendingHigh { throw Self.unpairedSurrogate(at: pendingHigh) }
+                index += 1
             }
         }
         throw failure("unterminated string")
+    }
+
+    /// A `\uD800`–`\uDFFF` escape without its other half: it is not a Unicode character.
+    private static func unpairedSurrogate(at position: (line: Int, column: Int)) -> Failure {
+        Failure(
+            reason: "unpaired surrogate escape (\\uD800–\\uDFFF stand for no character alone)",
+            line: position.line, column: position.column)
     }
 
     /// A key's bytes with escapes resolved, so `"name"` and `"n\u0061me"` count as the same key.
@@ -158,6 +185,15 @@ public struct JSONSyntax {
     }
 
     private mutating func number() throws(Failure) {
+        let start = index
+        let column = index - lineStart + 1
+        try numberSyntax()
+        if let value = Double(String(decoding: bytes[start..<index], as: UTF8.self)), !value.isFinite {
+            throw Failure(reason: "number out of range", line: line, column: column)
+        }
+    }
+
+    private mutating func numberSyntax() throws(Failure) {
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count, Self.isDigit(bytes[index]) else { throw unexpected() }
         if bytes[index] == UInt8(ascii: "0") { index += 1 } else { skipDigits() }
@@ -181,6 +217,14 @@ public struct JSONSyntax {
     }
 
     private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8 {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        default: byte - UInt8(ascii: "A") + 10
+        }
+    }
 
     private static func isHexDigit(_ byte: UInt8) -> Bool {
         isDigit(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)

@@ -49,7 +49,32 @@ extension Request {
             }
             return try decoder.decode(Body.self, from: data)
         } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
+                let field = JSONValue.parse(bytes).flatMap(Self.wideNumber)
+            {
+                // The syntax check passed, so Foundation refused a number it cannot hold.
+                throw APIError(
+                    .badRequest, "invalid_field", "field '\(field)' is out of range: whole numbers must fit in 64 bits")
+            }
             throw APIError(.badRequest, "invalid_field", Self.describe(error))
+        }
+    }
+
+    /// The dotted path of the first whole number in `value` too wide for 64 bits, if any.
+    private static func wideNumber(in value: JSONValue) -> String? {
+        switch value {
+        case .double(let number) where number.rounded() == number && abs(number) >= 9.2e18: return ""
+        case .object(let members):
+            for (key, member) in members.sorted(by: { $0.key < $1.key }) {
+                if let inner = wideNumber(in: member) { return inner.isEmpty ? key : key + "." + inner }
+            }
+            return nil
+        case .array(let items):
+            for (offset, item) in items.enumerated() {
+                if let inner = wideNumber(in: item) { return inner.isEmpty ? "\(offset)" : "\(offset)." + inner }
+            }
+            return nil
+        default: return nil
         }
     }
 

@@ -28,7 +28,14 @@ struct EchoLimitTests {
                 let cases: [(String, String)] = [
                     (#"{"model":"a","model":"b"}"#, "duplicate"),
                     ("{\"model\": \"sim/openai-small\"\n  \"messages\": []}", "line 2, column 3"),
-                    (#"{"model":"sim/openai-small","max_tokens":1e400,"messages":[]}"#, "number is out of range"),
+                    (
+                        #"{"model":"sim/openai-small","max_tokens":1e400,"messages":[]}"#,
+                        "number out of range at line 1, column 42"
+                    ),
+                    (
+                        #"{"model":"sim/openai-small","messages":[{"role":"user","content":"\ud800"}]}"#,
+                        "unpaired surrogate"
+                    ),
                     (String(repeating: "[", count: 5000), "deep"),
                 ]
                 for route in ["/v1/chat/completions", "/v1/embeddings", "/v1/messages/count_tokens"] {
@@ -38,6 +45,36 @@ struct EchoLimitTests {
                         #expect(reply.text.contains(expected), "\(route) \(body.prefix(40)): \(reply.text)")
                     }
                 }
+            }
+        }
+    }
+
+    /// Registry bodies: an unpaired surrogate escape or a number beyond range is placed by line
+    /// and column; a whole number too large for its field names the field.
+    @Test func registryNumbersAndSurrogatesSayWhereAndWhat() async throws {
+        try await ServerFixture.with(.sqlite) { fixture in
+            try await fixture.application().test(.live) { client in
+                let surrogate = try await client.call(
+                    .post, "/api/v1/teams", token: fixture.adminToken, body: #"{"name":"abc","department":"\ud800"}"#)
+                #expect(surrogate.status == .badRequest)
+                #expect(surrogate.text.contains("unpaired surrogate escape"), "\(surrogate.text)")
+                #expect(surrogate.text.contains("line 1, column 29"), "\(surrogate.text)")
+                let reversed = try await client.call(
+                    .patch, "/api/v1/users/me", token: fixture.adminToken,
+                    body: #"{"display_name":"\udc00\ud800"}"#)
+                #expect(reversed.text.contains("unpaired surrogate escape"), "\(reversed.text)")
+                let paired = try await client.call(
+                    .patch, "/api/v1/users/me", token: fixture.adminToken, body: #"{"display_name":"Ada \ud83d\ude00"}"#
+                )
+                #expect(paired.status == .ok, "\(paired.text)")
+                let huge = try await client.call(
+                    .post, "/api/v1/tokens", token: fixture.adminToken, body: #"{"name":"x","expires_in_days":1e400}"#)
+                #expect(huge.text.contains("number out of range at line 1, column 31"), "\(huge.text)")
+                let wide = try await client.call(
+                    .post, "/api/v1/tokens", token: fixture.adminToken,
+                    body: #"{"name":"x","expires_in_days":18446744073709551616}"#)
+                #expect(wide.status == .badRequest)
+                #expect(wide.text.contains("expires_in_days"), "\(wide.text)")
             }
         }
     }
