@@ -17,7 +17,10 @@ struct Authenticator: Sendable {
             else {
                 throw AuthenticationError.untrustedProxy(header: proxy.emailHeader)
             }
-            let name = HTTPField.Name(proxy.nameHeader).flatMap { request.headers[$0] }
+            // A name that was not valid UTF-8 arrives with U+FFFD in it: it is ignored, not stored altered.
+            let name = HTTPField.Name(proxy.nameHeader).flatMap { request.headers[$0] }.flatMap {
+                $0.contains("\u{FFFD}") ? nil : $0
+            }
             let user = try await identity.proxyUser(
                 email: email, displayName: name, provision: proxy.provisionUsers, header: proxy.emailHeader)
             try await signIns.used(by: user, token: nil)

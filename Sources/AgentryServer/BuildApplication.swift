@@ -128,10 +128,12 @@ func buildRoutes(
     configuration: ServerConfiguration, dependencies: ApplicationDependencies
 ) -> (router: Router<AgentryRequestContext>, routes: [(HTTPRequest.Method, String)]) {
     let identity = dependencies.identity
-    let router = Router(context: AgentryRequestContext.self)
+    // HEAD is answered wherever GET is, with the same headers and no body.
+    let router = Router(context: AgentryRequestContext.self, options: .autoGenerateHeadEndpoints)
     var routes: [(HTTPRequest.Method, String)] = []
     let catalog = RouteCatalog()
     router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: PathParameterMiddleware())
     router.add(middleware: ObservabilityMiddleware(factory: PrometheusMetricsFactory(registry: dependencies.metrics)))
     router.add(
         middleware: ErrorMiddleware(

@@ -91,8 +91,7 @@ struct CapsController: Sendable {
     /// and which a rename does not change. A name no team has is kept as written.
     private func scope(_ context: AgentryRequestContext) async throws -> LedgerScope {
         // Clients may percent-encode the ':' of a scope (`team%3Afinance`); both forms name it.
-        let raw = try context.parameters.require("scope")
-        let scope = try LedgerScope(parsing: raw.removingPercentEncoding ?? raw)
+        let scope = try LedgerScope(parsing: try context.parameters.require("scope"))
         guard scope.kind == .team else { return scope }
         do {
             return try LedgerScope(.team, id: try await identity.team(reference: scope.id).id)

@@ -89,7 +89,7 @@ struct GatewayController: Sendable {
     /// `POST /v1beta/models/{model}:generateContent` and friends; the model may contain `/`.
     private func gemini(_ request: Request, context: AgentryRequestContext) async -> Response {
         let rest = context.parameters.getCatchAll().joined(separator: "/")
-        let decoded = rest.removingPercentEncoding ?? rest
+        let decoded = rest
         guard let colon = decoded.lastIndex(of: ":") else {
             return Self.errorResponse(
                 GatewayError(
@@ -136,7 +136,7 @@ struct GatewayController: Sendable {
         do {
             let caller = try await caller(of: request)
             let raw = context.parameters.getCatchAll().joined(separator: "/")
-            let name = raw.removingPercentEncoding ?? raw
+            let name = raw
             guard let model = gateway.models(for: caller).first(where: { $0.name == name }) else {
                 throw GatewayError(
                     .notFound, code: "model_not_found",

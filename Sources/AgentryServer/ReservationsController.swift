@@ -83,8 +83,7 @@ struct ReservationsController: Sendable {
 
     private static func id(_ context: AgentryRequestContext) throws -> String {
         // Percent-encoded ids (`%2F` for `/`) name the same reservation as in the body that made it.
-        let raw = try context.parameters.require("id")
-        let id = raw.removingPercentEncoding ?? raw
+        let id = String(try context.parameters.require("id"))
         try LedgerRules.validateID(id)
         return id
     }

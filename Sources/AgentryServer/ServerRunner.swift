@@ -73,6 +73,16 @@ public enum ServerRunner {
         // A vault key that cannot be used stops the start before anything else is touched.
         let vault = try configuration.vaultKeyFile.map { path in CredentialVault(key: try VaultKey.load(path: path)) }
         let store = try await openStore(configuration, logger: logger)
+        let sharing = configuration.databaseURL == nil ? DataDirectoryLock(directory: configuration.dataDirectory) : nil
+        if let sharing, !sharing.isSole {
+            logger.warning("store.sqlite_shared", metadata: ["data_dir": .string(configuration.dataDirectory)])
+            say(
+                """
+                Another Agentry server is using the data directory \(configuration.dataDirectory). SQLite keeps the \
+                data consistent, but it serves one instance well; run several instances on PostgreSQL.
+                """)
+        }
+        defer { withExtendedLifetime(sharing) {} }
         do {
             let applied = try await store.migrate()
             logger.info(
@@ -203,4 +213,22 @@ final class ListeningFlag: Sendable {
 
     /// Whether the flag was set.
     var isSet: Bool { value.withLock { $0 } }
+}
+
+/// An advisory lock on `agentry.lock` in the data directory, held while the server runs, so a
+/// second server on the same SQLite file is noticed (and told that PostgreSQL is the way to run several).
+final class DataDirectoryLock: Sendable {
+    private let descriptor: Int32
+    /// Whether this process took the lock: no other server holds the directory.
+    let isSole: Bool
+
+    /// Takes the lock without waiting; a directory the lock file cannot be made in counts as sole.
+    init(directory: String) {
+        descriptor = open(
+            URL(fileURLWithPath: directory).appendingPathComponent("agentry.lock").path, O_RDWR | O_CREAT | O_CLOEXEC,
+            0o600)
+        isSole = descriptor < 0 || flock(descriptor, LOCK_EX | LOCK_NB) == 0
+    }
+
+    deinit { if descriptor >= 0 { close(descriptor) } }
 }

@@ -81,6 +81,23 @@ struct ServeProcessTests {
         #expect(token != nil, "the first successful start printed no admin token")
     }
 
+    /// A second server on the same SQLite data directory says that it shares it, and both serve.
+    @Test func aSecondServerOnOneDataDirectoryIsWarned() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let data = directory.file("shared")
+        let first = try RunningProcess(["serve", "--port", "0", "--data-dir", data])
+        defer { first.stop() }
+        _ = try await Self.started(first)
+        #expect(!first.stdout.contains("Another Agentry server"))
+        let second = try RunningProcess(["serve", "--port", "0", "--data-dir", data])
+        defer { second.stop() }
+        let (url, _) = try await Self.started(second)
+        #expect(second.stdout.contains("Another Agentry server is using the data directory"), "\(second.stdout)")
+        #expect(second.stderr.contains("store.sqlite_shared"))
+        #expect(try await HTTP.get("\(url)/healthz").status == 200)
+    }
+
     /// Connections that go quiet before their request is whole are closed after
     /// `idle_timeout_seconds`; the server keeps answering everyone else meanwhile.
     @Test func quietConnectionsAreClosed() async throws {

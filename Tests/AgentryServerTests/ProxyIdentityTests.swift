@@ -36,6 +36,13 @@ struct ProxyIdentityTests {
                 let signIns = try await SignInTests.signIns(fixture)
                 #expect(signIns.count == 1, "one sign-in for two requests: \(signIns)")
                 #expect(signIns.first?.actor == "proxy" && signIns.first?.subject == first.json["id"] as? String)
+                // A name that is not valid UTF-8 is ignored rather than stored with U+FFFD in it.
+                var garbled = HTTPFields()
+                garbled[Self.email] = "mallory@example.com"
+                garbled.append(HTTPField(name: Self.name, lenientValue: Array("Evil ".utf8) + [0xFF, 0xFE]))
+                let mallory = try await client.call(.get, "/api/v1/users/me", headers: garbled)
+                #expect(mallory.status == .ok, "\(mallory.text)")
+                #expect((mallory.json["display_name"] as? String)?.contains("\u{FFFD}") == false, "\(mallory.text)")
                 expectError(
                     try await client.call(.get, "/api/v1/users/me", headers: [Self.email: "not-an-email"]),
                     .unauthorized,

@@ -8,10 +8,37 @@ import Testing
 
 @testable import AgentryServer
 
-/// Error messages quote what the caller sent, but never all of a huge value: a message is at most
-/// 2,000 characters and says how much it left out.
-@Suite("Echo limits")
-struct EchoLimitTests {
+/// What hostile or careless clients send: huge values (a message quotes at most 2,000 characters of
+/// them and says how much it left out), malformed JSON, encoded path segments, HEAD requests.
+@Suite("Hostile input")
+struct HostileInputTests {
+    /// Path segments mean the same encoded or not, on every route; HEAD is answered where GET is.
+    @Test func encodedPathsAndHeadAreUnderstood() async throws {
+        try await ServerFixture.with(.sqlite) { fixture in
+            try await fixture.application().test(.live) { client in
+                let created = try await client.call(
+                    .post, "/api/v1/teams", token: fixture.adminToken,
+                    body: #"{"name":"finance","department":"Finance"}"#)
+                #expect(created.status == .created, "\(created.text)")
+                let id = try #require(created.json["id"] as? String)
+                let plain = try await client.call(.get, "/api/v1/teams/\(id)", token: fixture.adminToken)
+                let encoded = try await client.call(
+                    .get, "/api/v1/teams/" + id.map { "%" + String($0.asciiValue!, radix: 16) }.joined(),
+                    token: fixture.adminToken)
+                #expect(plain.status == .ok && encoded.status == .ok, "\(encoded.text)")
+                #expect(encoded.json["id"] as? String == id)
+                let capped = try await client.call(
+                    .put, "/api/v1/caps/team%3Afinance/day", token: fixture.adminToken, body: #"{"limit":"5"}"#)
+                #expect(capped.status == .ok, "\(capped.text)")
+                for path in ["/healthz", "/readyz", "/api/v1/users/me"] {
+                    let head = try await client.call(.head, path, token: fixture.adminToken)
+                    #expect(head.status == .ok, "\(path): \(head.status)")
+                    #expect(head.text.isEmpty, "\(path): \(head.text)")
+                }
+            }
+        }
+    }
+
     @Test func longMessagesAreCutAndSaySo() {
         let cut = GatewayError.bounded(String(repeating: "x", count: 5000))
         #expect(cut.hasPrefix(String(repeating: "x", count: 2000) + "… (3000 more characters)"))
