@@ -89,6 +89,10 @@ public struct ServerFixture: Sendable {
     public static var configuration: ServerConfiguration {
         var configuration = ServerConfiguration()
         configuration.port = 0
+        // The test client pipelines every request of a test over one connection; a request it has
+        // begun to send waits, half read, behind the ones before it, which on a loaded machine can
+        // take longer than the default idle timeout.
+        configuration.idleTimeoutSeconds = 600
         return configuration
     }
 
