@@ -40,25 +40,31 @@ public enum SecretRedaction {
         return redacted == bytes ? text : String(decoding: redacted, as: UTF8.self)
     }
 
-    /// `bytes` with each occurrence of `needle` replaced by `mask`, scanning left to right.
+    /// `bytes` with each occurrence of `needle` replaced by `mask`, scanning left to right; the
+    /// bytes themselves, uncopied, when there is none (the usual case).
     private static func replacing(_ needle: [UInt8], in bytes: [UInt8]) -> [UInt8] {
         guard let first = needle.first, bytes.count >= needle.count else { return bytes }
-        var output: [UInt8] = []
+        var output: [UInt8]?
+        var copied = 0
         var index = 0
-        var changed = false
-        while index < bytes.count {
-            if bytes[index] == first, index + needle.count <= bytes.count,
-                bytes[index..<(index + needle.count)].elementsEqual(needle)
-            {
-                output.append(contentsOf: mask.utf8)
+        let last = bytes.count - needle.count
+        while index <= last {
+            if bytes[index] == first, bytes[index..<(index + needle.count)].elementsEqual(needle) {
+                if output == nil {
+                    output = Array(bytes[..<index])
+                } else {
+                    output?.append(contentsOf: bytes[copied..<index])
+                }
+                output?.append(contentsOf: mask.utf8)
                 index += needle.count
-                changed = true
+                copied = index
             } else {
-                output.append(bytes[index])
                 index += 1
             }
         }
-        return changed ? output : bytes
+        guard var result = output else { return bytes }
+        result.append(contentsOf: bytes[copied...])
+        return result
     }
 }
 

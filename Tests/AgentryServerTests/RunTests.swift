@@ -83,8 +83,14 @@ struct RunTests {
                 let charged = calls.compactMap { ($0["cost_usd"] as? String).flatMap(Double.init) }.reduce(0, +)
                 #expect(charged > 0 && abs(charged - (Double(run["cost_usd"] as? String ?? "") ?? -1)) < 1e-9, "\(run)")
 
-                // The audit log tells the same story: started, model, tool, model, finished.
-                let records = try await fixture.store.audit.records(matching: AuditFilter(run: id), from: 0, count: 20)
+                // The audit log tells the same story: started, model, tool, model, finished. The
+                // run's end reaches the log through the outbox, so it may trail the status a moment.
+                var records = try await fixture.store.audit.records(matching: AuditFilter(run: id), from: 0, count: 20)
+                let deadline = ContinuousClock.now + .seconds(15)
+                while try records.last?.event().kind != .runFinished, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(100))
+                    records = try await fixture.store.audit.records(matching: AuditFilter(run: id), from: 0, count: 20)
+                }
                 let kinds = try records.map { try $0.event().kind.rawValue }
                 #expect(kinds == ["run.started", "model.call", "tool.call", "model.call", "run.finished"], "\(kinds)")
                 let actors = try records.map { try $0.event() }.filter {
