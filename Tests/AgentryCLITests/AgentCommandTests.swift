@@ -28,7 +28,7 @@ struct AgentCommandTests {
         let files = try TemporaryDirectory(prefix: "agentry-agent")
         defer { files.remove() }
         let manifest = files.file("agent.yaml")
-        try "name: X\nversion: 1\nkind: robot\n".write(toFile: manifest, atomically: true, encoding: .utf8)
+        try "name: X\nversion: 1\nkind: robot\n".write(toFile: manifest, atomically: false, encoding: .utf8)
         let refused = try await AgentryProcess.run(["agent", "validate", manifest])
         #expect(refused.status != 0)
         for path in ["name:", "version:", "kind:", "title:", "caps:", "run_frequency:"] {
@@ -51,8 +51,8 @@ struct AgentCommandTests {
             let directory = files.file("notes")
             _ = try await AgentryProcess.run(["agent", "init", directory, "--kind", "code"])
             try FileManager.default.createDirectory(atPath: directory + "/.git", withIntermediateDirectories: true)
-            try "secret history".write(toFile: directory + "/.git/HEAD", atomically: true, encoding: .utf8)
-            try "API_KEY=sk-local".write(toFile: directory + "/.env", atomically: true, encoding: .utf8)
+            try "secret history".write(toFile: directory + "/.git/HEAD", atomically: false, encoding: .utf8)
+            try "API_KEY=sk-local".write(toFile: directory + "/.env", atomically: false, encoding: .utf8)
             let pushed = try await AgentryProcess.run(["agent", "push", directory] + auth)
             #expect(pushed.status == 0, "stderr: \(pushed.stderr)")
             #expect(pushed.stdout.contains("Pushed notes 0.1.0 (draft"), "\(pushed.stdout)")
@@ -73,7 +73,7 @@ struct AgentCommandTests {
             try FileManager.default.removeItem(atPath: directory + "/passwd")
             let manifest = try String(contentsOfFile: directory + "/agent.yaml", encoding: .utf8)
             try manifest.replacingOccurrences(of: "0.1.0", with: "0.2.0").write(
-                toFile: directory + "/agent.yaml", atomically: true, encoding: .utf8)
+                toFile: directory + "/agent.yaml", atomically: false, encoding: .utf8)
             let zip = files.file("python.zip")
             let python = try await RunningProcess(
                 executable: URL(fileURLWithPath: "/usr/bin/env"),

@@ -62,7 +62,7 @@ struct AuditCommandTests {
             let records = bundle + "/records.jsonl"
             let original = try String(contentsOfFile: records, encoding: .utf8)
             try original.replacingOccurrences(of: "kind team.created", with: "kind team.updated")
-                .write(toFile: records, atomically: true, encoding: .utf8)
+                .write(toFile: records, atomically: false, encoding: .utf8)
             let forgedBundle = try await AgentryProcess.run([
                 "audit", "verify-bundle", bundle, "--verifier-key", String(verifierKey),
             ])
@@ -121,7 +121,7 @@ struct AuditCommandTests {
             #expect(restart.status != 0)
             #expect(restart.stderr.contains("did not sign the log's checkpoints"), "stderr: \(restart.stderr)")
             let malformed = dataDirectory + "/malformed.key"
-            try "PRIVATE+KEY+nonsense\n".write(toFile: malformed, atomically: true, encoding: .utf8)
+            try "PRIVATE+KEY+nonsense\n".write(toFile: malformed, atomically: false, encoding: .utf8)
             let broken = try await AgentryProcess.run(
                 ["serve", "--port", "0", "--data-dir", dataDirectory, "--audit-signing-key-file", malformed])
             #expect(broken.status != 0)

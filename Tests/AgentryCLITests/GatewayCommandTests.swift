@@ -36,7 +36,7 @@ struct GatewayCommandTests {
             }
 
             let bad = files.file("bad.yaml")
-            try "models:\n  - name: x\n".write(toFile: bad, atomically: true, encoding: .utf8)
+            try "models:\n  - name: x\n".write(toFile: bad, atomically: false, encoding: .utf8)
             let refused = try await AgentryProcess.run(["catalog", "set", bad] + auth)
             #expect(refused.status != 0)
             #expect(refused.stderr.contains("models[0]"), "\(refused.stderr)")
@@ -53,7 +53,7 @@ struct GatewayCommandTests {
                 max_output_tokens: 16384
                 data_classifications: [public, internal]
                 zones: [sandbox, catalog]
-            """.write(toFile: good, atomically: true, encoding: .utf8)
+            """.write(toFile: good, atomically: false, encoding: .utf8)
             let applied = try await AgentryProcess.run(["catalog", "set", good] + auth)
             #expect(applied.status == 0, "stderr: \(applied.stderr)")
             #expect(applied.stdout.contains("gpt-house"), "\(applied.stdout)")

@@ -44,11 +44,11 @@ struct ReviewCommandTests {
 
             let bumped = try String(contentsOfFile: directory + "/agent.yaml", encoding: .utf8)
                 .replacingOccurrences(of: "0.1.0", with: "0.2.0")
-            try bumped.write(toFile: directory + "/agent.yaml", atomically: true, encoding: .utf8)
+            try bumped.write(toFile: directory + "/agent.yaml", atomically: false, encoding: .utf8)
             #expect(try await AgentryProcess.run(["agent", "push", directory] + auth).status == 0)
             let policy = files.file("criteria.yaml")
             try "rules:\n  - {id: cap, kind: max_run_cap, limit: '1'}\nauto_approve: when_all_pass\n".write(
-                toFile: policy, atomically: true, encoding: .utf8)
+                toFile: policy, atomically: false, encoding: .utf8)
             let set = try await AgentryProcess.run(["review", "policy", "set", policy] + auth)
             #expect(set.stdout.contains("approval policy is at revision 1"), "\(set.stdout)\(set.stderr)")
             let approved = try await AgentryProcess.run(

@@ -31,7 +31,7 @@ struct SandboxCommandTests {
 
             let bad = files.file("bad.yaml")
             try "models: [sim/*]\nmax_data_classification: secret\ncaps: {}\n".write(
-                toFile: bad, atomically: true, encoding: .utf8)
+                toFile: bad, atomically: false, encoding: .utf8)
             let refused = try await AgentryProcess.run(["sandbox", "policy", "set", bad] + auth)
             #expect(refused.status != 0)
             #expect(refused.stderr.contains("max_data_classification"), "\(refused.stderr)")
@@ -39,7 +39,7 @@ struct SandboxCommandTests {
             #expect(missing.status != 0 && missing.stderr.contains("cannot read"), "\(missing.stderr)")
             let good = files.file("policy.yaml")
             try "models: [sim/anthropic-*]\nmax_data_classification: internal\ncaps: {day: '3'}\n".write(
-                toFile: good, atomically: true, encoding: .utf8)
+                toFile: good, atomically: false, encoding: .utf8)
             let stale = try await AgentryProcess.run(
                 ["sandbox", "policy", "set", good, "--expected-revision", "4"] + auth)
             #expect(stale.status != 0 && stale.stderr.contains("revision"), "\(stale.stderr)")

@@ -173,7 +173,7 @@ struct ServeProcessTests {
         #expect(environment.status != 0)
         #expect(environment.stderr.contains("AGENTRY_LOG_LEVEL"))
         let file = directory.file("agentry.yaml")
-        try "prot: 8080\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try "prot: 8080\n".write(toFile: file, atomically: false, encoding: .utf8)
         let typo = try await AgentryProcess.run(["serve", "--config", file])
         #expect(typo.status != 0)
         #expect(typo.stderr.contains("prot"))

@@ -19,13 +19,13 @@ struct ToolsCommandTests {
             #expect(shown.status == 0 && shown.stdout.contains("name: sim-slack"), "\(shown.stdout)\(shown.stderr)")
             let bad = files.file("bad.yaml")
             try "tools:\n  - {name: x, kind: rest, base_url: 'ftp://x', data_classifications: [public]}\n".write(
-                toFile: bad, atomically: true, encoding: .utf8)
+                toFile: bad, atomically: false, encoding: .utf8)
             let refused = try await AgentryProcess.run(["tools", "catalog", "set", bad] + auth)
             #expect(refused.status != 0 && refused.stderr.contains("tools[0].base_url"), "\(refused.stderr)")
 
             let policy = files.file("policy.yaml")
             try "models: [sim/*]\ntools: [sim-*]\nmax_data_classification: internal\ncaps: {day: '5'}\n".write(
-                toFile: policy, atomically: true, encoding: .utf8)
+                toFile: policy, atomically: false, encoding: .utf8)
             #expect(try await AgentryProcess.run(["sandbox", "policy", "set", policy] + auth).status == 0)
             let issued = try await AgentryProcess.run(["sandbox", "key", "--name", "tools"] + auth)
             let key = try #require(

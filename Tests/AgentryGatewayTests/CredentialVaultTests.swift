@@ -66,7 +66,7 @@ struct CredentialVaultTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("vault.key").path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
         let open = #expect(throws: VaultError.self) { try VaultKey.load(path: path) }
         #expect(open?.description.contains("chmod 600") == true && open?.description.contains(text) == false)
