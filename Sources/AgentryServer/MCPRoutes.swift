@@ -128,37 +128,33 @@ extension GatewayController {
                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: refusal.bytes)))
             }
         }
-        for method in [HTTPRequest.Method.post] {
-            router.on("mcp", method: method) { request, context in
-                var headers: [String: String] = [:]
-                for field in request.headers { headers[field.name.canonicalName] = field.value }
-                // The key is checked before any JSON-RPC is read, and binds the whole request.
-                let caller: GatewayCaller
-                do {
-                    caller = try await self.caller(of: request)
-                } catch {
-                    return Self.errorResponse(error, dialect: .openai, requestID: context.requestID, context: context)
-                }
-                var body: Data?
-                if method == .post {
-                    do {
-                        var request = request
-                        body = Data(buffer: try await request.collectBody(upTo: ToolGateway.argumentsBytesMax))
-                    } catch {
-                        return Response(status: .contentTooLarge)
-                    }
-                }
-                let reply = try await endpoint.handle(
-                    MCP.HTTPRequest(method: method.rawValue, headers: headers, body: body, path: "/mcp"), caller: caller
-                )
-                var fields = HTTPFields()
-                for (name, value) in reply.headers {
-                    if let name = HTTPField.Name(name) { fields[name] = value }
-                }
-                return Response(
-                    status: HTTPResponse.Status(code: reply.statusCode), headers: fields,
-                    body: ResponseBody(byteBuffer: ByteBuffer(data: reply.bodyData ?? Data())))
+        router.post("mcp") { request, context in
+            var headers: [String: String] = [:]
+            for field in request.headers { headers[field.name.canonicalName] = field.value }
+            // The key is checked before any JSON-RPC is read, and binds the whole request.
+            let caller: GatewayCaller
+            do {
+                caller = try await self.caller(of: request)
+            } catch {
+                return Self.errorResponse(error, dialect: .openai, requestID: context.requestID, context: context)
             }
+            let body: Data
+            do {
+                var request = request
+                body = Data(buffer: try await request.collectBody(upTo: ToolGateway.argumentsBytesMax))
+            } catch {
+                return Response(status: .contentTooLarge)
+            }
+            let reply = try await endpoint.handle(
+                MCP.HTTPRequest(method: "POST", headers: headers, body: body, path: "/mcp"), caller: caller
+            )
+            var fields = HTTPFields()
+            for (name, value) in reply.headers {
+                if let name = HTTPField.Name(name) { fields[name] = value }
+            }
+            return Response(
+                status: HTTPResponse.Status(code: reply.statusCode), headers: fields,
+                body: ResponseBody(byteBuffer: ByteBuffer(data: reply.bodyData ?? Data())))
         }
         // GET and DELETE are in the protocol (and the API description) as refusals.
         routes += [(.post, "/mcp"), (.get, "/mcp"), (.delete, "/mcp")]
