@@ -5,8 +5,10 @@ import GRDB
 
 /// `AuditStore` over a SQLite pool. SQLite has one writer, so the write transaction is the lock
 /// that assigns indices; WAL with `synchronous = FULL` makes a commit durable before `append` returns.
+/// The filter index lives in a file of its own (`SQLiteAuditIndex`), so indexing never holds that lock.
 struct SQLiteAuditStore: AuditStore {
     let pool: DatabasePool
+    let index: DatabasePool
 
     func append(_ batch: [AuditAppend]) async throws -> [AuditRecord?] {
         guard !batch.isEmpty else { return [] }
@@ -89,23 +91,23 @@ struct SQLiteAuditStore: AuditStore {
         }
     }
 
-    func indexedSize() async throws -> Int64 { try await pool.read(Self.indexedSize) }
+    func indexedSize() async throws -> Int64 { try await index.read(SQLiteAuditIndex.indexedSize) }
 
-    /// Leaves are read and decoded from a snapshot, beside the writer; the write transaction that
-    /// holds SQLite's only write lock just inserts, and starts over if another indexer got there first.
+    /// Leaves are read and decoded from a snapshot of the log; the index file's write transaction
+    /// just inserts, and starts over if another indexer got there first.
     func extendIndex(limit: Int) async throws -> Int {
         while true {
-            let (start, records) = try await pool.read { db in
-                let start = try Self.indexedSize(db)
-                let rows = try Row.fetchAll(
+            let start = try await index.read(SQLiteAuditIndex.indexedSize)
+            let records = try await pool.read { db in
+                try Row.fetchAll(
                     db, sql: "SELECT idx, leaf FROM audit_records WHERE idx >= ? ORDER BY idx LIMIT ?",
-                    arguments: [start, limit])
-                return (start, try rows.map(Self.record))
+                    arguments: [start, limit]
+                ).map(Self.record)
             }
             let entries = records.map(AuditIndexEntry.init)
             guard let last = entries.last else { return 0 }
-            let indexed = try await pool.write { db -> Bool in
-                guard try Self.indexedSize(db) == start else { return false }
+            let indexed = try await index.write { db -> Bool in
+                guard try SQLiteAuditIndex.indexedSize(db) == start else { return false }
                 let insert = try db.cachedStatement(
                     sql:
                         "INSERT INTO audit_index (idx, time, kind, actor, subject, agent, run) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -123,24 +125,25 @@ struct SQLiteAuditStore: AuditStore {
         }
     }
 
-    private static func indexedSize(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT indexed_size FROM audit_index_state WHERE id = 1") ?? 0
-    }
-
+    /// The matching indexes come from the index file, their leaves from the log: records never
+    /// change once written, so the two reads need no common snapshot.
     func indexedRecords(matching filter: AuditFilter, from start: Int64, below end: Int64, count: Int) async throws
         -> [AuditRecord]
     {
         let (clause, arguments) = AuditFilterSQL.whereClause(filter, start: start)
+        let indexes = try await index.read { db in
+            try Int64.fetchAll(
+                db, sql: "SELECT idx FROM audit_index WHERE \(clause) AND idx < ? ORDER BY idx LIMIT ?",
+                arguments: StatementArguments(
+                    arguments.map(\.databaseValue) + [end.databaseValue, count.databaseValue]))
+        }
+        guard !indexes.isEmpty else { return [] }
+        let list = "[" + indexes.map(String.init).joined(separator: ",") + "]"
         return try await pool.read { db in
             try Row.fetchAll(
                 db,
-                sql: """
-                    SELECT idx, leaf FROM audit_records WHERE idx IN
-                        (SELECT idx FROM audit_index WHERE \(clause) AND idx < ? ORDER BY idx LIMIT ?)
-                    ORDER BY idx
-                    """,
-                arguments: StatementArguments(
-                    arguments.map(\.databaseValue) + [end.databaseValue, count.databaseValue])
+                sql: "SELECT idx, leaf FROM audit_records WHERE idx IN (SELECT value FROM json_each(?)) ORDER BY idx",
+                arguments: [list]
             ).map(Self.record)
         }
     }

@@ -5,19 +5,26 @@ import AgentryStore
 import Foundation
 import GRDB
 
-/// The embedded store: one SQLite file in WAL mode, opened through a GRDB `DatabasePool`.
+/// The embedded store: one SQLite file in WAL mode, opened through a GRDB `DatabasePool`, and
+/// beside it the audit log's filter index in a file of its own.
 public final class SQLiteStore: StoreBackend {
     /// The pool every query goes through: one writer, concurrent readers.
     let pool: DatabasePool
+    /// The audit filter index's pool, with a writer of its own.
+    let indexPool: DatabasePool
+    /// Checkpoints the store's write-ahead log off the writer's connection.
+    private let checkpointer: SQLiteCheckpointer
     /// The database file's path.
     public let path: String
+    /// The audit filter index's file, derived from the log and rebuilt when missing.
+    public let indexPath: String
 
     /// `sqlite`.
     public var kind: String { "sqlite" }
     /// Users, teams and tokens in this file.
     public var identity: any IdentityStore { SQLiteIdentityStore(pool: pool) }
     /// The audit log in this file.
-    public var audit: any AuditStore { SQLiteAuditStore(pool: pool) }
+    public var audit: any AuditStore { SQLiteAuditStore(pool: pool, index: indexPool) }
     /// The spend ledger in this file.
     public var ledger: any LedgerStore { SQLiteLedgerStore(pool: pool, cache: ledgerCache) }
     /// Sealed provider credentials and the admins' catalog in this file.
@@ -32,8 +39,10 @@ public final class SQLiteStore: StoreBackend {
     /// Ledger rows the writer has committed, shared by every `ledger` handed out.
     private let ledgerCache = SQLiteLedgerCache()
 
-    /// Opens (creating if needed) the database file at `path`; throws `StoreError.unavailable` with the reason.
+    /// Opens (creating if needed) the database file at `path` and the audit index file beside it;
+    /// throws `StoreError.unavailable` with the reason.
     public init(path: String) throws {
+        let indexPath = SQLiteAuditIndex.path(for: path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.foreignKeysEnabled = true
@@ -46,17 +55,30 @@ public final class SQLiteStore: StoreBackend {
             let level = try pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA synchronous = FULL")
                 try db.execute(sql: "PRAGMA temp_store = MEMORY")
+                // Checkpoints are the checkpointer's; the writer's own is a backstop, and a log
+                // that grew past 64 MiB is cut back to that when it starts over.
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(SQLiteCheckpointer.writerBackstopPages)")
+                try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
                 return try Int.fetchOne(db, sql: "PRAGMA synchronous")
             }
             guard level == 2 else {
                 throw StoreError.unavailable(reason: "SQLite refused synchronous = FULL on \(path)")
             }
+            do {
+                indexPool = try SQLiteAuditIndex.open(path: indexPath)
+                try SQLiteAuditIndex.reconcile(index: indexPool, log: pool)
+            } catch {
+                throw StoreError.unavailable(
+                    reason: "cannot open the audit index \(indexPath): \(SQLiteStore.describe(error))")
+            }
+            checkpointer = try SQLiteCheckpointer(path: path)
         } catch let error as StoreError {
             throw error
         } catch {
             throw StoreError.unavailable(reason: "cannot open SQLite database \(path): \(SQLiteStore.describe(error))")
         }
         self.path = path
+        self.indexPath = indexPath
     }
 
     /// The writer's `PRAGMA synchronous`: 2 (FULL) means every commit is fsynced before it returns.
@@ -93,13 +115,25 @@ public final class SQLiteStore: StoreBackend {
         }
     }
 
-    /// Reads tables, columns, keys and named CHECK constraints from SQLite's catalog.
+    /// Reads tables, columns, keys and named CHECK constraints from the catalogs of both files.
     public func logicalSchema() async throws -> LogicalSchema {
-        try await pool.read { db in try SQLiteSchemaReader.read(db) }
+        let log = try await pool.read { db in try SQLiteSchemaReader.read(db) }
+        let index = try await indexPool.read { db in try SQLiteSchemaReader.read(db) }
+        return LogicalSchema(tables: log.tables + index.tables)
     }
 
-    /// Closes the pool.
-    public func close() async throws { try pool.close() }
+    /// The audit filter index's file for a store at `path`.
+    public static func auditIndexPath(for path: String) -> String { SQLiteAuditIndex.path(for: path) }
+
+    /// How many background checkpoints have copied write-ahead log frames into the file.
+    public var checkpointsCopyingFrames: Int { checkpointer.checkpointsCopyingFrames }
+
+    /// Stops the checkpointer and closes both pools.
+    public func close() async throws {
+        await checkpointer.stop()
+        try indexPool.close()
+        try pool.close()
+    }
 
     /// Busy, locked, read-only, full, unopenable, I/O-failing or closed databases are unavailable.
     public func unavailability(of error: any Error) -> StoreError? {

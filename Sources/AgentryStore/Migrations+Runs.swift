@@ -48,4 +48,41 @@ extension Migrations {
         sqliteOnly: appendOnlyInSQLite("run_events"),
         postgresOnly: appendOnlyInPostgres("run_events")
     )
+
+    /// 20: on SQLite the audit log's filter index moves to a file of its own, written by a writer
+    /// of its own, so indexing never holds the log's write lock (docs/decisions/0012). The index is
+    /// derived from the leaves: the new file starts empty and the indexer rebuilds it. PostgreSQL,
+    /// whose writers do not exclude each other, keeps it in the database.
+    static let auditIndexOwnFile = Migration(
+        version: 20, name: "audit_index_own_file", statements: [],
+        sqliteOnly: ["DROP TABLE audit_index", "DROP TABLE audit_index_state"])
+
+    /// 21: on SQLite, `audit_records` and `audit_hashes` are keyed by the rowid itself. Declared
+    /// `BIGINT PRIMARY KEY`, each kept its rows in one B-tree and a unique index on `idx` in a
+    /// second, so every append wrote both; `INTEGER PRIMARY KEY` makes `idx` the rowid. The rows,
+    /// constraints and append-only triggers are as before. PostgreSQL keeps its tables.
+    static let auditRowidKeys = Migration(
+        version: 21, name: "audit_rowid_keys", statements: [],
+        sqliteOnly: [
+            """
+            CREATE TABLE audit_records_rowid (
+                idx INTEGER NOT NULL PRIMARY KEY,
+                leaf TEXT NOT NULL,
+                CONSTRAINT audit_records_index_nonnegative CHECK (idx >= 0)
+            )
+            """,
+            "INSERT INTO audit_records_rowid (idx, leaf) SELECT idx, leaf FROM audit_records ORDER BY idx",
+            "DROP TABLE audit_records",
+            "ALTER TABLE audit_records_rowid RENAME TO audit_records",
+            """
+            CREATE TABLE audit_hashes_rowid (
+                idx INTEGER NOT NULL PRIMARY KEY,
+                hash TEXT NOT NULL,
+                CONSTRAINT audit_hashes_sha256 CHECK (length(hash) = 64)
+            )
+            """,
+            "INSERT INTO audit_hashes_rowid (idx, hash) SELECT idx, hash FROM audit_hashes ORDER BY idx",
+            "DROP TABLE audit_hashes",
+            "ALTER TABLE audit_hashes_rowid RENAME TO audit_hashes",
+        ] + appendOnlyInSQLite("audit_records") + appendOnlyInSQLite("audit_hashes"))
 }

@@ -5,7 +5,8 @@ public enum Migrations {
         identity, auditLog, auditDeferredIndex, signIns, auditOutbox, ledger, ledgerSpendIndex,
         ledgerHeldAccounts, ledgerSettings, gateway, sandboxes,
         agents, reviews, catalog, catalogRevisions, stewardship,
-        reviewEventGrants, toolCatalogPolicy, runs,
+        reviewEventGrants, toolCatalogPolicy, runs, auditIndexOwnFile,
+        auditRowidKeys,
     ]
 
     /// The newest version; `/readyz` reports ready only when the database has reached it.
@@ -168,33 +169,11 @@ public enum Migrations {
     static let auditDeferredIndex = Migration(
         version: 3, name: "audit_deferred_index",
         statements: [
-            """
-            CREATE TABLE audit_index (
-                idx BIGINT NOT NULL PRIMARY KEY,
-                time BIGINT NOT NULL,
-                kind TEXT NOT NULL,
-                actor TEXT NOT NULL,
-                subject TEXT,
-                agent TEXT,
-                run TEXT
-            )
-            """,
+            AuditIndexSchema.table,
             "INSERT INTO audit_index (idx, time, kind, actor, subject, agent, run) "
                 + "SELECT idx, time, kind, actor, subject, agent, run FROM audit_records",
-            "CREATE INDEX audit_index_kind ON audit_index (kind, idx)",
-            "CREATE INDEX audit_index_actor ON audit_index (actor, idx)",
-            "CREATE INDEX audit_index_subject ON audit_index (subject, idx)",
-            "CREATE INDEX audit_index_agent ON audit_index (agent, idx)",
-            "CREATE INDEX audit_index_run ON audit_index (run, idx)",
-            "CREATE INDEX audit_index_time ON audit_index (time)",
-            """
-            CREATE TABLE audit_index_state (
-                id BIGINT NOT NULL PRIMARY KEY,
-                indexed_size BIGINT NOT NULL,
-                CONSTRAINT audit_index_state_single_row CHECK (id = 1),
-                CONSTRAINT audit_index_state_size_nonnegative CHECK (indexed_size >= 0)
-            )
-            """,
+        ] + AuditIndexSchema.indexes + [
+            AuditIndexSchema.state,
             "INSERT INTO audit_index_state (id, indexed_size) SELECT 1, size FROM audit_state",
             "DROP INDEX audit_records_kind",
             "DROP INDEX audit_records_actor",

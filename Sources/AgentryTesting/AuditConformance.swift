@@ -237,7 +237,7 @@ public enum AuditConformance {
     }
 
     static let upgradeFromVersion2 = ConformanceCase(
-        "a log written in the version-2 layout keeps every record, payload and filter through migration 3"
+        "a log written in the version-2 layout keeps every record, payload and filter through every migration"
     ) { backend in
         try await StoreFixture.withLocation(backend) { location in
             let rows = try AuditBatch.rows((0..<40).map { AuditFixtures.append($0) }, size: 0, lastTime: 0)
@@ -276,13 +276,22 @@ public enum AuditConformance {
                 try await RawSQL.execute(statement, on: location)
             }
             try await StoreFixture.open(location).closing { store in
-                try await ensure(try await store.migrate(through: 3) == [3], "migration 3 was not applied")
+                try await ensure(
+                    try await store.migrate() == Array(3...Migrations.latestVersion), "the migrations were not applied")
                 let audit = store.audit
-                try await ensure(try await audit.indexedSize() == 40, "the upgraded records are not indexed")
-                for filter in sampleFilters {
-                    let listed = try await audit.records(matching: filter, from: 0, count: 100).map(\.index)
-                    let wanted = rows.filter { filter.matches($0.event) }.map(\.index)
-                    try await ensure(listed == wanted, "\(filter) gave \(listed), not \(wanted)")
+                // Migration 3 carries the filter columns into the index; on SQLite migration 20
+                // moves the index to a file of its own, which starts empty and is rebuilt.
+                let carried: Int64 = backend == .sqlite ? 0 : 40
+                try await ensure(
+                    try await audit.indexedSize() == carried, "the upgraded index does not cover \(carried)")
+                for pass in ["before indexing", "after indexing"] {
+                    for filter in sampleFilters {
+                        let listed = try await audit.records(matching: filter, from: 0, count: 100).map(\.index)
+                        let wanted = rows.filter { filter.matches($0.event) }.map(\.index)
+                        try await ensure(listed == wanted, "\(pass), \(filter) gave \(listed), not \(wanted)")
+                    }
+                    try await AuditIndexer(store: audit).catchUp()
+                    try await ensure(try await audit.indexedSize() == 40, "the upgraded records are not indexed")
                 }
                 let stored = try await audit.payload(record: 3, name: "output")
                 try await ensure(stored?.payload.bytes == Array("answer 3".utf8), "a payload was lost")

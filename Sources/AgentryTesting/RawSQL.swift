@@ -1,3 +1,4 @@
+import AgentrySQLite
 import Foundation
 import GRDB
 import PostgresNIO
@@ -8,7 +9,7 @@ public enum RawSQL {
     public static func execute(_ sql: String, on location: StoreFixture.Location) async throws {
         switch location {
         case .sqlite(let path):
-            let queue = try DatabaseQueue(path: path)
+            let queue = try connection(path)
             try await queue.write { db in try db.execute(sql: sql) }
             try queue.close()
         case .postgres(let url):
@@ -22,7 +23,7 @@ public enum RawSQL {
     public static func strings(_ sql: String, on location: StoreFixture.Location) async throws -> [String] {
         switch location {
         case .sqlite(let path):
-            let queue = try DatabaseQueue(path: path)
+            let queue = try connection(path)
             defer { try? queue.close() }
             return try await queue.read { db in try String.fetchAll(db, sql: sql) }
         case .postgres(let url):
@@ -33,5 +34,18 @@ public enum RawSQL {
             }
             return values
         }
+    }
+
+    /// A connection to the SQLite store at `path` with its audit index file attached, so a
+    /// statement names the index's tables as if they were in the store's file.
+    private static func connection(_ path: String) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        let index = SQLiteStore.auditIndexPath(for: path)
+        if FileManager.default.fileExists(atPath: index) {
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "ATTACH DATABASE ? AS audit_index_file", arguments: [index])
+            }
+        }
+        return try DatabaseQueue(path: path, configuration: configuration)
     }
 }
