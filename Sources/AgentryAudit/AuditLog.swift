@@ -1,19 +1,30 @@
+import Synchronization
+
 /// Appends events to the audit log with group commit: concurrent callers' events are batched into
 /// one store transaction, and each `append` returns only after its batch is durable.
 ///
-/// Up to `pipelineDepth` batches are handed to the store at once, so the store's writer finds the
-/// next batch waiting when a commit ends instead of idling while this actor is woken to send it.
-/// The store's transaction, not this actor, assigns indices, so batches in flight never overlap.
-public actor AuditLog {
+/// Up to `pipelineDepth` writes are in the store's hands at once, so when a commit ends the next
+/// write is already waiting for the lock. A write takes its batch only once it holds the lock
+/// (`AuditStore.append(collecting:)`), so every event queued while the previous batch was being
+/// written joins it: batches are as large as the waiting allows, and no event waits for a batch
+/// that was fixed before it arrived. The store's transaction, not this log, assigns indices.
+public final class AuditLog: Sendable {
     /// The most events one transaction carries, so a flood cannot build an unbounded transaction.
     public static let batchMax = 1024
-    /// How many batches may be in the store's hands at once.
+    /// How many writes may be in the store's hands at once.
     public static let pipelineDepth = 2
+
+    private typealias Waiter = (entry: AuditAppend, continuation: CheckedContinuation<AuditRecord?, any Error>)
+
+    /// Events waiting for a write, and how many writes are running.
+    private struct Queue {
+        var waiting: [Waiter] = []
+        var writers = 0
+    }
 
     private let store: any AuditStore
     private let clock: @Sendable () -> Int64
-    private var pending: [(AuditAppend, CheckedContinuation<AuditRecord?, any Error>)] = []
-    private var inFlight = 0
+    private let queue = Mutex(Queue())
 
     /// Creates the log over `store`; `clock` gives milliseconds since 1970.
     public init(store: any AuditStore, clock: @escaping @Sendable () -> Int64) {
@@ -23,7 +34,7 @@ public actor AuditLog {
 
     /// Appends `entry` (its time set from the clock when zero) and returns the durable record.
     /// Validation and encoding run here, concurrently with other callers; only queueing is serialised.
-    public nonisolated func append(_ entry: AuditAppend) async throws -> AuditRecord {
+    public func append(_ entry: AuditAppend) async throws -> AuditRecord {
         var entry = entry
         if entry.event.time == 0 { entry.event.time = clock() }
         // A malformed event is refused here, so it can never fail a batch of others.
@@ -37,7 +48,7 @@ public actor AuditLog {
 
     /// Appends an entry read from the outbox, unless it was delivered already (then nil), and
     /// removes it from the outbox in the same transaction.
-    public nonisolated func deliver(_ entry: AuditAppend) async throws -> AuditRecord? {
+    public func deliver(_ entry: AuditAppend) async throws -> AuditRecord? {
         precondition(entry.outboxID != nil, "deliver takes outbox entries")
         var entry = entry
         try entry.event.validate()
@@ -45,34 +56,58 @@ public actor AuditLog {
         return try await enqueue(entry)
     }
 
-    /// Queues a prepared entry for the next batch and waits until that batch is durable.
+    /// Queues a prepared entry, starting a writer if fewer than `pipelineDepth` run, and waits
+    /// until the batch that took it is durable.
     private func enqueue(_ entry: AuditAppend) async throws -> AuditRecord? {
         try await withCheckedThrowingContinuation { continuation in
-            pending.append((entry, continuation))
-            startBatches()
+            let start = queue.withLock { queue -> Bool in
+                queue.waiting.append((entry, continuation))
+                guard queue.writers < Self.pipelineDepth else { return false }
+                queue.writers += 1
+                return true
+            }
+            if start { Task { await self.write() } }
         }
     }
 
-    /// Hands queued events to the store in batches while fewer than `pipelineDepth` are in flight.
-    private func startBatches() {
-        while inFlight < Self.pipelineDepth, !pending.isEmpty {
-            let batch = Array(pending.prefix(Self.batchMax))
-            pending.removeFirst(batch.count)
-            inFlight += 1
-            Task { await self.write(batch) }
+    /// Writes batches while events wait, then stops; the check for waiting events and the
+    /// writer's count change together, so an event is never left without a writer.
+    private func write() async {
+        while queue.withLock({ queue in
+            if queue.waiting.isEmpty { queue.writers -= 1 }
+            return !queue.waiting.isEmpty
+        }) {
+            let taken = Taken()
+            do {
+                let records = try await store.append(collecting: {
+                    let batch = self.takeBatch()
+                    taken.batch.withLock { $0 = batch }
+                    return batch.map(\.entry)
+                })
+                let batch = taken.batch.withLock { $0 }
+                precondition(records.count == batch.count, "the store returned one record per appended event")
+                for (waiter, record) in zip(batch, records) { waiter.continuation.resume(returning: record) }
+            } catch {
+                // A store that failed before it collected fails the events that would have been its batch.
+                let collected = taken.batch.withLock { $0 }
+                for waiter in collected.isEmpty ? takeBatch() : collected {
+                    waiter.continuation.resume(throwing: error)
+                }
+            }
         }
     }
 
-    /// Writes one batch, answers its callers, and starts the events queued meanwhile.
-    private func write(_ batch: [(AuditAppend, CheckedContinuation<AuditRecord?, any Error>)]) async {
-        do {
-            let records = try await store.append(batch.map(\.0))
-            precondition(records.count == batch.count, "the store returned one record per appended event")
-            for (item, record) in zip(batch, records) { item.1.resume(returning: record) }
-        } catch {
-            for item in batch { item.1.resume(throwing: error) }
+    /// Takes the next batch out of the queue.
+    private func takeBatch() -> [Waiter] {
+        queue.withLock { queue in
+            let batch = Array(queue.waiting.prefix(Self.batchMax))
+            queue.waiting.removeFirst(batch.count)
+            return batch
         }
-        inFlight -= 1
-        startBatches()
+    }
+
+    /// The batch one write collected, if it got that far.
+    private final class Taken: Sendable {
+        let batch = Mutex<[Waiter]>([])
     }
 }

@@ -126,6 +126,10 @@ public protocol AuditStore: HashReader {
     /// Appends `batch` in order as one transaction; returns the records as stored, one per entry,
     /// nil for an outbox entry no longer waiting (delivered already), which is not appended again.
     func append(_ batch: [AuditAppend]) async throws -> [AuditRecord?]
+    /// Like `append`, but the batch is what `collect` returns when it is called, once, inside the
+    /// transaction after the append lock is held: entries queued while an earlier batch was being
+    /// written join this one. An empty batch writes nothing.
+    func append(collecting collect: @escaping @Sendable () -> [AuditAppend]) async throws -> [AuditRecord?]
     /// Number of records.
     func size() async throws -> Int64
     /// Up to `count` records from index `start` on, in index order.
@@ -157,6 +161,13 @@ public protocol AuditStore: HashReader {
     func erasePayload(record: Int64, name: String, erasure: AuditAppend) async throws -> AuditRecord?
     /// Up to `limit` outbox entries written before `time` (milliseconds since 1970), oldest first.
     func outbox(olderThan time: Int64, limit: Int) async throws -> [OutboxEntry]
+}
+
+extension AuditStore {
+    /// A store without a lock to wait for collects the batch at once.
+    public func append(collecting collect: @escaping @Sendable () -> [AuditAppend]) async throws -> [AuditRecord?] {
+        try await append(collect())
+    }
 }
 
 /// Failures of an audit store that mean its contents are damaged.

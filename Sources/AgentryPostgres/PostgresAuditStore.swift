@@ -13,18 +13,41 @@ struct PostgresAuditStore: AuditStore {
 
     func append(_ batch: [AuditAppend]) async throws -> [AuditRecord?] {
         guard !batch.isEmpty else { return [] }
-        return try await PostgresErrors.unwrapping {
+        return try await append(collecting: { batch })
+    }
+
+    /// The batch is collected once the transaction holds the `audit_state` row lock, so entries
+    /// queued while another batch (of this instance or another) held it join this one.
+    func append(collecting collect: @escaping @Sendable () -> [AuditAppend]) async throws -> [AuditRecord?] {
+        try await PostgresErrors.unwrapping {
             try await client.withTransaction(logger: logger) { connection in
-                try await Self.append(batch, on: connection, logger: logger)
+                let state = try await Self.lockState(on: connection, logger: logger)
+                let batch = collect()
+                guard !batch.isEmpty else { return [] }
+                return try await Self.append(batch, state: state, on: connection, logger: logger)
             }
         }
     }
 
-    /// The append's body, inside a transaction (shared with `erasePayload`): outbox entries still
-    /// waiting are taken out of the outbox, the others skipped.
-    static func append(_ batch: [AuditAppend], on connection: PostgresConnection, logger: Logger) async throws
-        -> [AuditRecord?]
-    {
+    /// The log's size and last time, with the row locked until the transaction ends: the lock
+    /// that orders every append of every instance.
+    private static func lockState(on connection: PostgresConnection, logger: Logger) async throws -> (
+        size: Int64, lastTime: Int64
+    ) {
+        let state = try await connection.query(
+            "SELECT size, last_time FROM audit_state WHERE id = 1 FOR UPDATE", logger: logger)
+        for try await (size, lastTime) in state.decode((Int64, Int64).self) { return (size, lastTime) }
+        preconditionFailure("audit_state has its single row from migration 2 on")
+    }
+
+    /// The append's body, inside a transaction (shared with `erasePayload`), with `state` locked:
+    /// outbox entries still waiting are taken out of the outbox, the others skipped.
+    static func append(
+        _ batch: [AuditAppend], state: (size: Int64, lastTime: Int64)? = nil, on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> [AuditRecord?] {
+        let locked: (size: Int64, lastTime: Int64)
+        if let state { locked = state } else { locked = try await lockState(on: connection, logger: logger) }
         let ids = AuditBatch.outboxIDs(batch)
         var waiting = Set<String>()
         if !ids.isEmpty {
@@ -33,21 +56,18 @@ struct PostgresAuditStore: AuditStore {
             for try await id in deleted.decode(String.self) { waiting.insert(id) }
         }
         let deliverable = AuditBatch.deliverable(batch, waiting: waiting)
-        let records = try await appendRows(AuditBatch.chosen(batch, deliverable), on: connection, logger: logger)
+        let records = try await appendRows(
+            AuditBatch.chosen(batch, deliverable), state: locked, on: connection, logger: logger)
         return AuditBatch.results(deliverable, records: records)
     }
 
-    private static func appendRows(_ batch: [AuditAppend], on connection: PostgresConnection, logger: Logger)
-        async throws -> [AuditRecord]
-    {
+    /// Writes hashes, records, payloads and the new state with one statement.
+    private static func appendRows(
+        _ batch: [AuditAppend], state: (size: Int64, lastTime: Int64), on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> [AuditRecord] {
         guard !batch.isEmpty else { return [] }
-        var found: (size: Int64, lastTime: Int64)?
-        let state = try await connection.query(
-            "SELECT size, last_time FROM audit_state WHERE id = 1 FOR UPDATE", logger: logger)
-        for try await (stateSize, stateTime) in state.decode((Int64, Int64).self) { found = (stateSize, stateTime) }
-        guard let (size, lastTime) = found else {
-            preconditionFailure("audit_state has its single row from migration 2 on")
-        }
+        let (size, lastTime) = state
         let rows = try AuditBatch.rows(batch, size: size, lastTime: lastTime)
         let needed = AuditBatch.existingHashIndexes(size: size, count: rows.count)
         var existing: [Int64: LogHash] = [:]
@@ -58,38 +78,29 @@ struct PostgresAuditStore: AuditStore {
         }
         guard existing.count == needed.count else { throw AuditStoreError.missingHashes }
         let hashes = AuditBatch.storedHashes(for: rows, existing: existing)
-        try await connection.query(
-            """
-            INSERT INTO audit_hashes (idx, hash)
-            SELECT * FROM unnest(\(hashes.map(\.0))::bigint[], \(hashes.map(\.1.hex))::text[])
-            """, logger: logger)
-        try await insertRecords(rows, on: connection, logger: logger)
+        let payloads = rows.flatMap { row in row.payloads.map { (row.index, $0) } }
         let newSize = size + Int64(rows.count)
         let newTime = rows.last?.event.time ?? lastTime
+        // Data-modifying CTEs each run exactly once: one round trip while the lock is held.
         try await connection.query(
-            "UPDATE audit_state SET size = \(newSize), last_time = \(newTime) WHERE id = 1", logger: logger)
+            """
+            WITH hashes AS (
+                INSERT INTO audit_hashes (idx, hash)
+                SELECT * FROM unnest(\(hashes.map(\.0))::bigint[], \(hashes.map(\.1.hex))::text[])
+            ), records AS (
+                INSERT INTO audit_records (idx, leaf)
+                SELECT * FROM unnest(\(rows.map(\.index))::bigint[],
+                    \(rows.map { String(decoding: $0.leaf, as: UTF8.self) })::text[])
+            ), payloads AS (
+                INSERT INTO audit_payloads (record_index, name, commitment, salt, content)
+                SELECT * FROM unnest(\(payloads.map(\.0))::bigint[], \(payloads.map(\.1.name))::text[],
+                    \(payloads.map(\.1.commitment.hash.hex))::text[],
+                    \(payloads.map { HexText.encode($0.1.salt) })::text[],
+                    \(payloads.map { Base64Text.encode($0.1.bytes) })::text[])
+            )
+            UPDATE audit_state SET size = \(newSize), last_time = \(newTime) WHERE id = 1
+            """, logger: logger)
         return rows.map { AuditRecord(index: $0.index, leaf: $0.leaf) }
-    }
-
-    /// Inserts records and payloads with one statement each.
-    private static func insertRecords(_ rows: [AuditBatch.Row], on connection: PostgresConnection, logger: Logger)
-        async throws
-    {
-        try await connection.query(
-            """
-            INSERT INTO audit_records (idx, leaf)
-            SELECT * FROM unnest(\(rows.map(\.index))::bigint[],
-                \(rows.map { String(decoding: $0.leaf, as: UTF8.self) })::text[])
-            """, logger: logger)
-        let payloads = rows.flatMap { row in row.payloads.map { (row.index, $0) } }
-        guard !payloads.isEmpty else { return }
-        try await connection.query(
-            """
-            INSERT INTO audit_payloads (record_index, name, commitment, salt, content)
-            SELECT * FROM unnest(\(payloads.map(\.0))::bigint[], \(payloads.map(\.1.name))::text[],
-                \(payloads.map(\.1.commitment.hash.hex))::text[], \(payloads.map { HexText.encode($0.1.salt) })::text[],
-                \(payloads.map { Base64Text.encode($0.1.bytes) })::text[])
-            """, logger: logger)
     }
 
     func size() async throws -> Int64 {

@@ -15,6 +15,14 @@ struct SQLiteAuditStore: AuditStore {
         return try await pool.write { db in try Self.append(batch, in: db) }
     }
 
+    /// The batch is collected once the writer holds SQLite's write lock.
+    func append(collecting collect: @escaping @Sendable () -> [AuditAppend]) async throws -> [AuditRecord?] {
+        try await pool.write { db in
+            let batch = collect()
+            return batch.isEmpty ? [] : try Self.append(batch, in: db)
+        }
+    }
+
     /// The append's body, inside a write transaction (shared with `erasePayload`): outbox entries
     /// still waiting are taken out of the outbox, the others skipped.
     static func append(_ batch: [AuditAppend], in db: Database) throws -> [AuditRecord?] {
