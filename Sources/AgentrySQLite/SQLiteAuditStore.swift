@@ -72,7 +72,7 @@ struct SQLiteAuditStore: AuditStore {
             for payload in row.payloads {
                 try insertPayload.execute(arguments: [
                     row.index, payload.name, payload.commitment.hash.hex, HexText.encode(payload.salt),
-                    Base64Text.encode(payload.bytes),
+                    Data(payload.bytes),
                 ])
             }
         }
@@ -266,10 +266,17 @@ struct SQLiteAuditStore: AuditStore {
         AuditRecord(index: row[0], leaf: try row.withUnsafeData(atIndex: 1) { data in data.map { [UInt8]($0) } ?? [] })
     }
 
+    /// A stored payload. Its content is raw bytes (a BLOB) since migration 22; rows written
+    /// before hold base64 text, which is read as such.
     private static func payload(_ row: Row) throws -> StoredPayload {
+        let content: [UInt8]? =
+            switch (row["content"] as DatabaseValue).storage {
+            case .blob(let data): [UInt8](data)
+            case .string(let text): Base64Text.decode(text)
+            default: nil
+            }
         guard let commitment = LogHash(hex: row["commitment"]), let salt = HexText.decode(row["salt"]),
-            salt.count == PayloadCommitment.saltByteCount,
-            let bytes = Base64Text.decode(row["content"])
+            salt.count == PayloadCommitment.saltByteCount, let bytes = content
         else { throw AuditStoreError.corruptPayloadRow }
         return StoredPayload(
             commitment: commitment, recordIndex: row["record_index"],

@@ -52,10 +52,18 @@ public enum AuditTampering {
             }, expected: .truncation(checkpointSize: 30, logSize: 27), useTrusted: true),
         Attack(
             name: "change a payload",
-            statements: { _ in
-                ["UPDATE audit_payloads SET content = 'bWFsbG9yeQ==' WHERE record_index = 9 AND name = 'output'"]
+            statements: { backend in
+                // SQLite stores payload bytes as a BLOB, PostgreSQL as base64 text.
+                let content = backend == .sqlite ? "X'6d616c6c6f7279'" : "'bWFsbG9yeQ=='"
+                return ["UPDATE audit_payloads SET content = \(content) WHERE record_index = 9 AND name = 'output'"]
             },
             expected: .payloadMismatch(index: 9, reason: ""), useTrusted: false),
+        Attack(
+            name: "change a payload to base64 text",
+            statements: { _ in
+                ["UPDATE audit_payloads SET content = 'bWFsbG9yeQ==' WHERE record_index = 12 AND name = 'input'"]
+            },
+            expected: .payloadMismatch(index: 12, reason: ""), useTrusted: false),
         Attack(
             name: "delete a payload without an erasure event",
             statements: { _ in ["DELETE FROM audit_payloads WHERE record_index = 15 AND name = 'input'"] },
