@@ -127,6 +127,9 @@ struct PostgresAuditStore: AuditStore {
     func extendIndex(limit: Int) async throws -> Int {
         try await PostgresErrors.unwrapping {
             try await client.withTransaction(logger: logger) { connection -> Int in
+                // The index is derived from durable leaves: its commit need not wait for the WAL
+                // flush, since after a crash the indexer simply does the lost batches again.
+                try await connection.query("SET LOCAL synchronous_commit = off", logger: logger)
                 var start: Int64 = 0
                 for try await size in try await connection.query(
                     "SELECT indexed_size FROM audit_index_state WHERE id = 1 FOR UPDATE", logger: logger

@@ -34,16 +34,18 @@ public enum AuditIndexSchema {
         )
         """
 
+    /// The subject, agent and run indexes leaving out the records without one, which a filter on
+    /// that column never selects (both engines use a partial index `x IS NOT NULL` for `x = ?`).
+    public static let partialIndexes = indexes.map { index in
+        guard let column = ["subject", "agent", "run"].first(where: { index.hasSuffix("(\($0), idx)") }) else {
+            return index
+        }
+        return index + " WHERE \(column) IS NOT NULL"
+    }
+
     /// The statements that create an empty index, covering no record, in a SQLite file of its
-    /// own: `idx` is the rowid (declared `BIGINT`, it would need a second B-tree), and the
-    /// subject, agent and run indexes leave out the records without one, which such a filter
-    /// never selects.
+    /// own: `idx` is the rowid (declared `BIGINT`, it would need a second B-tree), with the partial indexes.
     public static let emptySQLiteFile =
         [table.replacingOccurrences(of: "idx BIGINT NOT NULL PRIMARY KEY", with: "idx INTEGER NOT NULL PRIMARY KEY")]
-        + indexes.map { index in
-            guard let column = ["subject", "agent", "run"].first(where: { index.hasSuffix("(\($0), idx)") }) else {
-                return index
-            }
-            return index + " WHERE \(column) IS NOT NULL"
-        } + [state, "INSERT INTO audit_index_state (id, indexed_size) VALUES (1, 0)"]
+        + partialIndexes + [state, "INSERT INTO audit_index_state (id, indexed_size) VALUES (1, 0)"]
 }

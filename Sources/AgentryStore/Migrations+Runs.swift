@@ -93,4 +93,12 @@ extension Migrations {
     /// migration changes no table: it marks the format, so a binary that only reads base64 refuses
     /// the file as newer than itself. PostgreSQL keeps base64 text.
     static let auditPayloadBytes = Migration(version: 22, name: "audit_payload_bytes", statements: [])
+
+    /// 23: on PostgreSQL, the subject, agent and run indexes of `audit_index` leave out records
+    /// without one, which a filter on that column never selects: fewer index entries written per
+    /// record indexed. SQLite's index file has had them so since migration 20.
+    static let auditPartialIndexes = Migration(
+        version: 23, name: "audit_partial_indexes", statements: [],
+        postgresOnly: ["audit_index_subject", "audit_index_agent", "audit_index_run"].map { "DROP INDEX \($0)" }
+            + AuditIndexSchema.partialIndexes.filter { $0.hasSuffix("IS NOT NULL") })
 }

@@ -6,9 +6,10 @@ import Foundation
 import GRDB
 import Testing
 
-/// The SQLite store's audit files: the filter index in a file of its own, derived from the log and
-/// rebuilt from it, and the write-ahead log checkpointed off the writer.
-@Suite("SQLite audit files")
+/// The audit log's storage layout: on SQLite the filter index in a file of its own, derived from
+/// the log and rebuilt from it, and the write-ahead log checkpointed off the writer; on both
+/// backends partial indexes for the optional filter columns.
+@Suite("Audit storage layout")
 struct SQLiteAuditFilesTests {
     /// The records of a 60-record fixture log that `filter` selects.
     private static func wanted(_ filter: AuditFilter) -> [Int64] {
@@ -112,5 +113,22 @@ struct SQLiteAuditFilesTests {
         }
         #expect(try await store.audit.size() == 400)
         try await store.close()
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func subjectAgentAndRunIndexesLeaveOutRecordsWithoutOne(_ backend: TestBackend) async throws {
+        try await StoreFixture.withLocation(backend) { location in
+            try await StoreFixture.open(location).closing { store in _ = try await store.migrate() }
+            for column in ["subject", "agent", "run"] {
+                let sql =
+                    backend == .sqlite
+                    ? "SELECT sql FROM audit_index_file.sqlite_master WHERE name = 'audit_index_\(column)'"
+                    : "SELECT indexdef FROM pg_indexes WHERE indexname = 'audit_index_\(column)'"
+                let definition = try await RawSQL.strings(sql, on: location).joined()
+                #expect(
+                    definition.replacingOccurrences(of: "(", with: "").replacingOccurrences(of: ")", with: "")
+                        .hasSuffix("WHERE \(column) IS NOT NULL"), "\(backend): \(definition)")
+            }
+        }
     }
 }
