@@ -69,7 +69,9 @@ public final class SQLiteStore: StoreBackend {
                 try SQLiteAuditIndex.reconcile(index: indexPool, log: pool)
             } catch {
                 throw StoreError.unavailable(
-                    reason: "cannot open the audit index \(indexPath): \(SQLiteStore.describe(error))")
+                    reason: "cannot open the audit index \(indexPath): \(SQLiteStore.describe(error)); it is "
+                        + "derived from the audit log, so with the server stopped it can be deleted (with its "
+                        + "-wal and -shm files) and is rebuilt")
             }
             checkpointer = try SQLiteCheckpointer(path: path)
         } catch let error as StoreError {

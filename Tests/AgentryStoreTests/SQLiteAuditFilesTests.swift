@@ -73,15 +73,33 @@ struct SQLiteAuditFilesTests {
         try await store.close()
     }
 
-    @Test func anIndexFileThatCannotBeOpenedIsNamed() async throws {
+    @Test func anIndexFileThatCannotBeOpenedIsNamedAndCanBeDeletedToRebuildIt() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.file("agentry.sqlite")
-        try FileManager.default.createDirectory(
-            atPath: SQLiteStore.auditIndexPath(for: path), withIntermediateDirectories: false)
-        let error = #expect(throws: StoreError.self) { try SQLiteStore(path: path) }
-        #expect(error?.message.contains("cannot open the audit index") == true, "\(String(describing: error))")
-        #expect(error?.message.contains("agentry.audit-index.sqlite") == true, "\(String(describing: error))")
+        let indexPath = SQLiteStore.auditIndexPath(for: path)
+        var store = try SQLiteStore(path: path)
+        _ = try await store.migrate()
+        try await AuditFixtures.populate(store.audit, count: 20)
+        try await store.close()
+        for damage in ["a directory", "garbage"] {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: indexPath + suffix) }
+            if damage == "a directory" {
+                try FileManager.default.createDirectory(atPath: indexPath, withIntermediateDirectories: false)
+            } else {
+                try Data(repeating: 0x5a, count: 8192).write(to: URL(fileURLWithPath: indexPath))
+            }
+            let error = #expect(throws: StoreError.self) { try SQLiteStore(path: path) }
+            let message = error?.message ?? ""
+            #expect(message.contains("cannot open the audit index \(indexPath)"), "\(damage): \(message)")
+            #expect(message.contains("can be deleted"), "\(damage): \(message)")
+        }
+        // The log's file was never touched: deleting the index lets the store open and rebuild it.
+        try FileManager.default.removeItem(atPath: indexPath)
+        store = try SQLiteStore(path: path)
+        #expect(try await AuditIndexer(store: store.audit).catchUp() == 20)
+        #expect(try await store.audit.size() == 20)
+        try await store.close()
     }
 
     @Test func theWriteAheadLogIsCheckpointedOffTheWriterAndAuditTablesAreKeyedByRowid() async throws {
