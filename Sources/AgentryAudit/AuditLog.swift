@@ -81,16 +81,18 @@ public final class AuditLog: Sendable {
             do {
                 let records = try await store.append(collecting: {
                     let batch = self.takeBatch()
-                    taken.batch.withLock { $0 = batch }
+                    taken.batch.withLock { taken in
+                        precondition(taken == nil, "a store collects its batch once per append")
+                        taken = batch
+                    }
                     return batch.map(\.entry)
                 })
-                let batch = taken.batch.withLock { $0 }
+                let batch = taken.batch.withLock { $0 } ?? []
                 precondition(records.count == batch.count, "the store returned one record per appended event")
                 for (waiter, record) in zip(batch, records) { waiter.continuation.resume(returning: record) }
             } catch {
                 // A store that failed before it collected fails the events that would have been its batch.
-                let collected = taken.batch.withLock { $0 }
-                for waiter in collected.isEmpty ? takeBatch() : collected {
+                for waiter in taken.batch.withLock({ $0 }) ?? takeBatch() {
                     waiter.continuation.resume(throwing: error)
                 }
             }
@@ -106,8 +108,8 @@ public final class AuditLog: Sendable {
         }
     }
 
-    /// The batch one write collected, if it got that far.
+    /// The batch one write collected, nil until it got that far.
     private final class Taken: Sendable {
-        let batch = Mutex<[Waiter]>([])
+        let batch = Mutex<[Waiter]?>(nil)
     }
 }

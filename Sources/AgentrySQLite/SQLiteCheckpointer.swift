@@ -12,6 +12,9 @@ import Synchronization
 final class SQLiteCheckpointer: Sendable {
     /// The write-ahead log size, in pages, at which the writer checkpoints by itself.
     static let writerBackstopPages = 16_384
+    /// The size the write-ahead log file is cut back to when it starts over (64 MiB), so a burst
+    /// that grew it does not keep the disk space.
+    static let journalSizeLimitBytes = 64 << 20
 
     /// Counts checkpoints that copied frames, shared with the loop.
     private final class Progress: Sendable {

@@ -58,7 +58,7 @@ public final class SQLiteStore: StoreBackend {
                 // Checkpoints are the checkpointer's; the writer's own is a backstop, and a log
                 // that grew past 64 MiB is cut back to that when it starts over.
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = \(SQLiteCheckpointer.writerBackstopPages)")
-                try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
+                try db.execute(sql: "PRAGMA journal_size_limit = \(SQLiteCheckpointer.journalSizeLimitBytes)")
                 return try Int.fetchOne(db, sql: "PRAGMA synchronous")
             }
             guard level == 2 else {
