@@ -43,11 +43,9 @@ struct PostgresAuditStore: AuditStore {
     /// The append's body, inside a transaction (shared with `erasePayload`), with `state` locked:
     /// outbox entries still waiting are taken out of the outbox, the others skipped.
     static func append(
-        _ batch: [AuditAppend], state: (size: Int64, lastTime: Int64)? = nil, on connection: PostgresConnection,
+        _ batch: [AuditAppend], state: (size: Int64, lastTime: Int64), on connection: PostgresConnection,
         logger: Logger
     ) async throws -> [AuditRecord?] {
-        let locked: (size: Int64, lastTime: Int64)
-        if let state { locked = state } else { locked = try await lockState(on: connection, logger: logger) }
         let ids = AuditBatch.outboxIDs(batch)
         var waiting = Set<String>()
         if !ids.isEmpty {
@@ -57,7 +55,7 @@ struct PostgresAuditStore: AuditStore {
         }
         let deliverable = AuditBatch.deliverable(batch, waiting: waiting)
         let records = try await appendRows(
-            AuditBatch.chosen(batch, deliverable), state: locked, on: connection, logger: logger)
+            AuditBatch.chosen(batch, deliverable), state: state, on: connection, logger: logger)
         return AuditBatch.results(deliverable, records: records)
     }
 
@@ -277,7 +275,8 @@ struct PostgresAuditStore: AuditStore {
                     RETURNING commitment
                     """, logger: logger)
                 guard try await deleted.collect().count == 1 else { return nil }
-                return try await Self.append([erasure], on: connection, logger: logger).first ?? nil
+                let state = try await Self.lockState(on: connection, logger: logger)
+                return try await Self.append([erasure], state: state, on: connection, logger: logger).first ?? nil
             }
         }
     }

@@ -12,7 +12,7 @@ struct SQLiteAuditStore: AuditStore {
 
     func append(_ batch: [AuditAppend]) async throws -> [AuditRecord?] {
         guard !batch.isEmpty else { return [] }
-        return try await pool.write { db in try Self.append(batch, in: db) }
+        return try await append(collecting: { batch })
     }
 
     /// The batch is collected once the writer holds SQLite's write lock.

@@ -22,7 +22,7 @@ final class SQLiteCheckpointer: Sendable {
     }
 
     private let progress = Progress()
-    private let task: Mutex<Task<Void, Never>?> = Mutex(nil)
+    private let task: Task<Void, Never>
 
     /// How many checkpoints have copied frames so far (for tests and diagnostics).
     var checkpointsCopyingFrames: Int { progress.copying.load(ordering: .relaxed) }
@@ -33,7 +33,7 @@ final class SQLiteCheckpointer: Sendable {
         configuration.label = "agentry-checkpoint"
         let connection = try DatabaseQueue(path: path, configuration: configuration)
         let progress = progress
-        let loop = Task {
+        task = Task {
             var copied = 0
             while !Task.isCancelled {
                 // A failed or busy checkpoint leaves the log as it was; the next pass tries again.
@@ -48,18 +48,13 @@ final class SQLiteCheckpointer: Sendable {
             }
             try? connection.close()
         }
-        task.withLock { $0 = loop }
     }
 
     /// Stops checkpointing and waits until its connection is closed.
     func stop() async {
-        let loop = task.withLock { current in
-            defer { current = nil }
-            return current
-        }
-        loop?.cancel()
-        await loop?.value
+        task.cancel()
+        await task.value
     }
 
-    deinit { task.withLock { $0?.cancel() } }
+    deinit { task.cancel() }
 }
