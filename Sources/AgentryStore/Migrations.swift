@@ -6,7 +6,7 @@ public enum Migrations {
         ledgerHeldAccounts, ledgerSettings, gateway, sandboxes,
         agents, reviews, catalog, catalogRevisions, stewardship,
         reviewEventGrants, toolCatalogPolicy, runs, auditIndexOwnFile,
-        auditRowidKeys, auditPayloadBytes, auditPartialIndexes,
+        auditRowidKeys, auditPayloadBytes, auditPartialIndexes, auditIndexedAppends,
     ]
 
     /// The newest version; `/readyz` reports ready only when the database has reached it.
