@@ -19,25 +19,13 @@ public struct AuditIndexEntry: Sendable, Equatable {
     /// The entry for `record`. A leaf that does not decode (tampering, which `verify` reports) is
     /// indexed with empty kind and actor so the indexer never stalls on it.
     public init(_ record: AuditRecord) {
+        index = record.index
         if let event = try? record.event() {
-            self.init(index: record.index, event: event)
+            (time, kind, actor) = (event.time, event.kind.rawValue, event.actor)
+            (subject, agent, run) = (event.subject, event.agent, event.run)
         } else {
-            self.init(index: record.index, time: 0, kind: "", actor: "", subject: nil, agent: nil, run: nil)
+            (time, kind, actor, subject, agent, run) = (0, "", "", nil, nil, nil)
         }
-    }
-
-    /// The entry for `event` stored at `index`: what an append that indexes its own records writes.
-    public init(index: Int64, event: AuditEvent) {
-        self.init(
-            index: index, time: event.time, kind: event.kind.rawValue, actor: event.actor, subject: event.subject,
-            agent: event.agent, run: event.run)
-    }
-
-    private init(
-        index: Int64, time: Int64, kind: String, actor: String, subject: String?, agent: String?, run: String?
-    ) {
-        (self.index, self.time, self.kind, self.actor) = (index, time, kind, actor)
-        (self.subject, self.agent, self.run) = (subject, agent, run)
     }
 }
 

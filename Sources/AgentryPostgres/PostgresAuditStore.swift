@@ -6,8 +6,7 @@ import PostgresNIO
 
 /// `AuditStore` over PostgreSQL. Indices are assigned under `SELECT … FOR UPDATE` on the single
 /// `audit_state` row inside the append transaction, never from a sequence, so several Agentry
-/// instances append to one gap-free tree. Each append also writes its records' filter index rows
-/// (migration 24, docs/decisions/0013); the indexer only fills a gap a log brought from before.
+/// instances append to one gap-free tree.
 struct PostgresAuditStore: AuditStore {
     let client: PostgresClient
     let logger: Logger
@@ -20,51 +19,23 @@ struct PostgresAuditStore: AuditStore {
     /// The batch is collected once the transaction holds the `audit_state` row lock, so entries
     /// queued while another batch (of this instance or another) held it join this one.
     func append(collecting collect: @escaping @Sendable () -> [AuditAppend]) async throws -> [AuditRecord?] {
-        try await appendTransaction { connection in
-            let state = try await Self.lockState(on: connection, logger: logger)
-            let batch = collect()
-            guard !batch.isEmpty else { return [] }
-            return try await Self.append(batch, state: state, on: connection, logger: logger)
-        }
-    }
-
-    /// Runs `body`, an append, in a transaction whose commit does not wait for the WAL flush (set
-    /// by `lockState`, which every append calls first), then waits for a flush that covers that
-    /// commit. The `audit_state` lock is thus released as soon as the commit is recorded, and the
-    /// next batch is written while this one's flush runs; the caller still learns of its records
-    /// only once they are durable (docs/decisions/0013).
-    private func appendTransaction<T: Sendable>(
-        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
-    ) async throws -> T {
         try await PostgresErrors.unwrapping {
-            let result = try await client.withTransaction(logger: logger) { connection in try await body(connection) }
-            try await flushWAL()
-            return result
+            try await client.withTransaction(logger: logger) { connection in
+                let state = try await Self.lockState(on: connection, logger: logger)
+                let batch = collect()
+                guard !batch.isEmpty else { return [] }
+                return try await Self.append(batch, state: state, on: connection, logger: logger)
+            }
         }
-    }
-
-    /// Returns once the WAL is on disk up to now, and with it every commit before, those that did
-    /// not wait for their flush included. The one-statement transaction writes WAL (a logical
-    /// message, which nothing reads) and commits synchronously whatever the server's default.
-    private func flushWAL() async throws {
-        try await client.query(
-            """
-            SELECT set_config('synchronous_commit', 'on', true),
-                pg_logical_emit_message(true, 'agentry.audit.flush', '')::text
-            """, logger: logger)
     }
 
     /// The log's size and last time, with the row locked until the transaction ends: the lock
-    /// that orders every append of every instance. In the same round trip, the transaction's
-    /// commit is told not to wait for the WAL flush: `appendTransaction` waits for it after.
+    /// that orders every append of every instance.
     private static func lockState(on connection: PostgresConnection, logger: Logger) async throws -> (
         size: Int64, lastTime: Int64
     ) {
         let state = try await connection.query(
-            """
-            SELECT size, last_time FROM audit_state, set_config('synchronous_commit', 'off', true)
-            WHERE id = 1 FOR UPDATE OF audit_state
-            """, logger: logger)
+            "SELECT size, last_time FROM audit_state WHERE id = 1 FOR UPDATE", logger: logger)
         for try await (size, lastTime) in state.decode((Int64, Int64).self) { return (size, lastTime) }
         preconditionFailure("audit_state has its single row from migration 2 on")
     }
@@ -88,8 +59,7 @@ struct PostgresAuditStore: AuditStore {
         return AuditBatch.results(deliverable, records: records)
     }
 
-    /// Writes hashes, records, payloads, their index rows and the new state with one statement.
-    /// The index is said to cover the new records only when it covered every record before them.
+    /// Writes hashes, records, payloads and the new state with one statement.
     private static func appendRows(
         _ batch: [AuditAppend], state: (size: Int64, lastTime: Int64), on connection: PostgresConnection,
         logger: Logger
@@ -125,10 +95,6 @@ struct PostgresAuditStore: AuditStore {
                     \(payloads.map(\.1.commitment.hash.hex))::text[],
                     \(payloads.map { HexText.encode($0.1.salt) })::text[],
                     \(payloads.map { Base64Text.encode($0.1.bytes) })::text[])
-            ), indexed AS (
-                \(indexRowsOf: rows.map { AuditIndexEntry(index: $0.index, event: $0.event) })
-            ), covered AS (
-                UPDATE audit_index_state SET indexed_size = \(newSize) WHERE id = 1 AND indexed_size = \(size)
             )
             UPDATE audit_state SET size = \(newSize), last_time = \(newTime) WHERE id = 1
             """, logger: logger)
@@ -155,14 +121,9 @@ struct PostgresAuditStore: AuditStore {
     }
 
     /// Instances index one at a time: the `audit_index_state` row is locked for the transaction
-    /// (never `audit_state`, so appends go on meanwhile). An index that covers the log, as the
-    /// appends keep it, is seen without taking that lock, which an append would wait for.
+    /// (never `audit_state`, so appends go on meanwhile).
     func extendIndex(limit: Int) async throws -> Int {
-        let state = try await client.query(
-            "SELECT i.indexed_size, a.size FROM audit_index_state i, audit_state a WHERE i.id = 1 AND a.id = 1",
-            logger: logger)
-        for try await (indexed, size) in state.decode((Int64, Int64).self) where indexed >= size { return 0 }
-        return try await PostgresErrors.unwrapping {
+        try await PostgresErrors.unwrapping {
             try await client.withTransaction(logger: logger) { connection -> Int in
                 // The index is derived from durable leaves: its commit need not wait for the WAL
                 // flush, since after a crash the indexer simply does the lost batches again.
@@ -177,7 +138,16 @@ struct PostgresAuditStore: AuditStore {
                         logger: logger)
                 ).map(AuditIndexEntry.init)
                 guard let last = entries.last else { return 0 }
-                try await connection.query("\(indexRowsOf: entries)", logger: logger)
+                // Absent identifiers travel as '' (never a valid value).
+                try await connection.query(
+                    """
+                    INSERT INTO audit_index (idx, time, kind, actor, subject, agent, run)
+                    SELECT idx, time, kind, actor, NULLIF(subject, ''), NULLIF(agent, ''), NULLIF(run, '')
+                    FROM unnest(\(entries.map(\.index))::bigint[], \(entries.map(\.time))::bigint[],
+                        \(entries.map(\.kind))::text[], \(entries.map(\.actor))::text[],
+                        \(entries.map { $0.subject ?? "" })::text[], \(entries.map { $0.agent ?? "" })::text[],
+                        \(entries.map { $0.run ?? "" })::text[]) AS r(idx, time, kind, actor, subject, agent, run)
+                    """, logger: logger)
                 try await connection.query(
                     "UPDATE audit_index_state SET indexed_size = \(last.index + 1) WHERE id = 1", logger: logger)
                 return entries.count
@@ -228,16 +198,12 @@ struct PostgresAuditStore: AuditStore {
         return try AuditHashRange.assemble(found, from: start, count: count)
     }
 
-    /// Returns only once the WAL is flushed past the checkpoint: the records it covers, whose
-    /// appends may have committed without waiting for the flush, are then durable before the
-    /// note is filed outside the database or handed out.
     func storeCheckpoint(size: Int64, note: String, at time: Int64) async throws {
         try await client.query(
             """
             INSERT INTO audit_checkpoints (size, note, created_at) VALUES (\(size), \(note), \(time))
             ON CONFLICT (size) DO NOTHING
             """, logger: logger)
-        try await flushWAL()
     }
 
     func checkpoints() async throws -> [(size: Int64, note: String)] {
@@ -300,16 +266,18 @@ struct PostgresAuditStore: AuditStore {
     }
 
     func erasePayload(record: Int64, name: String, erasure: AuditAppend) async throws -> AuditRecord? {
-        try await appendTransaction { connection -> AuditRecord? in
-            let deleted = try await connection.query(
-                """
-                DELETE FROM audit_payloads
-                WHERE record_index = \(record) AND name = \(name) AND commitment = \(erasure.event.erases?.hex ?? "")
-                RETURNING commitment
-                """, logger: logger)
-            guard try await deleted.collect().count == 1 else { return nil }
-            let state = try await Self.lockState(on: connection, logger: logger)
-            return try await Self.append([erasure], state: state, on: connection, logger: logger).first ?? nil
+        try await PostgresErrors.unwrapping {
+            try await client.withTransaction(logger: logger) { connection -> AuditRecord? in
+                let deleted = try await connection.query(
+                    """
+                    DELETE FROM audit_payloads
+                    WHERE record_index = \(record) AND name = \(name) AND commitment = \(erasure.event.erases?.hex ?? "")
+                    RETURNING commitment
+                    """, logger: logger)
+                guard try await deleted.collect().count == 1 else { return nil }
+                let state = try await Self.lockState(on: connection, logger: logger)
+                return try await Self.append([erasure], state: state, on: connection, logger: logger).first ?? nil
+            }
         }
     }
 
@@ -346,33 +314,5 @@ struct PostgresAuditStore: AuditStore {
                     payload: AuditPayload(name: name, bytes: bytes, salt: salt)))
         }
         return payloads
-    }
-}
-
-extension PostgresQuery.StringInterpolation {
-    /// The statement that writes the index rows of `entries`, shared by the append and the
-    /// indexer. A row already there is overwritten: the leaf it is derived from is the truth, and
-    /// only a stale row (left by records since cut off the log) can differ. Absent identifiers
-    /// travel as '' (never a valid value).
-    mutating func appendInterpolation(indexRowsOf entries: [AuditIndexEntry]) {
-        appendLiteral(
-            "INSERT INTO audit_index (idx, time, kind, actor, subject, agent, run) SELECT idx, time, kind, actor, "
-                + "NULLIF(subject, ''), NULLIF(agent, ''), NULLIF(run, '') FROM unnest(")
-        appendInterpolation(entries.map(\.index))
-        appendLiteral("::bigint[], ")
-        appendInterpolation(entries.map(\.time))
-        appendLiteral("::bigint[], ")
-        let texts = [
-            entries.map(\.kind), entries.map(\.actor), entries.map { $0.subject ?? "" },
-            entries.map { $0.agent ?? "" }, entries.map { $0.run ?? "" },
-        ]
-        for (number, column) in texts.enumerated() {
-            appendInterpolation(column)
-            appendLiteral(number < texts.count - 1 ? "::text[], " : "::text[])")
-        }
-        appendLiteral(
-            " AS r(idx, time, kind, actor, subject, agent, run) ON CONFLICT (idx) DO UPDATE SET time = EXCLUDED.time, "
-                + "kind = EXCLUDED.kind, actor = EXCLUDED.actor, subject = EXCLUDED.subject, agent = EXCLUDED.agent, "
-                + "run = EXCLUDED.run")
     }
 }

@@ -116,10 +116,10 @@ struct SQLiteAuditStore: AuditStore {
             guard let last = entries.last else { return 0 }
             let indexed = try await index.write { db -> Bool in
                 guard try SQLiteAuditIndex.indexedSize(db) == start else { return false }
-                // A row already there, left by records since cut off the log, gives way: the leaf is the truth.
                 let insert = try db.cachedStatement(
-                    sql: "INSERT OR REPLACE INTO audit_index (idx, time, kind, actor, subject, agent, run) "
-                        + "VALUES (?, ?, ?, ?, ?, ?, ?)")
+                    sql:
+                        "INSERT INTO audit_index (idx, time, kind, actor, subject, agent, run) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                )
                 for entry in entries {
                     try insert.execute(arguments: [
                         entry.index, entry.time, entry.kind, entry.actor, entry.subject, entry.agent, entry.run,

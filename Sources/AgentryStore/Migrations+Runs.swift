@@ -101,11 +101,4 @@ extension Migrations {
         version: 23, name: "audit_partial_indexes", statements: [],
         postgresOnly: ["audit_index_subject", "audit_index_agent", "audit_index_run"].map { "DROP INDEX \($0)" }
             + AuditIndexSchema.partialIndexes.filter { $0.hasSuffix("IS NOT NULL") })
-
-    /// 24: on PostgreSQL, every append writes its records' filter index rows in its own statement
-    /// and moves `indexed_size` along when the index covered the log before it; the indexer only
-    /// fills a gap from before (docs/decisions/0013). The migration changes no table: it marks the
-    /// change, so an older binary, whose indexer cannot meet rows already written, refuses the
-    /// database. SQLite keeps its index file and indexer.
-    static let auditIndexedAppends = Migration(version: 24, name: "audit_indexed_appends", statements: [])
 }

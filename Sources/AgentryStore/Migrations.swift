@@ -6,7 +6,7 @@ public enum Migrations {
         ledgerHeldAccounts, ledgerSettings, gateway, sandboxes,
         agents, reviews, catalog, catalogRevisions, stewardship,
         reviewEventGrants, toolCatalogPolicy, runs, auditIndexOwnFile,
-        auditRowidKeys, auditPayloadBytes, auditPartialIndexes, auditIndexedAppends,
+        auditRowidKeys, auditPayloadBytes, auditPartialIndexes,
     ]
 
     /// The newest version; `/readyz` reports ready only when the database has reached it.
